@@ -1,0 +1,65 @@
+from django.db import models
+from django.db.models import F, Q
+
+from programs.models import Program
+
+
+class GiftCategory(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="gift_categories")
+    code = models.CharField(max_length=64)
+    name = models.JSONField(default=dict)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["program", "position", "code"]
+        verbose_name_plural = "gift categories"
+        constraints = [
+            models.UniqueConstraint(fields=["program", "code"], name="category_code_unique"),
+            models.CheckConstraint(condition=~Q(parent=F("id")), name="category_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Gift(models.Model):
+    PHYSICAL = "physical"
+    VOUCHER = "voucher"
+    DIGITAL = "digital"
+    TYPES = [(PHYSICAL, "Physical"), (VOUCHER, "Voucher"), (DIGITAL, "Digital")]
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="gifts")
+    sku = models.CharField(max_length=64)
+    category = models.ForeignKey(GiftCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts")
+    type = models.CharField(max_length=10, choices=TYPES, default=PHYSICAL)
+    points = models.PositiveIntegerField()
+    value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    stock = models.IntegerField(null=True, blank=True, help_text="Empty means unlimited.")
+    validated = models.BooleanField(default=False, help_text="Only validated gifts are on offer.")
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    images = models.JSONField(default=list, blank=True)
+    name = models.JSONField(default=dict)
+    description = models.JSONField(default=dict, blank=True)
+    voucher_valid_days = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["program", "sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "sku"], name="gift_sku_unique"),
+            models.CheckConstraint(condition=Q(stock__isnull=True) | Q(stock__gte=0), name="gift_stock_non_negative"),
+            models.CheckConstraint(condition=Q(points__gt=0), name="gift_points_positive"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="gift_value_non_negative"),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_from__lt=F("valid_until")),
+                name="gift_validity_ordered",
+            ),
+            models.CheckConstraint(condition=Q(type__in=["physical", "voucher", "digital"]), name="gift_type_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.sku

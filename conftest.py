@@ -1,0 +1,92 @@
+"""Shared pytest fixtures: programs, API clients with tokens, an API caller."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from programs.services import api_client_create
+from tests.factories import MemberFactory, ProgramFactory
+
+ALL_SCOPES = "program:read members:read members:write points:read points:write redeem segments:write catalog:read"
+
+
+class ApiClient:
+    """A partner: sends JSON with its bearer token and returns (status, body)."""
+
+    def __init__(self, token: str | None):
+        self.http = Client()
+        self.token = token
+
+    def _headers(self, extra):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
+        headers.update(extra)
+        return headers
+
+    def call(self, method: str, path: str, body=None, raw: bytes | str | None = None, **extra):
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        kwargs = {"content_type": extra.pop("content_type", "application/json")} if data is not None else {}
+        func = getattr(self.http, method.lower())
+        if data is not None:
+            response = func(path, data=data, **kwargs, **self._headers(extra))
+        else:
+            response = func(path, **self._headers(extra))
+        return response
+
+    def get(self, path, **extra):
+        return self.call("GET", path, **extra)
+
+    def post(self, path, body=None, **extra):
+        return self.call("POST", path, body, **extra)
+
+    def patch(self, path, body=None, **extra):
+        return self.call("PATCH", path, body, **extra)
+
+    def put(self, path, body=None, **extra):
+        return self.call("PUT", path, body, **extra)
+
+    def delete(self, path, **extra):
+        return self.call("DELETE", path, **extra)
+
+
+def issue_token(program, scopes: str = ALL_SCOPES, requested: str | None = None) -> str:
+    client, secret = api_client_create(program=program, name="test client", scopes=scopes)
+    data = {"grant_type": "client_credentials", "client_id": client.application.client_id, "client_secret": secret}
+    if requested is not None:
+        data["scope"] = requested
+    response = Client().post("/oauth/token/", data=data)
+    assert response.status_code == 200, response.content
+    return response.json()["access_token"]
+
+
+@pytest.fixture
+def program(db):
+    return ProgramFactory(code="DEMO", name="Demo Rewards")
+
+
+@pytest.fixture
+def other_program(db):
+    return ProgramFactory(code="OTHER", name="Other Rewards")
+
+
+@pytest.fixture
+def api(program):
+    return ApiClient(issue_token(program))
+
+
+@pytest.fixture
+def other_api(other_program):
+    return ApiClient(issue_token(other_program))
+
+
+@pytest.fixture
+def api_for():
+    def make(program, scopes: str = ALL_SCOPES) -> ApiClient:
+        return ApiClient(issue_token(program, scopes))
+
+    return make
+
+
+@pytest.fixture
+def member(program):
+    return MemberFactory(program=program, member_id="M-1")

@@ -1,0 +1,128 @@
+"""Cursor pagination: `?limit=` (1-200, default 50) and an opaque `?cursor=`.
+
+The cursor holds the ordering values of the last row served, so a page never repeats or skips
+rows when new ones are written between two calls (keyset pagination).
+"""
+
+import base64
+import datetime
+import json
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from loyalty.api.errors import invalid
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+def read_limit(request) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_LIMIT:
+        raise invalid(f"limit must be an integer from 1 to {MAX_LIMIT}.", {"limit": [f"Must be 1 to {MAX_LIMIT}."]})
+    return limit
+
+
+def _encode(values: list[Any]) -> str:
+    def norm(v):
+        if isinstance(v, datetime.datetime):
+            return {"dt": v.isoformat()}
+        if isinstance(v, Decimal):
+            return {"dec": str(v)}
+        return v
+
+    raw = json.dumps([norm(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, size: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        if not isinstance(values, list) or len(values) != size:
+            raise ValueError
+        out = []
+        for v in values:
+            if isinstance(v, dict) and "dt" in v:
+                parsed = parse_datetime(v["dt"])
+                if parsed is None:
+                    raise ValueError
+                out.append(parsed)
+            elif isinstance(v, dict) and "dec" in v:
+                out.append(Decimal(v["dec"]))
+            elif isinstance(v, (str, int)) and not isinstance(v, bool):
+                out.append(v)
+            else:
+                raise ValueError
+        return out
+    except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError, ArithmeticError) as exc:
+        raise invalid(
+            "cursor is not valid; pass the `next` value of a previous page.", {"cursor": ["Invalid cursor."]}
+        ) from exc
+
+
+def _after(ordering: Sequence[str], values: list[Any]) -> Q:
+    """Rows strictly after `values` in `ordering` (e.g. ["-created_at", "-id"])."""
+    condition = Q()
+    for i, key in enumerate(ordering):
+        name = key.lstrip("-")
+        op = "lt" if key.startswith("-") else "gt"
+        step = Q(**{f"{name}__{op}": values[i]})
+        for prev_key, prev_value in zip(ordering[:i], values[:i], strict=True):
+            step &= Q(**{prev_key.lstrip("-"): prev_value})
+        condition |= step
+    return condition
+
+
+def paginate_queryset(request, queryset: QuerySet, ordering: Sequence[str]) -> tuple[list, str | None]:
+    """One page of `queryset` in `ordering` (which must end with a unique key) and the next cursor."""
+    limit = read_limit(request)
+    cursor = request.query_params.get("cursor")
+    qs = queryset.order_by(*ordering)
+    if cursor:
+        qs = qs.filter(_after(ordering, _decode(cursor, len(ordering))))
+    rows = list(qs[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode([_attr(last, key.lstrip("-")) for key in ordering])
+    return rows, next_cursor
+
+
+def _attr(obj, path: str):
+    for part in path.split("__"):
+        obj = obj[part] if isinstance(obj, dict) else getattr(obj, part)
+    return obj
+
+
+def paginate_list(request, items: Sequence[Any], key: Callable[[Any], str]) -> tuple[list, str | None]:
+    """Pagination for short in-memory lists ordered by a unique string key."""
+    limit = read_limit(request)
+    cursor = request.query_params.get("cursor")
+    start = 0
+    if cursor:
+        (last_key,) = _decode(cursor, 1)
+        keys = [key(item) for item in items]
+        if last_key not in keys:
+            raise invalid(
+                "cursor is not valid; pass the `next` value of a previous page.", {"cursor": ["Invalid cursor."]}
+            )
+        start = keys.index(last_key) + 1
+    page = list(items[start : start + limit])
+    next_cursor = _encode([key(page[-1])]) if start + limit < len(items) and page else None
+    return page, next_cursor
+
+
+def page_response_data(results: list, next_cursor: str | None) -> dict:
+    return {"results": results, "next": next_cursor}

@@ -1,0 +1,58 @@
+"""Keeps the error envelope for errors raised outside DRF views under /api/ (404 routes, 413, 500)."""
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+
+from loyalty.api.errors import error_response
+
+logger = logging.getLogger("loyalty.api")
+
+MAX_BODY = 1024 * 1024
+MESSAGES = {
+    400: ("invalid_request", "Invalid request."),
+    401: ("unauthenticated", "Authentication credentials were not provided or are invalid."),
+    403: ("forbidden", "You do not have permission to perform this action."),
+    404: ("not_found", "Not found."),
+    405: ("invalid_request", "Method not allowed."),
+    406: ("invalid_request", "Not acceptable."),
+    413: ("invalid_request", "Request body too large (1 MiB at most)."),
+    415: ("invalid_request", "Unsupported media type; send application/json."),
+    429: ("rate_limited", "Too many requests."),
+}
+
+
+class ApiErrorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY:
+            return error_response(413, *MESSAGES[413])
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if response.status_code >= 400 and "json" not in content_type:
+            code, message = MESSAGES.get(response.status_code, ("invalid_request", "Invalid request."))
+            if response.status_code >= 500:
+                code, message = "server_error", "An unexpected error occurred."
+            new = error_response(response.status_code, code, message)
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    new[header] = response[header]
+            return new
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, RequestDataTooBig):
+            return error_response(413, *MESSAGES[413])
+        logger.exception("Unhandled error under /api/", exc_info=exception)
+        return error_response(500, "server_error", "An unexpected error occurred.")

@@ -1,0 +1,61 @@
+from django.db import models
+from django.db.models import Q
+
+from programs.models import Program
+
+
+class Member(models.Model):
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    STATUSES = [(ACTIVE, "Active"), (BLOCKED, "Blocked")]
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="members")
+    member_id = models.CharField(max_length=64, help_text="The partner's id for this member.")
+    email = models.EmailField(blank=True, default="")
+    first_name = models.CharField(max_length=150, blank=True, default="")
+    last_name = models.CharField(max_length=150, blank=True, default="")
+    language = models.CharField(max_length=10, blank=True, default="")
+    birth_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    segments = models.ManyToManyField("Segment", through="SegmentMembership", related_name="members", blank=True)
+
+    class Meta:
+        ordering = ["program", "member_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "member_id"], name="member_id_unique_in_program"),
+            models.CheckConstraint(condition=Q(status__in=["active", "blocked"]), name="member_status_valid"),
+        ]
+        indexes = [models.Index(fields=["program", "email"], name="member_email_idx")]
+
+    def __str__(self) -> str:
+        return self.member_id
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.status == self.BLOCKED
+
+
+class Segment(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="segments")
+    code = models.CharField(max_length=64)
+    name = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["program", "code"]
+        constraints = [models.UniqueConstraint(fields=["program", "code"], name="segment_code_unique")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class SegmentMembership(models.Model):
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["segment", "member"], name="segment_membership_unique")]
+        indexes = [models.Index(fields=["member", "segment"], name="membership_member_idx")]

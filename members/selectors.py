@@ -1,0 +1,20 @@
+"""Reads on members."""
+
+from django.db.models import Prefetch
+
+from members.models import Member, Segment
+from programs.models import Program
+
+
+def member_get(*, program: Program, member_id: str) -> Member | None:
+    """The member with balance and segment codes loaded: two queries whatever the member holds."""
+    return (
+        Member.objects.filter(program=program, member_id=member_id)
+        .select_related("balance")
+        .prefetch_related(Prefetch("segments", queryset=Segment.objects.only("id", "code").order_by("code")))
+        .first()
+    )
+
+
+def member_exists(*, program: Program, member_id: str) -> bool:
+    return Member.objects.filter(program=program, member_id=member_id).exists()

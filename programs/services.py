@@ -1,0 +1,61 @@
+"""Writes on programs and their API clients."""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from oauth2_provider.generators import generate_client_id, generate_client_secret
+from oauth2_provider.models import AccessToken, Application
+
+from programs.models import ApiClient, Program
+
+
+class InvalidScopes(ValueError):
+    pass
+
+
+def normalize_scopes(scopes: str | list[str]) -> str:
+    items = scopes.split() if isinstance(scopes, str) else list(scopes)
+    unknown = sorted(set(items) - set(settings.API_SCOPES))
+    if unknown:
+        raise InvalidScopes(f"Unknown scopes: {', '.join(unknown)}. Known: {', '.join(settings.API_SCOPES)}.")
+    if not items:
+        raise InvalidScopes("At least one scope is needed.")
+    return " ".join(s for s in settings.API_SCOPES if s in set(items))
+
+
+@transaction.atomic
+def api_client_create(*, program: Program, name: str, scopes: str | list[str]) -> tuple[ApiClient, str]:
+    """Creates an OAuth client-credentials application bound to `program`; returns it and its secret.
+
+    The secret is stored hashed: this is the only moment it can be shown.
+    """
+    scope_text = normalize_scopes(scopes)
+    secret = generate_client_secret()
+    application = Application.objects.create(
+        name=f"{program.code}: {name}",
+        client_id=generate_client_id(),
+        client_secret=secret,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        hash_client_secret=True,
+    )
+    client = ApiClient.objects.create(program=program, application=application, name=name, scopes=scope_text)
+    return client, secret
+
+
+@transaction.atomic
+def api_client_revoke(*, client: ApiClient) -> None:
+    """Stops the client: no new token, and its tokens stop working at once."""
+    client.active = False
+    client.revoked_at = timezone.now()
+    client.save(update_fields=["active", "revoked_at"])
+    AccessToken.objects.filter(application_id=client.application_id).delete()
+
+
+@transaction.atomic
+def api_client_rotate_secret(*, client: ApiClient) -> str:
+    secret = generate_client_secret()
+    application = client.application
+    application.client_secret = secret
+    application.save(update_fields=["client_secret"])
+    return secret
