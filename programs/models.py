@@ -23,6 +23,9 @@ class Program(models.Model):
     allow_negative_balance = models.BooleanField(
         default=False, help_text="An earn reversal may take the available balance below zero."
     )
+    rules_version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped whenever a promotion changes: invalidates cached rule sets."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from members.models import Member, Segment
 from programs.models import Program
@@ -91,3 +92,149 @@ class PointsBalance(models.Model):
 
     def as_dict(self) -> dict:
         return {"available": self.available, "pending": self.pending, "locked": self.locked, "total": self.total}
+
+
+class EntryKind(models.TextChoices):
+    EARN = "earn"
+    REVERSAL = "reversal"
+    EVENT = "event"
+    REDEMPTION = "redemption"
+    REFUND = "refund"
+    ADJUSTMENT = "adjustment"
+    EXPIRY = "expiry"
+    CAPTURE = "capture"
+    TRANSFER_IN = "transfer_in"
+    TRANSFER_OUT = "transfer_out"
+    # Internal moves between the balance's parts: they change no total, so history does not list them.
+    LOCK = "lock"
+    RELEASE = "release"
+    ACTIVATION = "activation"
+
+
+INTERNAL_KINDS = (EntryKind.LOCK, EntryKind.RELEASE, EntryKind.ACTIVATION)
+
+
+class LedgerEntry(models.Model):
+    """One change of a member's balance. Append-only: corrections are new entries.
+
+    `points` is the change of the total; the three deltas say which part of the balance moved.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=16, choices=EntryKind.choices)
+    reference = models.CharField(max_length=64)
+    points = models.IntegerField()
+    available_delta = models.IntegerField(default=0)
+    pending_delta = models.IntegerField(default=0)
+    locked_delta = models.IntegerField(default=0)
+    balance_after = models.IntegerField(help_text="The member's total balance after this entry.")
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    description = models.CharField(max_length=255, blank=True, default="")
+    earn = models.ForeignKey("Earn", null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
+
+    class Meta:
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            # Idempotency lives in the database: a duplicate reference cannot be posted twice.
+            models.UniqueConstraint(fields=["program", "kind", "reference"], name="ledger_reference_unique"),
+            models.CheckConstraint(
+                condition=Q(points=F("available_delta") + F("pending_delta") + F("locked_delta")),
+                name="ledger_points_are_sum_of_deltas",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=[k.value for k in EntryKind]), name="ledger_kind_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["member", "-id"], name="ledger_member_recent_idx"),
+            models.Index(fields=["program", "kind", "created_at"], name="ledger_program_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference} {self.points:+d}"
+
+
+class Earn(models.Model):
+    """A posted purchase: the basket and the exact promotion versions that produced its points."""
+
+    POSTED = "posted"
+    PENDING = "pending"
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="earns")
+    reference = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField()
+    channel = models.CharField(max_length=32, blank=True, default="")
+    store = models.CharField(max_length=64, blank=True, default="")
+    lines = models.JSONField(help_text="The basket lines as posted (amounts as strings).")
+    rules = models.JSONField(help_text="Snapshot of the promotions (with versions) that matched the basket.")
+    segments = models.JSONField(default=list, help_text="The member's segment codes at earn time.")
+    points = models.PositiveIntegerField()
+    reversed_points = models.PositiveIntegerField(default=0)
+    returned = models.JSONField(default=dict, help_text="Units returned so far, by line_id.")
+    available_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "reference"], name="earn_reference_unique"),
+            models.CheckConstraint(condition=Q(reversed_points__lte=F("points")), name="earn_reversal_within_earn"),
+        ]
+        indexes = [models.Index(fields=["program", "created_at"], name="earn_program_created_idx")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class PointsLot(models.Model):
+    """Points credited together, with their expiry: debits consume the lots that expire soonest first."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="lots")
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="lot")
+    points = models.PositiveIntegerField()
+    remaining = models.IntegerField()
+    available_at = models.DateTimeField(null=True, blank=True, help_text="Pending until then.")
+    pending = models.BooleanField(default=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    expired = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(remaining__gte=0), name="lot_remaining_non_negative"),
+            models.CheckConstraint(condition=Q(remaining__lte=F("points")), name="lot_remaining_within_points"),
+        ]
+        indexes = [
+            models.Index(fields=["member", "pending", "expires_at"], name="lot_member_fifo_idx"),
+            models.Index(fields=["expires_at"], name="lot_open_expiry_idx", condition=Q(remaining__gt=0, expired=False)),
+        ]
+
+
+class LotMovement(models.Model):
+    """Which lots a debit consumed (negative) or a refund restored (positive)."""
+
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="lot_movements")
+    lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="movements")
+    points = models.IntegerField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=~Q(points=0), name="lot_movement_non_zero")]
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a write with a partner reference, replayed for identical retries."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    operation = models.CharField(max_length=32)
+    reference = models.CharField(max_length=64)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "operation", "reference"], name="idempotency_reference_unique")
+        ]

@@ -1,0 +1,67 @@
+"""Idempotent writes by partner reference.
+
+The first request claims (program, operation, reference) with a unique row and stores its answer
+in the same transaction as its effects. A retry with the same body gets that answer back; with a
+different body, `409 idempotency_mismatch`. Concurrent duplicates wait on the unique index and
+then replay: the database decides, not a look-up before insert.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from programs.models import Program
+from rewards.models import IdempotencyRecord
+
+
+class IdempotencyMismatch(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+def request_hash(payload, extra: str = "") -> str:
+    canonical = json.dumps({"extra": extra, "body": payload}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord, digest: str) -> Answer:
+    if record.request_hash != digest:
+        raise IdempotencyMismatch(
+            f"Reference {record.reference} was already used for a different {record.operation} request."
+        )
+    return Answer(status=200, body=record.response_body, replayed=True)
+
+
+def run_idempotent(
+    *, program: Program, operation: str, reference: str, payload, perform: Callable[[], Answer], extra: str = ""
+) -> Answer:
+    """Runs `perform` once per reference; `perform` must do all its writes in the caller's transaction."""
+    digest = request_hash(payload, extra)
+    lookup = {"program": program, "operation": operation, "reference": reference}
+    record = IdempotencyRecord.objects.filter(**lookup).first()
+    if record is not None:
+        return _replay(record, digest)
+    try:
+        with transaction.atomic():
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(**lookup, request_hash=digest)
+            answer = perform()
+            record.response_status = answer.status
+            record.response_body = answer.body
+            record.save(update_fields=["response_status", "response_body"])
+            return answer
+    except IntegrityError:
+        # A concurrent duplicate committed first (we waited on its unique key): answer as a replay.
+        record = IdempotencyRecord.objects.filter(**lookup).first()
+        if record is None or record.response_body is None:
+            raise
+        return _replay(record, digest)

@@ -1,0 +1,70 @@
+"""The program's promotions as engine rules, cached per process.
+
+The cache key is the program's `rules_version`, which every promotion change bumps in the same
+transaction; the token query already loads the program, so a warm evaluation costs no query
+and a change is seen by every process on its next request.
+"""
+
+import threading
+
+from django.db.models import F, Prefetch
+
+from members.models import Segment
+from programs.models import Program
+from rewards.engine import Rule, RuleSet
+from rewards.models import Promotion
+
+_cache: dict[int, tuple[int, RuleSet]] = {}
+_cache_lock = threading.Lock()
+
+
+def rule_from_promotion(promotion: Promotion) -> Rule:
+    """The engine's view of a promotion (segments must be prefetched)."""
+    return Rule(
+        code=promotion.code,
+        version=promotion.version,
+        name=dict(promotion.name or {}),
+        kind=promotion.kind,
+        status=promotion.status,
+        rate=promotion.rate,
+        points=promotion.points,
+        threshold=promotion.threshold,
+        factor=promotion.factor,
+        products=frozenset(promotion.products or ()),
+        product_categories=frozenset(promotion.product_categories or ()),
+        channels=frozenset(promotion.channels or ()),
+        segments=frozenset(s.code for s in promotion.segments.all()),
+        starts_at=promotion.starts_at,
+        ends_at=promotion.ends_at,
+        min_amount=promotion.min_amount,
+        max_points=promotion.max_points,
+    )
+
+
+def promotions_with_segments(program: Program):
+    return Promotion.objects.filter(program=program).prefetch_related(
+        Prefetch("segments", queryset=Segment.objects.only("id", "code"))
+    )
+
+
+def live_ruleset(program: Program) -> RuleSet:
+    """The program's live promotions (dates are checked at evaluation, against `occurred_at`)."""
+    cached = _cache.get(program.pk)
+    if cached is not None and cached[0] == program.rules_version:
+        return cached[1]
+    version = Program.objects.values_list("rules_version", flat=True).get(pk=program.pk)
+    ruleset = RuleSet(rule_from_promotion(p) for p in promotions_with_segments(program).filter(status=Promotion.LIVE))
+    with _cache_lock:
+        _cache[program.pk] = (version, ruleset)
+    program.rules_version = version
+    return ruleset
+
+
+def promotions_changed(*, program: Program) -> None:
+    """Call in the transaction of any promotion change: evaluations everywhere reload the rules."""
+    Program.objects.filter(pk=program.pk).update(rules_version=F("rules_version") + 1)
+    _cache.pop(program.pk, None)
+
+
+def clear_cache() -> None:
+    _cache.clear()

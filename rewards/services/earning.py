@@ -1,0 +1,217 @@
+"""Basket evaluation, earn and earn reversal."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from members.models import Member
+from programs.models import Program
+from rewards.dates import available_for, expiry_for
+from rewards.engine import Context, Evaluation, Line, Rule, RuleSet
+from rewards.errors import AlreadyReversed, InsufficientPoints, InvalidReturn, MemberBlocked, ReversalExceedsEarn
+from rewards.models import Earn, EntryKind, LedgerEntry, PointsBalance, PointsLot
+from rewards.rules import live_ruleset
+from rewards.services.ledger import balance_lock, entry_post, lot_open, lot_take, lots_consume
+
+
+@dataclass(frozen=True)
+class Basket:
+    lines: tuple[Line, ...]
+    occurred_at: datetime.datetime
+    channel: str | None = None
+    store: str = ""
+
+
+@dataclass(frozen=True)
+class EarnOutcome:
+    earn: Earn
+    entry: LedgerEntry
+    evaluation: Evaluation
+    balance: PointsBalance
+
+
+@dataclass(frozen=True)
+class ReversalOutcome:
+    earn: Earn
+    entry: LedgerEntry
+    points: int
+    balance: PointsBalance
+
+
+def member_segment_codes(member: Member) -> frozenset[str]:
+    return frozenset(member.segments.values_list("code", flat=True))
+
+
+def basket_evaluate(
+    *, program: Program, member: Member | None, basket: Basket, explain: bool = False, ruleset: RuleSet | None = None
+) -> Evaluation:
+    """What the basket earns now for this member (None: a guest, who gets only unsegmented promotions)."""
+    ruleset = ruleset or live_ruleset(program)
+    segments = member_segment_codes(member) if member is not None else None
+    context = Context(occurred_at=basket.occurred_at, channel=basket.channel, member_segments=segments)
+    return ruleset.evaluate(basket.lines, context, explain=explain)
+
+
+def points_earn(*, program: Program, member: Member, basket: Basket, reference: str) -> EarnOutcome:
+    """Evaluates the basket and posts its points once, storing the basket and the rules used."""
+    if member.is_blocked:
+        raise MemberBlocked(f"Member {member.member_id} is blocked and cannot earn points.")
+    evaluation = basket_evaluate(program=program, member=member, basket=basket)
+    now = timezone.now()
+    available_at = available_for(basket.occurred_at, program.pending_days)
+    pending = available_at is not None and available_at > now
+    expires_at = expiry_for(basket.occurred_at, program.expiry_months)
+    points = evaluation.points
+    with transaction.atomic():
+        balance = balance_lock(member=member)
+        before = (balance.available, balance.locked)
+        earn = Earn.objects.create(
+            program=program,
+            member=member,
+            reference=reference,
+            occurred_at=basket.occurred_at,
+            channel=basket.channel or "",
+            store=basket.store or "",
+            lines=[_line_data(line) for line in basket.lines],
+            rules=[rule.to_dict() for rule in evaluation.matched_rules],
+            segments=sorted(member_segment_codes(member)),
+            points=points,
+            available_at=available_at if pending else None,
+            expires_at=expires_at,
+            created_at=now,
+        )
+        entry = entry_post(
+            balance=balance,
+            kind=EntryKind.EARN,
+            reference=reference,
+            occurred_at=basket.occurred_at,
+            available=0 if pending else points,
+            pending=points if pending else 0,
+            description=", ".join(p.code for p in evaluation.promotions),
+            earn=earn,
+        )
+        if points > 0:
+            lot_open(
+                balance_before=before,
+                entry=entry,
+                points=points,
+                expires_at=expires_at,
+                available_at=available_at,
+                pending=pending,
+            )
+    return EarnOutcome(earn=earn, entry=entry, evaluation=evaluation, balance=balance)
+
+
+def _line_data(line: Line) -> dict:
+    return {
+        "line_id": line.line_id,
+        "sku": line.sku,
+        "product_category": line.product_category,
+        "quantity": line.quantity,
+        "amount": str(line.amount),
+    }
+
+
+def _lines_from(data: list[dict]) -> list[Line]:
+    return [
+        Line(
+            line_id=d["line_id"],
+            sku=d["sku"],
+            product_category=d.get("product_category"),
+            quantity=d["quantity"],
+            amount=Decimal(d["amount"]),
+        )
+        for d in data
+    ]
+
+
+def _returns_checked(earn: Earn, returns: list[tuple[str, int]] | None) -> dict[str, int]:
+    """Units returned after this reversal, by line. Unknown lines and impossible quantities are refused."""
+    quantities = {d["line_id"]: d["quantity"] for d in earn.lines}
+    returned = {line_id: int(earn.returned.get(line_id, 0)) for line_id in quantities}
+    if returns is None:
+        return dict(quantities)
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for index, (line_id, quantity) in enumerate(returns):
+        if line_id not in quantities:
+            errors[f"lines.{index}.line_id"] = [f"Line {line_id} is not in earn {earn.reference}."]
+        elif line_id in seen:
+            errors[f"lines.{index}.line_id"] = [f"Line {line_id} is listed twice."]
+        elif quantity > quantities[line_id]:
+            errors[f"lines.{index}.quantity"] = [f"Line {line_id} had only {quantities[line_id]} units."]
+        seen.add(line_id)
+    if errors:
+        raise InvalidReturn("The returned lines do not match the earn.", errors)
+    after = dict(returned)
+    for line_id, quantity in returns:
+        if returned[line_id] + quantity > quantities[line_id]:
+            left = quantities[line_id] - returned[line_id]
+            raise ReversalExceedsEarn(
+                f"Line {line_id} has {left} unreturned units; {quantity} cannot be returned."
+            )
+        after[line_id] = returned[line_id] + quantity
+    return after
+
+
+def _points_after_returns(earn: Earn, returned: dict[str, int]) -> int:
+    """The earn's points recomputed on what is kept, with the rules of the earn's moment."""
+    kept = []
+    for line in _lines_from(earn.lines):
+        left = line.quantity - returned.get(line.line_id, 0)
+        if left > 0:
+            amount = line.amount * left / line.quantity if left != line.quantity else line.amount
+            kept.append(Line(line.line_id, line.sku, line.product_category, left, amount))
+    if not kept:
+        return 0
+    ruleset = RuleSet(Rule.from_dict(rule) for rule in earn.rules)
+    context = Context(occurred_at=earn.occurred_at, channel=earn.channel or None, member_segments=frozenset(earn.segments))
+    return ruleset.evaluate(kept, context).points
+
+
+def earn_reverse(
+    *, program: Program, earn_reference: str, reference: str, returns: list[tuple[str, int]] | None
+) -> ReversalOutcome:
+    """Reverses an earn, wholly (`returns` None) or for returned units, posting the difference negative."""
+    with transaction.atomic():
+        # The earn row lock serialises reversals of one earn; the balance lock comes after, always.
+        earn = Earn.objects.select_for_update().filter(program=program, reference=earn_reference).first()
+        if earn is None:
+            raise LookupError(earn_reference)
+        all_units_back = all(int(earn.returned.get(d["line_id"], 0)) >= d["quantity"] for d in earn.lines)
+        if (earn.points > 0 and earn.reversed_points >= earn.points) or all_units_back:
+            raise AlreadyReversed(f"Earn {earn.reference} is already fully reversed.")
+        returned = _returns_checked(earn, returns)
+        fully_returned = all(returned[d["line_id"]] >= d["quantity"] for d in earn.lines)
+        target = earn.points if fully_returned else max(0, earn.points - _points_after_returns(earn, returned))
+        points = max(0, min(target, earn.points) - earn.reversed_points)
+
+        member = earn.member
+        balance = balance_lock(member=member)
+        lot = PointsLot.objects.filter(entry__earn=earn, entry__kind=EntryKind.EARN).first()
+        from_pending = lot is not None and lot.pending
+        if not from_pending and points > balance.available and not program.allow_negative_balance:
+            raise InsufficientPoints(
+                f"Member {member.member_id} has {balance.available} available points; "
+                f"the reversal needs {points} and the program does not allow a negative balance."
+            )
+        entry = entry_post(
+            balance=balance,
+            kind=EntryKind.REVERSAL,
+            reference=reference,
+            available=0 if from_pending else -points,
+            pending=-points if from_pending else 0,
+            description=f"Reversal of {earn.reference}",
+            earn=earn,
+        )
+        if from_pending:
+            lot_take(entry=entry, lot=lot, points=points)
+        else:
+            lots_consume(entry=entry, points=points, first_lot=lot)
+        earn.reversed_points += points
+        earn.returned = returned
+        earn.save(update_fields=["reversed_points", "returned"])
+    return ReversalOutcome(earn=earn, entry=entry, points=points, balance=balance)

@@ -1,0 +1,144 @@
+"""The ledger's one way to move a balance: lock the row, write the entry, move the row, together.
+
+Every function here expects to run inside the caller's transaction with the balance row locked
+by `balance_lock`, so that `sum(entries) == balance` holds at every commit.
+"""
+
+import datetime
+
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Value, When
+from django.utils import timezone
+
+from members.models import Member
+from rewards.models import LedgerEntry, LotMovement, PointsBalance, PointsLot
+
+
+def balance_lock(*, member: Member) -> PointsBalance:
+    """Takes the member's balance row FOR UPDATE: every change of a member's points goes through it."""
+    return PointsBalance.objects.select_for_update().get(member_id=member.pk)
+
+
+def balances_lock(*, members: list[Member]) -> dict[int, PointsBalance]:
+    """Locks several balance rows in primary-key order, so two opposite moves cannot deadlock."""
+    ids = sorted({m.pk for m in members})
+    rows = PointsBalance.objects.select_for_update().filter(member_id__in=ids).order_by("member_id")
+    return {row.member_id: row for row in rows}
+
+
+def entry_post(
+    *,
+    balance: PointsBalance,
+    kind: str,
+    reference: str,
+    occurred_at: datetime.datetime | None = None,
+    available: int = 0,
+    pending: int = 0,
+    locked: int = 0,
+    description: str = "",
+    earn=None,
+) -> LedgerEntry:
+    """Writes one entry and moves the (locked) balance row by the same amounts."""
+    assert connection.in_atomic_block, "ledger writes must run inside a transaction"
+    now = timezone.now()
+    balance.available += available
+    balance.pending += pending
+    balance.locked += locked
+    entry = LedgerEntry.objects.create(
+        program_id=balance.program_id,
+        member_id=balance.member_id,
+        kind=kind,
+        reference=reference,
+        points=available + pending + locked,
+        available_delta=available,
+        pending_delta=pending,
+        locked_delta=locked,
+        balance_after=balance.total,
+        occurred_at=occurred_at or now,
+        created_at=now,
+        description=description[:255],
+        earn=earn,
+    )
+    balance.save(update_fields=["available", "pending", "locked", "updated_at"])
+    return entry
+
+
+def lot_open(
+    *,
+    balance_before: tuple[int, int],
+    entry: LedgerEntry,
+    points: int,
+    expires_at: datetime.datetime | None,
+    available_at: datetime.datetime | None = None,
+    pending: bool = False,
+) -> PointsLot:
+    """Opens the lot of a credit. A member in debt (negative available) repays it first from the lot.
+
+    `balance_before` is (available, locked) before the credit.
+    """
+    debt = 0 if pending else max(0, -(balance_before[0] + balance_before[1]))
+    return PointsLot.objects.create(
+        program_id=entry.program_id,
+        member_id=entry.member_id,
+        entry=entry,
+        points=points,
+        remaining=max(0, points - debt),
+        available_at=available_at,
+        pending=pending,
+        expires_at=expires_at,
+        created_at=entry.created_at,
+    )
+
+
+def lots_consume(*, entry: LedgerEntry, points: int, first_lot: PointsLot | None = None) -> int:
+    """Takes `points` from the member's available lots, soonest expiry first (after `first_lot`).
+
+    Records each lot taken from and returns how many points the lots covered; the rest, if any,
+    is debt that the next credit repays.
+    """
+    if points <= 0:
+        return 0
+    taken: list[tuple[PointsLot, int]] = []
+    left = points
+    if first_lot is not None and first_lot.remaining > 0 and not first_lot.pending:
+        take = min(left, first_lot.remaining)
+        taken.append((first_lot, take))
+        left -= take
+    if left > 0:
+        # Lots never expire and sort last; a small window of rows is enough in the common case.
+        queryset = (
+            PointsLot.objects.filter(member_id=entry.member_id, pending=False, expired=False, remaining__gt=0)
+            .exclude(pk=getattr(first_lot, "pk", None))
+            .order_by(F("expires_at").asc(nulls_last=True), "id")
+        )
+        for lot in queryset.iterator(chunk_size=100):
+            take = min(left, lot.remaining)
+            taken.append((lot, take))
+            left -= take
+            if left == 0:
+                break
+    _apply(entry, [(lot, -take) for lot, take in taken])
+    return points - left
+
+
+def lot_take(*, entry: LedgerEntry, lot: PointsLot, points: int) -> None:
+    """Takes points from one given lot (a reversal of a pending earn takes from its own lot)."""
+    _apply(entry, [(lot, -points)])
+
+
+def lots_restore(*, entry: LedgerEntry, movements: list[tuple[PointsLot, int]]) -> None:
+    """Gives points back to the lots a debit took them from (refunds)."""
+    _apply(entry, movements)
+
+
+def _apply(entry: LedgerEntry, movements: list[tuple[PointsLot, int]]) -> None:
+    movements = [(lot, delta) for lot, delta in movements if delta]
+    if not movements:
+        return
+    LotMovement.objects.bulk_create([LotMovement(entry=entry, lot=lot, points=delta) for lot, delta in movements])
+    whens = [When(pk=lot.pk, then=Value(delta)) for lot, delta in movements]
+    PointsLot.objects.filter(pk__in=[lot.pk for lot, _ in movements]).update(
+        remaining=F("remaining") + Case(*whens, default=Value(0), output_field=IntegerField())
+    )
+    for lot, delta in movements:
+        lot.remaining += delta
