@@ -9,6 +9,7 @@ from oauth2_provider import views as oauth_views
 api_v1 = [
     path("", include("programs.api.urls")),
     path("", include("members.api.urls")),
+    path("", include("rewards.api.urls")),
 ]
 
 urlpatterns = [

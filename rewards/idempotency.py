@@ -38,7 +38,7 @@ def _replay(record: IdempotencyRecord, digest: str) -> Answer:
         raise IdempotencyMismatch(
             f"Reference {record.reference} was already used for a different {record.operation} request."
         )
-    return Answer(status=200, body=record.response_body, replayed=True)
+    return Answer(status=200, body=json.loads(record.response_body), replayed=True)
 
 
 def run_idempotent(
@@ -47,20 +47,17 @@ def run_idempotent(
     """Runs `perform` once per reference; `perform` must do all its writes in the caller's transaction."""
     digest = request_hash(payload, extra)
     lookup = {"program": program, "operation": operation, "reference": reference}
-    record = IdempotencyRecord.objects.filter(**lookup).first()
-    if record is not None:
-        return _replay(record, digest)
     try:
         with transaction.atomic():
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(**lookup, request_hash=digest)
+            # The claim comes first: a concurrent duplicate blocks here until this transaction ends.
+            record = IdempotencyRecord.objects.create(**lookup, request_hash=digest)
             answer = perform()
             record.response_status = answer.status
-            record.response_body = answer.body
+            record.response_body = json.dumps(answer.body)
             record.save(update_fields=["response_status", "response_body"])
             return answer
     except IntegrityError:
-        # A concurrent duplicate committed first (we waited on its unique key): answer as a replay.
+        # The reference is taken (earlier, or by a concurrent duplicate we waited for): replay its answer.
         record = IdempotencyRecord.objects.filter(**lookup).first()
         if record is None or record.response_body is None:
             raise

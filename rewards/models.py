@@ -208,7 +208,9 @@ class PointsLot(models.Model):
         ]
         indexes = [
             models.Index(fields=["member", "pending", "expires_at"], name="lot_member_fifo_idx"),
-            models.Index(fields=["expires_at"], name="lot_open_expiry_idx", condition=Q(remaining__gt=0, expired=False)),
+            models.Index(
+                fields=["expires_at"], name="lot_open_expiry_idx", condition=Q(remaining__gt=0, expired=False)
+            ),
         ]
 
 
@@ -231,7 +233,8 @@ class IdempotencyRecord(models.Model):
     reference = models.CharField(max_length=64)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
+    # Text, not JSONB: a replay must return the original answer byte for byte, keys in their order.
+    response_body = models.TextField(null=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

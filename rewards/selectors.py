@@ -29,7 +29,7 @@ def history_queryset(
 
 def entry_status(entry: LedgerEntry, now: datetime.datetime | None = None) -> str:
     """`pending` for an earn whose points are not yet available, `posted` otherwise."""
-    if entry.kind == EntryKind.EARN and entry.earn is not None and entry.earn.available_at is not None:
-        if entry.earn.available_at > (now or timezone.now()):
-            return "pending"
+    earn = entry.earn if entry.kind == EntryKind.EARN else None
+    if earn is not None and earn.available_at is not None and earn.available_at > (now or timezone.now()):
+        return "pending"
     return "posted"

@@ -27,6 +27,7 @@ class ProgramFactory(factory.django.DjangoModelFactory):
 class MemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Member
+        skip_postgeneration_save = True
 
     program = factory.SubFactory(ProgramFactory)
     member_id = factory.Sequence(lambda n: f"M-{n}")

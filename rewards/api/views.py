@@ -1,7 +1,7 @@
 """Earn & burn endpoints: thin views that validate, call a service and shape the answer."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from loyalty.api.errors import ApiError, conflict, invalid, not_found
@@ -76,7 +76,9 @@ def evaluation_data(evaluation: Evaluation, program, language: str, explain: boo
         "promotions": [
             {"code": p.code, "name": program.text(p.name, language), "points": p.points} for p in evaluation.promotions
         ],
-        "lines": [{"line_id": line.line_id, "points": line.points, "promotions": line.promotions} for line in evaluation.lines],
+        "lines": [
+            {"line_id": line.line_id, "points": line.points, "promotions": line.promotions} for line in evaluation.lines
+        ],
     }
     if explain:
         data["not_applied"] = [{"code": code, "reason": reason} for code, reason in evaluation.not_applied]
@@ -135,7 +137,11 @@ class EarnView(ProgramAPIView):
                 "status": "pending" if outcome.earn.available_at else "posted",
                 "available_at": outcome.earn.available_at.isoformat() if outcome.earn.available_at else None,
                 "expires_at": outcome.earn.expires_at.isoformat() if outcome.earn.expires_at else None,
-                **{k: v for k, v in evaluation_data(outcome.evaluation, self.program, language).items() if k != "points"},
+                **{
+                    k: v
+                    for k, v in evaluation_data(outcome.evaluation, self.program, language).items()
+                    if k != "points"
+                },
                 "balance": balance_data(outcome.balance),
             }
             return Answer(status=201, body=body)

@@ -42,7 +42,8 @@ class ReversalOutcome:
 
 
 def member_segment_codes(member: Member) -> frozenset[str]:
-    return frozenset(member.segments.values_list("code", flat=True))
+    """Uses the segments prefetched by `member_get` when they are there."""
+    return frozenset(s.code for s in member.segments.all())
 
 
 def basket_evaluate(
@@ -65,7 +66,9 @@ def points_earn(*, program: Program, member: Member, basket: Basket, reference: 
     pending = available_at is not None and available_at > now
     expires_at = expiry_for(basket.occurred_at, program.expiry_months)
     points = evaluation.points
-    with transaction.atomic():
+    segments = sorted(member_segment_codes(member))
+    # No savepoint: inside an idempotent write, any error rolls the whole request back anyway.
+    with transaction.atomic(savepoint=False):
         balance = balance_lock(member=member)
         before = (balance.available, balance.locked)
         earn = Earn.objects.create(
@@ -77,7 +80,7 @@ def points_earn(*, program: Program, member: Member, basket: Basket, reference: 
             store=basket.store or "",
             lines=[_line_data(line) for line in basket.lines],
             rules=[rule.to_dict() for rule in evaluation.matched_rules],
-            segments=sorted(member_segment_codes(member)),
+            segments=segments,
             points=points,
             available_at=available_at if pending else None,
             expires_at=expires_at,
@@ -150,9 +153,7 @@ def _returns_checked(earn: Earn, returns: list[tuple[str, int]] | None) -> dict[
     for line_id, quantity in returns:
         if returned[line_id] + quantity > quantities[line_id]:
             left = quantities[line_id] - returned[line_id]
-            raise ReversalExceedsEarn(
-                f"Line {line_id} has {left} unreturned units; {quantity} cannot be returned."
-            )
+            raise ReversalExceedsEarn(f"Line {line_id} has {left} unreturned units; {quantity} cannot be returned.")
         after[line_id] = returned[line_id] + quantity
     return after
 
@@ -168,7 +169,9 @@ def _points_after_returns(earn: Earn, returned: dict[str, int]) -> int:
     if not kept:
         return 0
     ruleset = RuleSet(Rule.from_dict(rule) for rule in earn.rules)
-    context = Context(occurred_at=earn.occurred_at, channel=earn.channel or None, member_segments=frozenset(earn.segments))
+    context = Context(
+        occurred_at=earn.occurred_at, channel=earn.channel or None, member_segments=frozenset(earn.segments)
+    )
     return ruleset.evaluate(kept, context).points
 
 
@@ -176,7 +179,7 @@ def earn_reverse(
     *, program: Program, earn_reference: str, reference: str, returns: list[tuple[str, int]] | None
 ) -> ReversalOutcome:
     """Reverses an earn, wholly (`returns` None) or for returned units, posting the difference negative."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         # The earn row lock serialises reversals of one earn; the balance lock comes after, always.
         earn = Earn.objects.select_for_update().filter(program=program, reference=earn_reference).first()
         if earn is None:
