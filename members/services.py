@@ -1,6 +1,7 @@
 """Writes on members. Each function is one transaction."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
@@ -65,3 +66,57 @@ def member_set_status(*, member: Member, status: str) -> Member:
     member.status = status
     member.save(update_fields=["status", "updated_at"])
     return member
+
+
+def segment_add_member(*, segment, member: Member) -> bool:
+    """Adds the member; True when the membership is new. Safe under concurrent identical calls."""
+    from members.models import SegmentMembership
+
+    # get_or_create retries the read when a concurrent insert wins the unique (segment, member) key.
+    _, created = SegmentMembership.objects.get_or_create(segment=segment, member=member)
+    return created
+
+
+def segment_remove_member(*, segment, member: Member) -> bool:
+    from members.models import SegmentMembership
+
+    deleted, _ = SegmentMembership.objects.filter(segment=segment, member=member).delete()
+    return deleted > 0
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    added: int
+    removed: int
+    unknown_members: list[str]
+
+
+@transaction.atomic
+def segment_bulk_update(*, segment, add: list[str], remove: list[str]) -> BulkResult:
+    """Adds and removes members by partner id in a constant number of set-based queries.
+
+    Unknown ids are reported; the rest is applied in one transaction.
+    """
+    from members.models import SegmentMembership
+
+    wanted = set(add) | set(remove)
+    found = dict(
+        Member.objects.filter(program_id=segment.program_id, member_id__in=wanted).values_list("member_id", "id")
+    )
+    unknown = [member_id for member_id in dict.fromkeys([*add, *remove]) if member_id not in found]
+    add_ids = {found[m] for m in add if m in found}
+    remove_ids = {found[m] for m in remove if m in found}
+    removed = 0
+    if remove_ids:
+        removed, _ = SegmentMembership.objects.filter(segment=segment, member_id__in=remove_ids).delete()
+    added = 0
+    if add_ids:
+        present = set(
+            SegmentMembership.objects.filter(segment=segment, member_id__in=add_ids).values_list("member_id", flat=True)
+        )
+        new_ids = add_ids - present
+        SegmentMembership.objects.bulk_create(
+            [SegmentMembership(segment=segment, member_id=pk) for pk in new_ids], ignore_conflicts=True
+        )
+        added = len(new_ids)
+    return BulkResult(added=added, removed=removed, unknown_members=unknown)

@@ -1,8 +1,13 @@
 from django.urls import path
 
-from members.api import views
+from members.api import segment_views, views
 
 urlpatterns = [
     path("members", views.MemberCreateView.as_view(), name="members"),
     path("members/<str:member_id>", views.MemberDetailView.as_view(), name="member"),
+    path("segments", segment_views.SegmentListView.as_view(), name="segments"),
+    path("segments/<str:code>/members", segment_views.SegmentBulkView.as_view(), name="segment-bulk"),
+    path(
+        "segments/<str:code>/members/<str:member_id>", segment_views.SegmentMemberView.as_view(), name="segment-member"
+    ),
 ]
