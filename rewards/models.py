@@ -133,6 +133,9 @@ class LedgerEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     description = models.CharField(max_length=255, blank=True, default="")
     earn = models.ForeignKey("Earn", null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
+    redemption = models.ForeignKey(
+        "Redemption", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
 
     class Meta:
         verbose_name_plural = "ledger entries"
@@ -241,3 +244,90 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["program", "operation", "reference"], name="idempotency_reference_unique")
         ]
+
+
+class RedemptionStatus(models.TextChoices):
+    EXCHANGED = "exchanged"
+    IN_PREPARATION = "in_preparation"
+    IN_DELIVERY = "in_delivery"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+class Redemption(models.Model):
+    """Points burnt for a gift, followed to the member's door (or to an issued voucher)."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="redemptions")
+    reference = models.CharField(max_length=64)
+    gift = models.ForeignKey("catalog.Gift", on_delete=models.PROTECT, related_name="redemptions")
+    quantity = models.PositiveSmallIntegerField(default=1)
+    points = models.PositiveIntegerField(help_text="The total cost in points.")
+    status = models.CharField(max_length=16, choices=RedemptionStatus.choices, default=RedemptionStatus.EXCHANGED)
+    delivery = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "reference"], name="redemption_reference_unique"),
+            models.CheckConstraint(condition=Q(quantity__gte=1, quantity__lte=100), name="redemption_quantity_range"),
+            models.CheckConstraint(condition=Q(points__gt=0), name="redemption_points_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in RedemptionStatus]), name="redemption_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "status", "created_at"], name="redemption_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.status})"
+
+
+class RedemptionStatusChange(models.Model):
+    """Who moved a redemption from which status to which, and when."""
+
+    redemption = models.ForeignKey(Redemption, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=16, blank=True, default="")
+    to_status = models.CharField(max_length=16)
+    actor = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class VoucherStatus(models.TextChoices):
+    ISSUED = "issued"
+    USED = "used"
+    VOID = "void"
+
+
+class Voucher(models.Model):
+    """A webshop voucher issued for a redemption; its code is the secret."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    redemption = models.OneToOneField(Redemption, on_delete=models.PROTECT, related_name="voucher")
+    code = models.CharField(max_length=32, unique=True)
+    value = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=8, choices=VoucherStatus.choices, default=VoucherStatus.ISSUED)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    order_reference = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["issued", "used", "void"]), name="voucher_status_valid"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="voucher_value_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def current_status(self, now=None) -> str:
+        """`expired` is read, not stored: an issued voucher past its date."""
+        if self.status == VoucherStatus.ISSUED and self.expires_at and self.expires_at <= (now or timezone.now()):
+            return "expired"
+        return self.status

@@ -19,7 +19,9 @@ def history_queryset(
     until: datetime.datetime | None = None,
 ) -> QuerySet[LedgerEntry]:
     """The member's entries as history shows them (internal moves between balance parts left out)."""
-    queryset = LedgerEntry.objects.filter(member=member, kind__in=kinds or HISTORY_KINDS).select_related("earn")
+    queryset = LedgerEntry.objects.filter(member=member, kind__in=kinds or HISTORY_KINDS).select_related(
+        "earn", "redemption__gift"
+    )
     if since is not None:
         queryset = queryset.filter(occurred_at__gte=since)
     if until is not None:
@@ -28,7 +30,10 @@ def history_queryset(
 
 
 def entry_status(entry: LedgerEntry, now: datetime.datetime | None = None) -> str:
-    """`pending` for an earn whose points are not yet available, `posted` otherwise."""
+    """The redemption's current status on redemption rows; `pending` for an earn whose points are not
+    yet available; `posted` otherwise."""
+    if entry.kind == EntryKind.REDEMPTION and entry.redemption is not None:
+        return entry.redemption.status
     earn = entry.earn if entry.kind == EntryKind.EARN else None
     if earn is not None and earn.available_at is not None and earn.available_at > (now or timezone.now()):
         return "pending"

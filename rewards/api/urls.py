@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rewards.api import promotion_views, views
+from rewards.api import promotion_views, redemption_views, views
 
 urlpatterns = [
     path("baskets/evaluate", views.BasketEvaluateView.as_view(), name="basket-evaluate"),
@@ -10,6 +10,20 @@ urlpatterns = [
     path(
         "members/<str:member_id>/promotions", promotion_views.MemberPromotionsView.as_view(), name="member-promotions"
     ),
+    path("redemptions", redemption_views.RedeemView.as_view(), name="redemptions"),
+    path("redemptions/<str:redemption_id>", redemption_views.RedemptionDetailView.as_view(), name="redemption"),
+    path(
+        "redemptions/<str:redemption_id>/cancel",
+        redemption_views.RedemptionCancelView.as_view(),
+        name="redemption-cancel",
+    ),
+    path(
+        "redemptions/<str:redemption_id>/status",
+        redemption_views.RedemptionStatusView.as_view(),
+        name="redemption-status",
+    ),
+    path("vouchers/<str:code>", redemption_views.VoucherView.as_view(), name="voucher"),
+    path("vouchers/<str:code>/use", redemption_views.VoucherUseView.as_view(), name="voucher-use"),
     path("promotions", promotion_views.LivePromotionsView.as_view(), name="promotions"),
     path(
         "promotions/<str:code>/segments/<str:segment_code>",

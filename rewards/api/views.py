@@ -219,10 +219,20 @@ class TransactionHistoryView(ProgramAPIView):
             member=member, kinds=[f["type"]] if "type" in f else None, since=f.get("since"), until=f.get("until")
         )
         entries, next_cursor = paginate_queryset(request, queryset, ["-id"])
-        return Response(page_response_data([transaction_data(e) for e in entries], next_cursor))
+        language = self.get_language()
+        results = [transaction_data(e, self.program, language) for e in entries]
+        return Response(page_response_data(results, next_cursor))
 
 
-def transaction_data(entry) -> dict:
+def transaction_data(entry, program, language: str) -> dict:
+    redemption = entry.redemption
+    if redemption is not None:
+        gift = redemption.gift
+        redemption = {
+            "id": redemption.pk,
+            "status": redemption.status,
+            "gift": {"sku": gift.sku, "name": program.text(gift.name, language), "type": gift.type},
+        }
     return {
         "id": entry.id,
         "type": entry.kind,
@@ -233,5 +243,5 @@ def transaction_data(entry) -> dict:
         "created_at": entry.created_at.isoformat(),
         "status": selectors.entry_status(entry),
         "description": entry.description,
-        "redemption": None,
+        "redemption": redemption,
     }

@@ -37,6 +37,7 @@ def entry_post(
     locked: int = 0,
     description: str = "",
     earn=None,
+    redemption=None,
 ) -> LedgerEntry:
     """Writes one entry and moves the (locked) balance row by the same amounts."""
     assert connection.in_atomic_block, "ledger writes must run inside a transaction"
@@ -58,6 +59,7 @@ def entry_post(
         created_at=now,
         description=description[:255],
         earn=earn,
+        redemption=redemption,
     )
     balance.save(update_fields=["available", "pending", "locked", "updated_at"])
     return entry

@@ -27,3 +27,19 @@ def earn(api, **kwargs):
     response = api.post("/api/v1/transactions/earn", basket(**kwargs))
     assert response.status_code == 201, response.content
     return response.json()
+
+
+def fund(member, points: int, reference: str | None = None, expires_at=None):
+    """Credits points through the ledger services (an adjustment with its lot)."""
+    from django.db import transaction
+
+    from rewards.services.ledger import balance_lock, entry_post, lot_open
+
+    with transaction.atomic():
+        balance = balance_lock(member=member)
+        before = (balance.available, balance.locked)
+        entry = entry_post(
+            balance=balance, kind="adjustment", reference=reference or f"FUND-{next(_refs)}", available=points
+        )
+        lot_open(balance_before=before, entry=entry, points=points, expires_at=expires_at)
+    return entry

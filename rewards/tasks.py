@@ -1,0 +1,26 @@
+"""Celery tasks: thin wrappers around services, safe to run twice."""
+
+import datetime
+
+from celery import shared_task
+from django.db import OperationalError
+
+from loyalty.queue import enqueue
+from rewards.services import redemption as redemption_services
+
+
+@shared_task(bind=True, acks_late=True, max_retries=10)
+def issue_voucher(self, redemption_id: int) -> None:
+    try:
+        redemption_services.voucher_issue(redemption_id=redemption_id)
+    except OperationalError as exc:  # database hiccup: retry with backoff, the service is idempotent
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+
+
+@shared_task
+def sweep_pending_vouchers() -> int:
+    """Re-queues voucher redemptions whose task was lost (broker down, worker killed)."""
+    ids = redemption_services.vouchers_pending(older_than=datetime.timedelta(minutes=1))
+    for redemption_id in ids:
+        enqueue(issue_voucher, redemption_id)
+    return len(ids)
