@@ -1,0 +1,149 @@
+"""The demo: a realistic program with members, an API client and an admin user, loaded idempotently.
+
+`demo_load` brings the program and its members; the `load_demo` command then adds the API client and the
+admin user. Ledger history, when it comes, belongs after `demo_load` (it gets every demo member in
+`DemoData.members`) and must stay idempotent like the rest: keyed by references derived from member ids.
+"""
+
+import datetime
+import json
+import random
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from members.models import Member, Segment, SegmentMembership
+from members.services import member_enrol, member_set_status
+from programs.models import ApiClient, Program
+from programs.program_import import ImportResult, program_import_report
+from programs.services import api_client_create, api_client_rotate_secret
+
+DEMO_FILE = Path(__file__).resolve().parent / "demo" / "demo_program.json"
+NAMES_FILE = DEMO_FILE.with_name("names.json")
+DEMO_MEMBER_COUNT = 300
+DEMO_CLIENT_NAME = "Demo till"
+DEMO_SEED = 20261125  # fixed: the same members (names, segments) on every machine and every run
+LANGUAGE_WEIGHTS = {"en": 15, "fr": 38, "nl": 38, "it": 9}
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    member_id: str
+    first_name: str
+    last_name: str
+    email: str
+    language: str
+    birth_date: datetime.date
+    segments: tuple[str, ...]
+    blocked: bool
+
+
+@dataclass
+class DemoData:
+    program: Program
+    imported: ImportResult
+    members: list[Member]  # every demo member, in member_id order, created now or before
+    members_created: int
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().replace(" ", "")
+
+
+def demo_members(count: int = DEMO_MEMBER_COUNT) -> list[DemoMember]:
+    """The demo's members, always the same: generated from a fixed seed, without any network."""
+    names = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
+    rng = random.Random(DEMO_SEED)
+    people = []
+    for n in range(1, count + 1):
+        first, last = rng.choice(names["first_names"]), rng.choice(names["last_names"])
+        birth_date = datetime.date(1945, 1, 1) + datetime.timedelta(days=rng.randrange(61 * 365))
+        segments = []
+        if rng.random() < 0.08:
+            segments.append("VIP")
+        if n > count - 40:  # the most recent enrolments
+            segments.append("NEWCOMERS")
+        if rng.random() < 0.2:
+            segments.append("FAMILIES")
+        if birth_date.year >= 2000 and rng.random() < 0.6:
+            segments.append("STUDENTS")
+        if rng.random() < 0.05:
+            segments.append("BUSINESS")
+        people.append(
+            DemoMember(
+                member_id=f"DEMO-{n:04d}",
+                first_name=first,
+                last_name=last,
+                email=f"{_ascii(first)}.{_ascii(last)}.{n}@example.com",
+                language=rng.choices(list(LANGUAGE_WEIGHTS), weights=list(LANGUAGE_WEIGHTS.values()))[0],
+                birth_date=birth_date,
+                segments=tuple(segments),
+                blocked=rng.random() < 0.01,
+            )
+        )
+    return people
+
+
+@transaction.atomic
+def demo_load(*, progress: Callable[[int, int], None] | None = None) -> DemoData:
+    """Imports the demo program and enrols its members; what exists already is kept as it is."""
+    imported = program_import_report(data=json.loads(DEMO_FILE.read_text(encoding="utf-8")))
+    program = imported.program
+    people = demo_members()
+    existing = set(Member.objects.filter(program=program).values_list("member_id", flat=True))
+    segment_ids = dict(Segment.objects.filter(program=program).values_list("code", "id"))
+    memberships = []
+    created = 0
+    for index, person in enumerate(people, start=1):
+        if person.member_id not in existing:
+            # The service, not a bulk insert: it also opens the balance row. 300 enrolments take well under a second.
+            member = member_enrol(
+                program=program,
+                member_id=person.member_id,
+                email=person.email,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                language=person.language,
+                birth_date=person.birth_date,
+            )
+            if person.blocked:
+                member_set_status(member=member, status=Member.BLOCKED)
+            # Only new members get their segments: a re-run leaves later edits to memberships alone.
+            memberships += [SegmentMembership(segment_id=segment_ids[s], member=member) for s in person.segments]
+            created += 1
+        if progress and (index % 50 == 0 or index == len(people)):
+            progress(index, len(people))
+    SegmentMembership.objects.bulk_create(memberships, ignore_conflicts=True)
+    members = list(
+        Member.objects.filter(program=program, member_id__in=[p.member_id for p in people]).order_by("member_id")
+    )
+    return DemoData(program=program, imported=imported, members=members, members_created=created)
+
+
+@transaction.atomic
+def demo_api_client(*, program: Program) -> tuple[ApiClient, str, bool]:
+    """The demo till with every scope, and a fresh secret: secrets are stored hashed, so a re-run rotates it."""
+    client = (
+        ApiClient.objects.filter(program=program, name=DEMO_CLIENT_NAME, active=True)
+        .select_related("application")
+        .order_by("pk")
+        .first()
+    )
+    if client is None:
+        client, secret = api_client_create(program=program, name=DEMO_CLIENT_NAME, scopes=list(settings.API_SCOPES))
+        return client, secret, True
+    return client, api_client_rotate_secret(client=client), False
+
+
+def demo_superuser(*, username: str = "admin", password: str = "admin") -> bool:
+    """Creates the demo superuser if missing; an existing user is left untouched (its password too)."""
+    users = get_user_model()
+    if users.objects.filter(username=username).exists():
+        return False
+    users.objects.create_superuser(username=username, email=f"{username}@example.com", password=password)
+    return True
