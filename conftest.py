@@ -90,3 +90,43 @@ def api_for():
 @pytest.fixture
 def member(program):
     return MemberFactory(program=program, member_id="M-1")
+
+
+@pytest.fixture
+def celery_broker(transactional_db, tmp_path):
+    """Points this test process's Celery app at the real Redis test broker (not eager)."""
+    from loyalty.celery import app
+    from tests.celery_worker import broker_url, flush_broker
+
+    url = broker_url()
+    if not url:
+        pytest.skip("set CELERY_TEST_BROKER_URL (e.g. redis://127.0.0.1:6379/15) to run with a real broker")
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs the shared PostgreSQL test database")
+    flush_broker(url)
+    previous = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+    app.conf.update(broker_url=url, task_always_eager=False)
+    _reset_pool(app)
+    yield url
+    app.conf.update(**previous)
+    _reset_pool(app)
+
+
+def _reset_pool(app) -> None:
+    """Drops the producer pool so that the next publish connects to the broker now configured."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+
+
+@pytest.fixture
+def celery_worker(celery_broker, tmp_path):
+    """A real worker process consuming from the test broker; stopped after the test."""
+    from tests.celery_worker import Worker
+
+    worker = Worker(celery_broker, tmp_path / "worker.log")
+    worker.start()
+    yield worker
+    worker.stop()

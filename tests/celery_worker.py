@@ -1,0 +1,112 @@
+"""A real Celery worker process for tests, on a Redis broker, against the test database.
+
+The worker is a separate process started with the same code, reading the test database that
+pytest-django created; tests that use it must commit their data (transactional tests).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def broker_url() -> str | None:
+    return os.environ.get("CELERY_TEST_BROKER_URL")
+
+
+def database_url() -> str:
+    settings = connection.settings_dict
+    if settings["ENGINE"] != "django.db.backends.postgresql":
+        raise RuntimeError("a worker process needs a shared database: run on PostgreSQL")
+    user = settings.get("USER") or "postgres"
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
+
+
+def flush_broker(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+class Worker:
+    def __init__(self, broker: str, log_path: Path, extra_env: dict | None = None):
+        self.broker = broker
+        self.log_path = log_path
+        self.extra_env = extra_env or {}
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": self.broker,
+            "DJANGO_CONN_MAX_AGE": "0",
+            **self.extra_env,
+        }
+        env.pop("DJANGO_TEST_DATABASE", None)
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "loyalty",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early: {self.log_path.read_text()[-2000:]}")
+            if b" ready." in self.log_path.read_bytes():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"worker not ready after {timeout}s: {self.log_path.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL, like a crashed machine: unacknowledged tasks go back to the queue."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+def wait_for(predicate, timeout: float = 30, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
