@@ -116,9 +116,13 @@ def celery_broker(transactional_db, tmp_path):
 
 def _reset_pool(app) -> None:
     """Drops the producer pool so that the next publish connects to the broker now configured."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    from kombu import pools
+
+    # Kombu keeps pools per broker in a global registry: clear it, then do what Celery does after a fork.
+    pools.reset()
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.__dict__["amqp"]._producer_pool = None
 
 
 @pytest.fixture

@@ -214,7 +214,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300, "socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged task (worker killed) is delivered again after this many seconds.
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 # A request never waits long on a broker that is down: the outbox row is swept later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -222,6 +227,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-tokens": {"task": "programs.tasks.clear_expired_tokens", "schedule": 3600.0},
     "sweep-pending-vouchers": {"task": "rewards.tasks.sweep_pending_vouchers", "schedule": 60.0},
+    "sweep-events": {"task": "rewards.tasks.sweep_events", "schedule": 30.0},
 }
 
 LOGGING = {

@@ -136,6 +136,7 @@ class LedgerEntry(models.Model):
     redemption = models.ForeignKey(
         "Redemption", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
     )
+    event = models.ForeignKey("Event", null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
 
     class Meta:
         verbose_name_plural = "ledger entries"
@@ -331,3 +332,42 @@ class Voucher(models.Model):
         if self.status == VoucherStatus.ISSUED and self.expires_at and self.expires_at <= (now or timezone.now()):
             return "expired"
         return self.status
+
+
+class EventStatus(models.TextChoices):
+    ACCEPTED = "accepted"
+    REWARDED = "rewarded"
+    REJECTED = "rejected"
+
+
+class Event(models.Model):
+    """An action reported by a partner. Stored before the 202: the row is the outbox of its reward."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="events")
+    event_type = models.ForeignKey("programs.EventType", on_delete=models.PROTECT, related_name="events")
+    reference = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField()
+    local_date = models.DateField(help_text="The day of occurred_at in the program's timezone (per-day limits).")
+    attributes = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=EventStatus.choices, default=EventStatus.ACCEPTED)
+    points = models.PositiveIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "reference"], name="event_reference_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=["accepted", "rewarded", "rejected"]), name="event_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["created_at"], name="event_waiting_idx", condition=Q(status="accepted")),
+            models.Index(fields=["member", "event_type", "status", "local_date"], name="event_limits_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.status})"

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from loyalty.queue import enqueue
+from rewards.services import events as event_services
 from rewards.services import redemption as redemption_services
 
 
@@ -23,4 +24,21 @@ def sweep_pending_vouchers() -> int:
     ids = redemption_services.vouchers_pending(older_than=datetime.timedelta(minutes=1))
     for redemption_id in ids:
         enqueue(issue_voucher, redemption_id)
+    return len(ids)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=10)
+def reward_event(self, event_id: int) -> None:
+    try:
+        event_services.event_reward(event_id=event_id)
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+
+
+@shared_task
+def sweep_events(older_than_seconds: float = 30) -> int:
+    """Re-queues events still `accepted`: a lost message or a broker outage only delays the reward."""
+    ids = event_services.events_waiting(older_than=datetime.timedelta(seconds=older_than_seconds))
+    for event_id in ids:
+        enqueue(reward_event, event_id)
     return len(ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rewards.api import promotion_views, redemption_views, views
+from rewards.api import event_views, promotion_views, redemption_views, views
 
 urlpatterns = [
     path("baskets/evaluate", views.BasketEvaluateView.as_view(), name="basket-evaluate"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path(
         "members/<str:member_id>/promotions", promotion_views.MemberPromotionsView.as_view(), name="member-promotions"
     ),
+    path("events", event_views.EventCreateView.as_view(), name="events"),
+    path("events/<str:reference>", event_views.EventDetailView.as_view(), name="event"),
     path("redemptions", redemption_views.RedeemView.as_view(), name="redemptions"),
     path("redemptions/<str:redemption_id>", redemption_views.RedemptionDetailView.as_view(), name="redemption"),
     path(

@@ -38,6 +38,7 @@ def entry_post(
     description: str = "",
     earn=None,
     redemption=None,
+    event=None,
 ) -> LedgerEntry:
     """Writes one entry and moves the (locked) balance row by the same amounts."""
     assert connection.in_atomic_block, "ledger writes must run inside a transaction"
@@ -60,6 +61,7 @@ def entry_post(
         description=description[:255],
         earn=earn,
         redemption=redemption,
+        event=event,
     )
     balance.save(update_fields=["available", "pending", "locked", "updated_at"])
     return entry
