@@ -358,7 +358,9 @@ def program_import_report(*, data: dict) -> ImportResult:
     with transaction.atomic():
         code = data.get("code") if isinstance(data, dict) else None
         # The program row is locked first: two imports of one program run one after the other.
-        program = Program.objects.select_for_update().filter(code=code).first() if isinstance(code, str) else None
+        program = (
+            Program.objects.select_for_update(no_key=True).filter(code=code).first() if isinstance(code, str) else None
+        )
         stored = _Stored.load(program)
         program_values, items = _validate(data, stored)
         return _write(program_values, items, stored)

@@ -51,7 +51,11 @@ def event_reward(*, event_id: int) -> Event:
     last slot are counted one after the other.
     """
     with transaction.atomic():
-        event = Event.objects.select_for_update().select_related("event_type", "member", "program").get(pk=event_id)
+        event = (
+            Event.objects.select_for_update(of=("self",))
+            .select_related("event_type", "member", "program")
+            .get(pk=event_id)
+        )
         if event.status != EventStatus.ACCEPTED:
             return event
         balance = balance_lock(member=event.member)

@@ -100,7 +100,7 @@ def redeem(
 
 
 def _lock(redemption_id: int) -> Redemption:
-    return Redemption.objects.select_for_update().select_related("gift", "member").get(pk=redemption_id)
+    return Redemption.objects.select_for_update(of=("self",)).select_related("gift", "member").get(pk=redemption_id)
 
 
 def redemption_transition(*, redemption: Redemption, status: str, actor: str = "") -> Redemption:
