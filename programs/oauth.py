@@ -35,3 +35,12 @@ class ProgramOAuth2Validator(OAuth2Validator):
             return False
         client = getattr(request.client, "api_client", None)
         return client is not None and client.active
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
+        # RFC 6749 §3.1: `scope=` sent empty counts as omitted (all the client's scopes), and extra
+        # spaces name no scope (oauthlib would read both as a scope called "").
+        requested = list(dict.fromkeys(s for s in scopes if s))
+        if not requested:
+            requested = self.get_default_scopes(client_id, request)
+        request.scopes = requested
+        return super().validate_scopes(client_id, requested, client, request, *args, **kwargs)

@@ -60,7 +60,8 @@ def _decode(cursor: str, size: int) -> list[Any]:
                 out.append(parsed)
             elif isinstance(v, dict) and "dec" in v:
                 out.append(Decimal(v["dec"]))
-            elif isinstance(v, (str, int)) and not isinstance(v, bool):
+            elif (isinstance(v, str) and "\x00" not in v) or (isinstance(v, int) and not isinstance(v, bool)):
+                # NUL never is in a served cursor, and PostgreSQL refuses it in a query.
                 out.append(v)
             else:
                 raise ValueError

@@ -13,7 +13,9 @@ class HasProgramScope(permissions.BasePermission):
         scope = getattr(view, "required_scope", None)
         per_method = getattr(view, "required_scopes", None)
         if per_method:
-            scope = per_method.get(request.method, scope)
+            # HEAD answers like GET (200 or 404), so it needs GET's scope.
+            method = "GET" if request.method == "HEAD" else request.method
+            scope = per_method.get(method, scope)
         if scope is None:
             return True
         if scope not in caller.scopes:
