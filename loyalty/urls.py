@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("programs.api.urls")),
     path("", include("members.api.urls")),
     path("", include("rewards.api.urls")),
+    path("", include("catalog.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,171 @@
+"""Reads on the catalog: the category tree, the gifts on offer and their counts.
+
+A program has few categories, so the whole tree is loaded in one query and walked in Python
+(effective activity, descendants, codes); gift queries then filter on plain id lists.
+"""
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+
+from catalog.models import Gift, GiftCategory
+from members.models import Member
+from programs.models import Program
+
+
+@dataclass(frozen=True)
+class CategoryNode:
+    id: int
+    code: str
+    name: dict
+    parent_id: int | None
+    position: int
+    active: bool
+    """Effective activity: the category and all its ancestors are active."""
+
+
+@dataclass(frozen=True)
+class CategoryTree:
+    nodes: dict[int, CategoryNode]
+    children: dict[int, list[int]] = field(default_factory=dict)
+
+    def by_code(self, code: str) -> CategoryNode | None:
+        return next((node for node in self.nodes.values() if node.code == code), None)
+
+    def code_of(self, category_id: int | None) -> str | None:
+        node = self.nodes.get(category_id) if category_id is not None else None
+        return node.code if node else None
+
+    @property
+    def active_ids(self) -> set[int]:
+        return {node.id for node in self.nodes.values() if node.active}
+
+    @property
+    def inactive_ids(self) -> set[int]:
+        return {node.id for node in self.nodes.values() if not node.active}
+
+
+def category_tree(program: Program) -> CategoryTree:
+    """All the program's categories in one query, with their effective activity."""
+    rows = list(
+        GiftCategory.objects.filter(program=program).values_list(
+            "id", "code", "name", "parent_id", "position", "active"
+        )
+    )
+    own_active = {row[0]: row[5] for row in rows}
+    parents = {row[0]: row[3] for row in rows}
+
+    def effectively_active(category_id: int) -> bool:
+        seen: set[int] = set()
+        current: int | None = category_id
+        while current is not None:
+            if current in seen or current not in own_active:
+                return False  # a parent cycle (or a dangling parent) never reaches a root: hidden
+            if not own_active[current]:
+                return False
+            seen.add(current)
+            current = parents[current]
+        return True
+
+    nodes = {
+        cid: CategoryNode(
+            id=cid,
+            code=code,
+            name=name if isinstance(name, dict) else {},
+            parent_id=parent_id,
+            position=position,
+            active=effectively_active(cid),
+        )
+        for cid, code, name, parent_id, position, _ in rows
+    }
+    children: dict[int, list[int]] = {}
+    for node in nodes.values():
+        if node.parent_id is not None:
+            children.setdefault(node.parent_id, []).append(node.id)
+    return CategoryTree(nodes=nodes, children=children)
+
+
+def descendant_category_ids(tree: CategoryTree, category_id: int) -> set[int]:
+    """The category and its sub-categories at any depth."""
+    found: set[int] = set()
+    stack = [category_id]
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.add(current)
+        stack.extend(tree.children.get(current, ()))
+    return found
+
+
+def offered_gifts(program: Program, now: datetime.datetime, tree: CategoryTree | None = None) -> QuerySet[Gift]:
+    """The gifts on offer now: validated, inside their validity window, not in an inactive category.
+
+    A gift without a category is on offer when the rest holds. Pass `tree` when it is already loaded
+    to save its query.
+    """
+    tree = tree if tree is not None else category_tree(program)
+    queryset = Gift.objects.filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=now),
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+        program=program,
+        validated=True,
+    )
+    inactive = tree.inactive_ids
+    if inactive:
+        queryset = queryset.exclude(category_id__in=inactive)
+    return queryset
+
+
+def gift_list(
+    *,
+    program: Program,
+    now: datetime.datetime,
+    tree: CategoryTree,
+    category_ids: set[int] | None = None,
+    min_points: int | None = None,
+    max_points: int | None = None,
+    affordable_points: int | None = None,
+) -> QuerySet[Gift]:
+    """The gifts on offer, filtered: in `category_ids`, within inclusive point bounds, at most `affordable_points`."""
+    queryset = offered_gifts(program, now, tree)
+    if category_ids is not None:
+        queryset = queryset.filter(category_id__in=category_ids)
+    if min_points is not None:
+        queryset = queryset.filter(points__gte=min_points)
+    if max_points is not None:
+        queryset = queryset.filter(points__lte=max_points)
+    if affordable_points is not None:
+        queryset = queryset.filter(points__lte=affordable_points)
+    return queryset
+
+
+def category_gift_counts(program: Program, now: datetime.datetime, tree: CategoryTree) -> dict[int, int]:
+    """For each category id: the gifts on offer in it and in its sub-categories (one query)."""
+    direct = Counter(
+        dict(
+            offered_gifts(program, now, tree)
+            .filter(category__isnull=False)
+            .order_by()
+            .values("category_id")
+            .annotate(n=Count("id"))
+            .values_list("category_id", "n")
+        )
+    )
+    return {
+        category_id: sum(direct[d] for d in descendant_category_ids(tree, category_id)) for category_id in tree.nodes
+    }
+
+
+def member_available_points(program: Program, member_id: str) -> int | None:
+    """The member's available points (0 without a balance row), or None for an unknown member."""
+    if "\x00" in member_id:
+        return None  # no member id holds NUL, and PostgreSQL refuses it in a query
+    rows = list(
+        Member.objects.filter(program=program, member_id=member_id).values_list("balance__available", flat=True)
+    )
+    if not rows:
+        return None
+    return rows[0] or 0
