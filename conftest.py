@@ -25,6 +25,8 @@ class ApiClient:
 
     def call(self, method: str, path: str, body=None, raw: bytes | str | None = None, **extra):
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if data is None and method in ("POST", "PUT", "PATCH"):
+            data = ""  # a write without a body, as `curl -X POST` sends it
         kwargs = {"content_type": extra.pop("content_type", "application/json")} if data is not None else {}
         func = getattr(self.http, method.lower())
         if data is not None:

@@ -126,6 +126,9 @@ STORAGES = {
 # Request bodies over 1 MiB are refused (413 in the envelope).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
+# The member webshop: how long an identification cookie lasts (Identification user API).
+MEMBER_SESSION_SECONDS = int(os.environ.get("MEMBER_SESSION_SECONDS", "1800"))
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -228,6 +231,9 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-tokens": {"task": "programs.tasks.clear_expired_tokens", "schedule": 3600.0},
     "sweep-pending-vouchers": {"task": "rewards.tasks.sweep_pending_vouchers", "schedule": 60.0},
     "sweep-events": {"task": "rewards.tasks.sweep_events", "schedule": 30.0},
+    "activate-due-points": {"task": "rewards.tasks.activate_due_points", "schedule": 300.0},
+    "release-expired-locks": {"task": "rewards.tasks.release_expired_locks", "schedule": 60.0},
+    "expire-points": {"task": "rewards.tasks.expire_points", "schedule": 3600.0},
 }
 
 LOGGING = {

@@ -11,12 +11,15 @@ def member_get(*, program: Program, member_id: str) -> Member | None:
     if "\x00" in member_id:
         # No member id holds NUL, and PostgreSQL refuses it in a query (a 500 instead of a 404).
         return None
-    return (
+    member = (
         Member.objects.filter(program=program, member_id=member_id)
         .select_related("balance")
         .prefetch_related(Prefetch("segments", queryset=Segment.objects.only("id", "code").order_by("code")))
         .first()
     )
+    if member is not None:
+        member.program = program  # known already: saves a query wherever the member's program is read
+    return member
 
 
 def member_exists(*, program: Program, member_id: str) -> bool:

@@ -40,7 +40,7 @@ def ledger_differences(program_id: int | None = None) -> list[Difference]:
         e_pending=_sum(LedgerEntry, "pending_delta"),
         e_locked=_sum(LedgerEntry, "locked_delta"),
         l_pending=_sum(PointsLot, "remaining", pending=True),
-        l_open=_sum(PointsLot, "remaining", pending=False, expired=False),
+        l_open=_sum(PointsLot, "remaining", pending=False),
         last_after=Coalesce(Subquery(last_after, output_field=IntegerField()), Value(0)),
     )
     wrong = checked.filter(

@@ -192,17 +192,20 @@ class Earn(models.Model):
 
 
 class PointsLot(models.Model):
-    """Points credited together, with their expiry: debits consume the lots that expire soonest first."""
+    """Points credited together, with their expiry: debits consume the lots that expire soonest first.
+
+    A lot is open while `remaining` > 0. A lot past its expiry keeps points only while a lock holds
+    them; the expiry job takes the rest.
+    """
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="lots")
-    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="lot")
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="lots")
     points = models.PositiveIntegerField()
     remaining = models.IntegerField()
     available_at = models.DateTimeField(null=True, blank=True, help_text="Pending until then.")
     pending = models.BooleanField(default=False)
     expires_at = models.DateTimeField(null=True, blank=True)
-    expired = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -211,10 +214,10 @@ class PointsLot(models.Model):
             models.CheckConstraint(condition=Q(remaining__lte=F("points")), name="lot_remaining_within_points"),
         ]
         indexes = [
-            models.Index(fields=["member", "pending", "expires_at"], name="lot_member_fifo_idx"),
             models.Index(
-                fields=["expires_at"], name="lot_open_expiry_idx", condition=Q(remaining__gt=0, expired=False)
+                fields=["member", "expires_at"], name="lot_member_open_idx", condition=Q(remaining__gt=0, pending=False)
             ),
+            models.Index(fields=["available_at"], name="lot_pending_idx", condition=Q(pending=True)),
         ]
 
 
@@ -368,6 +371,40 @@ class Event(models.Model):
             models.Index(fields=["created_at"], name="event_waiting_idx", condition=Q(status="accepted")),
             models.Index(fields=["member", "event_type", "status", "local_date"], name="event_limits_idx"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.status})"
+
+
+class LockStatus(models.TextChoices):
+    LOCKED = "locked"
+    CAPTURED = "captured"
+    RELEASED = "released"
+
+
+class PointsLock(models.Model):
+    """Points held for a checkout (pay with points): captured or released, or released when it expires."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="points_locks")
+    reference = models.CharField(max_length=64)
+    points = models.PositiveIntegerField()
+    captured_points = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=LockStatus.choices, default=LockStatus.LOCKED)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "reference"], name="lock_reference_unique"),
+            models.CheckConstraint(condition=Q(points__gt=0), name="lock_points_positive"),
+            models.CheckConstraint(condition=Q(captured_points__lte=F("points")), name="lock_capture_within_lock"),
+            models.CheckConstraint(
+                condition=Q(status__in=["locked", "captured", "released"]), name="lock_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="lock_open_idx", condition=Q(status="locked"))]
 
     def __str__(self) -> str:
         return f"{self.reference} ({self.status})"

@@ -38,3 +38,47 @@ def entry_status(entry: LedgerEntry, now: datetime.datetime | None = None) -> st
     if earn is not None and earn.available_at is not None and earn.available_at > (now or timezone.now()):
         return "pending"
     return "posted"
+
+
+def balance_view(balance, program=None, now: datetime.datetime | None = None) -> dict:
+    """The balance as the member has it now, even when the clock jobs have not run yet: pending
+    points past `available_at` count as available, expired locks as released, and lots past their
+    expiry as expired. One query, only when something could be due."""
+    from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from rewards.models import LockStatus, PointsBalance, PointsLock, PointsLot
+
+    if balance is None:
+        return {"available": 0, "pending": 0, "locked": 0, "total": 0}
+    available, pending, locked = balance.available, balance.pending, balance.locked
+    may_expire = program is None or program.expiry_months is not None
+    if pending or locked or may_expire:
+        now = now or timezone.now()
+
+        def total(model, field, **filters):
+            rows = (
+                model.objects.filter(member_id=OuterRef("member_id"), **filters)
+                .order_by()
+                .values("member_id")
+                .annotate(s=Sum(field))
+                .values("s")
+            )
+            return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+        due = (
+            PointsBalance.objects.filter(pk=balance.pk)
+            .annotate(
+                due_pending=total(PointsLot, "remaining", pending=True, available_at__lte=now),
+                due_locks=total(PointsLock, "points", status=LockStatus.LOCKED, expires_at__lte=now),
+                due_lots=total(PointsLot, "remaining", pending=False, remaining__gt=0, expires_at__lte=now),
+            )
+            .values("due_pending", "due_locks", "due_lots")
+            .first()
+        )
+        if due:
+            available += due["due_pending"] + due["due_locks"]
+            pending -= due["due_pending"]
+            locked -= due["due_locks"]
+            available -= max(0, min(due["due_lots"], available))
+    return {"available": available, "pending": pending, "locked": locked, "total": available + pending + locked}

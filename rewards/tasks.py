@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from loyalty.queue import enqueue
+from rewards.services import clock
 from rewards.services import events as event_services
 from rewards.services import redemption as redemption_services
 
@@ -42,3 +43,18 @@ def sweep_events(older_than_seconds: float = 30) -> int:
     for event_id in ids:
         enqueue(reward_event, event_id)
     return len(ids)
+
+
+@shared_task
+def activate_due_points() -> int:
+    return clock.activate_due_points()
+
+
+@shared_task
+def release_expired_locks() -> int:
+    return clock.release_expired_locks()
+
+
+@shared_task
+def expire_points() -> int:
+    return clock.expire_points()

@@ -104,12 +104,18 @@ def member_data(member) -> dict:
         "birth_date": member.birth_date.isoformat() if member.birth_date else None,
         "status": member.status,
         "enrolled_at": member.enrolled_at.isoformat(),
-        "balance": balance_data(balance),
+        "balance": balance_data(balance, program=member.program),
         "segments": sorted(s.code for s in member.segments.all()),
     }
 
 
-def balance_data(balance) -> dict:
+def balance_data(balance, *, settled: bool = False, program=None) -> dict:
+    """The balance as the member has it now. `settled`: the row was just brought up to date under
+    its lock (inside a write), so it is read as is; otherwise due points are counted on read."""
     if balance is None:
         return {"available": 0, "pending": 0, "locked": 0, "total": 0}
-    return balance.as_dict()
+    if settled:
+        return balance.as_dict()
+    from rewards.selectors import balance_view
+
+    return balance_view(balance, program)

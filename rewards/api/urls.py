@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rewards.api import event_views, promotion_views, redemption_views, views
+from rewards.api import event_views, points_views, promotion_views, redemption_views, views
 
 urlpatterns = [
     path("baskets/evaluate", views.BasketEvaluateView.as_view(), name="basket-evaluate"),
@@ -26,6 +26,12 @@ urlpatterns = [
     ),
     path("vouchers/<str:code>", redemption_views.VoucherView.as_view(), name="voucher"),
     path("vouchers/<str:code>/use", redemption_views.VoucherUseView.as_view(), name="voucher-use"),
+    path("points/locks", points_views.LockCreateView.as_view(), name="points-locks"),
+    path("points/locks/<str:reference>/capture", points_views.LockCaptureView.as_view(), name="points-lock-capture"),
+    path("points/locks/<str:reference>/release", points_views.LockReleaseView.as_view(), name="points-lock-release"),
+    path("points/transfers", points_views.TransferView.as_view(), name="points-transfers"),
+    path("members/<str:member_id>/adjustments", points_views.AdjustmentView.as_view(), name="member-adjustments"),
+    path("members/<str:member_id>/expiring", points_views.ExpiringView.as_view(), name="member-expiring"),
     path("promotions", promotion_views.LivePromotionsView.as_view(), name="promotions"),
     path(
         "promotions/<str:code>/segments/<str:segment_code>",

@@ -142,7 +142,7 @@ class EarnView(ProgramAPIView):
                     for k, v in evaluation_data(outcome.evaluation, self.program, language).items()
                     if k != "points"
                 },
-                "balance": balance_data(outcome.balance),
+                "balance": balance_data(outcome.balance, settled=True),
             }
             return Answer(status=201, body=body)
 
@@ -179,7 +179,7 @@ class ReversalView(ProgramAPIView):
                 "reference": own_reference,
                 "original_reference": reference,
                 "points": -outcome.points,
-                "balance": balance_data(outcome.balance),
+                "balance": balance_data(outcome.balance, settled=True),
             }
             return Answer(status=201, body=body)
 

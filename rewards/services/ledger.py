@@ -5,25 +5,148 @@ by `balance_lock`, so that `sum(entries) == balance` holds at every commit.
 """
 
 import datetime
+import uuid
 
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from members.models import Member
-from rewards.models import LedgerEntry, LotMovement, PointsBalance, PointsLot
+from rewards.models import EntryKind, LedgerEntry, LotMovement, PointsBalance, PointsLot
 
 
-def balance_lock(*, member: Member) -> PointsBalance:
-    """Takes the member's balance row FOR UPDATE: every change of a member's points goes through it."""
-    return PointsBalance.objects.select_for_update().get(member_id=member.pk)
+def balance_lock(*, member: Member, settle: bool = True) -> PointsBalance:
+    """Takes the member's balance row FOR UPDATE: every change of a member's points goes through it.
+
+    Then brings the row up to date with the clock (due pending points, expired locks and lots), so
+    that every check that follows sees the balance the member sees.
+    """
+    balance = PointsBalance.objects.select_for_update().get(member_id=member.pk)
+    if settle:
+        balance_settle(balance=balance)
+    return balance
 
 
 def balances_lock(*, members: list[Member]) -> dict[int, PointsBalance]:
     """Locks several balance rows in primary-key order, so two opposite moves cannot deadlock."""
     ids = sorted({m.pk for m in members})
     rows = PointsBalance.objects.select_for_update().filter(member_id__in=ids).order_by("member_id")
-    return {row.member_id: row for row in rows}
+    balances = {row.member_id: row for row in rows}
+    for balance in balances.values():
+        balance_settle(balance=balance)
+    return balances
+
+
+def balance_settle(*, balance: PointsBalance, now: datetime.datetime | None = None) -> None:
+    """Posts what the clock has made due for this (locked) balance: pending points that became
+    available, locks past their expiry, and lots past theirs."""
+    now = now or timezone.now()
+    if balance.pending > 0:
+        _activate_due(balance, now)
+    if balance.locked > 0:
+        _release_expired_locks(balance, now)
+    _expire_due(balance, now)
+
+
+def _activate_due(balance: PointsBalance, now: datetime.datetime) -> None:
+    lots = list(
+        PointsLot.objects.filter(member_id=balance.member_id, pending=True, available_at__lte=now).order_by(
+            F("expires_at").asc(nulls_last=True), "id"
+        )
+    )
+    if not lots:
+        return
+    points = sum(lot.remaining for lot in lots)
+    debt = max(0, -(balance.available + balance.locked))
+    entry = entry_post(
+        balance=balance,
+        kind=EntryKind.ACTIVATION,
+        reference=f"ACT-{uuid.uuid4().hex}",
+        available=points,
+        pending=-points,
+        description="Pending points became available",
+    )
+    PointsLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(pending=False)
+    for lot in lots:
+        lot.pending = False
+    if debt:
+        # A member in debt repays it from the points that just arrived.
+        _apply(entry, [(lot, -take) for lot, take in plan_takes([(lot, lot.remaining) for lot in lots], debt)])
+
+
+def _release_expired_locks(balance: PointsBalance, now: datetime.datetime) -> None:
+    from rewards.models import LockStatus, PointsLock
+
+    locks = PointsLock.objects.select_for_update().filter(
+        member_id=balance.member_id, status=LockStatus.LOCKED, expires_at__lte=now
+    )
+    for lock in locks:
+        lock_close(balance=balance, lock=lock, captured=0, status=LockStatus.RELEASED, now=now)
+
+
+def lock_close(*, balance: PointsBalance, lock, captured: int, status: str, now: datetime.datetime) -> LedgerEntry:
+    """Ends a lock: `captured` points are burnt, the rest goes back to available, in one entry."""
+    from rewards.models import LockStatus
+
+    kind = EntryKind.CAPTURE if status == LockStatus.CAPTURED else EntryKind.RELEASE
+    entry = entry_post(
+        balance=balance,
+        kind=kind,
+        reference=lock.reference,
+        available=lock.points - captured,
+        locked=-lock.points,
+        description=f"Lock {lock.reference}: {captured} of {lock.points} captured"
+        if captured
+        else f"Lock {lock.reference} released",
+    )
+    if captured:
+        lots_consume(entry=entry, points=captured)
+    lock.status = status
+    lock.captured_points = captured
+    lock.updated_at = now
+    lock.save(update_fields=["status", "captured_points", "updated_at"])
+    return entry
+
+
+def _expire_due(balance: PointsBalance, now: datetime.datetime) -> None:
+    lots = list(
+        PointsLot.objects.filter(
+            member_id=balance.member_id, pending=False, remaining__gt=0, expires_at__lte=now
+        ).order_by("expires_at", "id")
+    )
+    if not lots:
+        return
+    points = expirable_points(sum(lot.remaining for lot in lots), balance.available)
+    if points <= 0:
+        return
+    entry = entry_post(
+        balance=balance,
+        kind=EntryKind.EXPIRY,
+        reference=f"EXP-{uuid.uuid4().hex}",
+        available=-points,
+        description="Points expired",
+    )
+    _apply(entry, [(lot, -take) for lot, take in plan_takes([(lot, lot.remaining) for lot in lots], points)])
+
+
+def expirable_points(due: int, available: int) -> int:
+    """What expiry may take now: the due lots' points, but never points that a lock holds
+    (they expire when the lock is released) nor below zero."""
+    return max(0, min(due, available))
+
+
+def plan_takes(lots: list[tuple], points: int) -> list[tuple]:
+    """Takes `points` from (lot, remaining) pairs in their order; returns (lot, taken) pairs."""
+    taken = []
+    left = points
+    for lot, remaining in lots:
+        if left <= 0:
+            break
+        take = min(left, remaining)
+        if take > 0:
+            taken.append((lot, take))
+            left -= take
+    return taken
 
 
 def entry_post(
@@ -111,7 +234,7 @@ def lots_consume(*, entry: LedgerEntry, points: int, first_lot: PointsLot | None
     if left > 0:
         # Lots never expire and sort last; a small window of rows is enough in the common case.
         queryset = (
-            PointsLot.objects.filter(member_id=entry.member_id, pending=False, expired=False, remaining__gt=0)
+            PointsLot.objects.filter(member_id=entry.member_id, pending=False, remaining__gt=0)
             .exclude(pk=getattr(first_lot, "pk", None))
             .order_by(F("expires_at").asc(nulls_last=True), "id")
         )
