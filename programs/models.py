@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from oauth2_provider.models import Application
@@ -22,6 +23,12 @@ class Program(models.Model):
     )
     allow_negative_balance = models.BooleanField(
         default=False, help_text="An earn reversal may take the available balance below zero."
+    )
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="loyalty_programs",
+        help_text="Staff users who manage this program in the admin (superusers see every program).",
     )
     rules_version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Bumped whenever a promotion changes: invalidates cached rule sets."

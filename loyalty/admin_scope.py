@@ -1,0 +1,78 @@
+"""Per-program staff in the admin: a user attached to programs sees and edits only their rows.
+
+Every ModelAdmin of program data inherits `ProgramScopedAdmin` and names the lookup from its
+model to the program (`program_path`). The queryset is filtered, so lists, autocompletes, and
+change pages reached by typing another program's URL all behave as if the row did not exist;
+foreign-key choices are limited the same way. Superusers see every program.
+"""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from programs.models import Program
+
+
+def staff_programs(user) -> QuerySet[Program]:
+    if user.is_superuser:
+        return Program.objects.all()
+    return Program.objects.filter(staff=user)
+
+
+def staff_program_ids(request: HttpRequest) -> set[int] | None:
+    """The ids of the programs the user manages; None for a superuser (no restriction)."""
+    if request.user.is_superuser:
+        return None
+    cached = getattr(request, "_staff_program_ids", None)
+    if cached is None:
+        cached = set(Program.objects.filter(staff=request.user).values_list("id", flat=True))
+        request._staff_program_ids = cached
+    return cached
+
+
+def scope_queryset(request: HttpRequest, queryset: QuerySet, program_path: str) -> QuerySet:
+    ids = staff_program_ids(request)
+    if ids is None:
+        return queryset
+    lookup = "id__in" if program_path == "" else f"{program_path}__in"
+    return queryset.filter(**{lookup: ids})
+
+
+class ProgramScopedAdmin(admin.ModelAdmin):
+    """Restricts a ModelAdmin to the user's programs (see module docstring)."""
+
+    program_path = "program"
+
+    def get_queryset(self, request):
+        return scope_queryset(request, super().get_queryset(request), self.program_path)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = _scoped_choices(request, field.queryset)
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = _scoped_choices(request, field.queryset)
+        return field
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        ids = staff_program_ids(request)
+        if ids is not None and len(ids) <= 1:
+            # A one-program user needs no program filter.
+            return tuple(f for f in filters if f != self.program_path)
+        return filters
+
+
+def _scoped_choices(request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    """Choices of a related model, limited to the user's programs when the model has a program."""
+    model = queryset.model
+    if model is Program:
+        return scope_queryset(request, queryset, "")
+    field_names = {f.name for f in model._meta.get_fields()}
+    if "program" in field_names:
+        return scope_queryset(request, queryset, "program")
+    return queryset
