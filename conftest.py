@@ -136,3 +136,14 @@ def celery_worker(celery_broker, tmp_path):
     worker.start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Client secrets are hashed like passwords; PBKDF2 would cost half a second per test client."""
+    from django.conf import settings
+
+    previous = settings.PASSWORD_HASHERS
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+    settings.PASSWORD_HASHERS = previous
