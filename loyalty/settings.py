@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "oauth2_provider",
+    "loyalty.apps.LoyaltyConfig",
     "programs",
     "members",
     "catalog",
@@ -158,27 +159,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "oauth2": {
-                "type": "oauth2",
-                "flows": {
-                    "clientCredentials": {
-                        "tokenUrl": "/oauth/token/",
-                        "scopes": {
-                            "program:read": "Read program details and languages",
-                            "members:read": "Read members",
-                            "members:write": "Enrol and update members, identify them",
-                            "points:read": "Evaluate baskets, read history and promotions",
-                            "points:write": "Earn, reverse, reward events, transfer, adjust",
-                            "redeem": "Redeem points, locks, vouchers",
-                            "segments:write": "Manage segments and promotion segments",
-                            "catalog:read": "Read the gift catalog",
-                        },
-                    }
-                },
-            }
-        }
+    "ENUM_NAME_OVERRIDES": {
+        "RedemptionStatusEnum": ["exchanged", "in_preparation", "in_delivery", "delivered", "cancelled", "returned"],
+        "EventStatusEnum": "rewards.models.EventStatus",
+        "LockStatusEnum": "rewards.models.LockStatus",
+        "MemberStatusEnum": ["active", "blocked"],
+        "VoucherStatusEnum": ["pending", "issued", "used", "void", "expired"],
     },
 }
 

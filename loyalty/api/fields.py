@@ -4,6 +4,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -43,6 +45,7 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "example": "12.50"})
 class MoneyField(serializers.Field):
     """A decimal string with at most two decimals ("12.5" is 12.50); JSON numbers are refused."""
 
@@ -65,6 +68,7 @@ class MoneyField(serializers.Field):
         return f"{Decimal(value):.2f}"
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class AwareDateTimeField(serializers.Field):
     """ISO 8601 with an offset; a timestamp without offset is refused."""
 
@@ -85,6 +89,7 @@ class AwareDateTimeField(serializers.Field):
         return value.isoformat() if value else None
 
 
+@extend_schema_field(OpenApiTypes.DATE)
 class StrictDateField(serializers.Field):
     def to_internal_value(self, data):
         if not isinstance(data, str):
