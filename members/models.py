@@ -59,3 +59,38 @@ class SegmentMembership(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["segment", "member"], name="segment_membership_unique")]
         indexes = [models.Index(fields=["member", "segment"], name="membership_member_idx")]
+
+
+class MemberSession(models.Model):
+    """A member logged into the webshop. The cookie holds a signed random key; only its hash is stored here."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="shop_sessions")
+    token_hash = models.CharField(max_length=64, unique=True, help_text="sha256 of the random key in the cookie.")
+    language = models.CharField(max_length=10, blank=True, default="", help_text="Chosen in the webshop.")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "expires_at"], name="member_session_member_idx")]
+
+    def __str__(self) -> str:
+        return f"session of {self.member_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class MemberLoginLink(models.Model):
+    """A one-time, short-lived link that opens a webshop session; only the token's hash is stored."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="login_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "expires_at"], name="member_login_link_member_idx")]
+
+    def __str__(self) -> str:
+        return f"login link of {self.member_id} until {self.expires_at:%Y-%m-%d %H:%M}"
