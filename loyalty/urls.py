@@ -20,6 +20,7 @@ urlpatterns = [
     path("oauth/revoke_token/", oauth_views.RevokeTokenView.as_view(), name="oauth-revoke"),
     path("oauth/introspect/", oauth_views.IntrospectTokenView.as_view(), name="oauth-introspect"),
     path("api/v1/", include(api_v1)),
+    path("shop/", include("members.shop.urls")),
     path("api/schema", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
     path(
         "api/docs",

@@ -1,0 +1,50 @@
+"""Words for the codes the webshop shows (statuses, entry kinds), translated in the active language."""
+
+from django.utils.translation import gettext_lazy as _
+
+REDEMPTION_STATUS = {
+    "exchanged": _("Exchanged"),
+    "in_preparation": _("In preparation"),
+    "in_delivery": _("On its way"),
+    "delivered": _("Delivered"),
+    "cancelled": _("Cancelled"),
+    "returned": _("Returned"),
+}
+
+ENTRY_STATUS = {
+    "pending": _("Pending"),
+    "posted": _("Credited"),
+    **REDEMPTION_STATUS,
+}
+
+ENTRY_KIND = {
+    "earn": _("Purchase"),
+    "reversal": _("Purchase returned"),
+    "event": _("Bonus"),
+    "redemption": _("Gift redeemed"),
+    "refund": _("Points refunded"),
+    "adjustment": _("Correction"),
+    "expiry": _("Points expired"),
+    "capture": _("Paid with points"),
+    "transfer_in": _("Points received"),
+    "transfer_out": _("Points sent"),
+}
+
+VOUCHER_STATUS = {
+    "pending": _("Being issued"),
+    "issued": _("Ready to use"),
+    "used": _("Used"),
+    "void": _("Cancelled"),
+    "expired": _("Expired"),
+}
+
+GIFT_TYPE = {
+    "physical": _("Delivered to your home"),
+    "voucher": _("Voucher"),
+    "digital": _("Digital"),
+}
+
+
+def label(words: dict, code: str) -> str:
+    """The word for a code; an unknown code shows as it is rather than failing the page."""
+    return str(words.get(code, code))

@@ -1,0 +1,26 @@
+"""Template filters of the webshop: points and signed points, grouped the way the active language writes them."""
+
+from django import template
+from django.utils import formats
+
+register = template.Library()
+
+
+@register.filter
+def points(value) -> str:
+    """1200 -> "1,200" in English, "1 200" in French, "1.200" in Dutch and Italian."""
+    if value in (None, ""):
+        return ""
+    return formats.number_format(int(value), force_grouping=True)
+
+
+@register.filter
+def signed_points(value) -> str:
+    """A change of balance with its sign: "+120", "−500" (a real minus sign, read out as "minus")."""
+    number = int(value)
+    grouped = formats.number_format(abs(number), force_grouping=True)
+    if number > 0:
+        return f"+{grouped}"
+    if number < 0:
+        return f"\u2212{grouped}"
+    return grouped
