@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from programs.models import Program
 
@@ -63,3 +64,43 @@ class Gift(models.Model):
 
     def __str__(self) -> str:
         return self.sku
+
+
+def gift_image_path(instance: "GiftImage", filename: str) -> str:
+    """gifts/<gift id>/<original name> (the id, not the sku: a sku may hold characters unfit for a path);
+    the storage adds a suffix when the name is taken."""
+    return f"gifts/{instance.gift_id}/{filename}"
+
+
+class GiftImage(models.Model):
+    """A picture uploaded in the admin. A FileField whose content is checked (catalog.images), not an
+    ImageField: that would need Pillow for a check that the file's signature already gives."""
+
+    gift = models.ForeignKey(Gift, on_delete=models.CASCADE, related_name="uploaded_images")
+    file = models.FileField(upload_to=gift_image_path, max_length=255)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.file.name
+
+
+class GiftStockChange(models.Model):
+    """Who set a gift's stock from what to what, and when (redemptions move stock without a row here:
+    they are explained by the redemptions themselves). Append-only."""
+
+    gift = models.ForeignKey(Gift, on_delete=models.CASCADE, related_name="stock_changes")
+    before = models.IntegerField(null=True, blank=True, help_text="Empty means unlimited.")
+    after = models.IntegerField(null=True, blank=True, help_text="Empty means unlimited.")
+    actor = models.CharField(max_length=150, blank=True, default="")
+    reason = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.gift_id}: {self.before} → {self.after}"
