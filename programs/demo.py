@@ -11,11 +11,13 @@ import random
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from members.models import Member, Segment, SegmentMembership
 from members.services import member_enrol, member_set_status
@@ -147,3 +149,61 @@ def demo_superuser(*, username: str = "admin", password: str = "admin") -> bool:
         return False
     users.objects.create_superuser(username=username, email=f"{username}@example.com", password=password)
     return True
+
+
+# The webshop member of the demo: a few purchases (one old enough that its points expire soon) and a gift
+# on its way, so the shop has a balance, an expiry warning and a redemption status to show.
+DEMO_SHOP_BASKETS: tuple[tuple[int, tuple[tuple[str, str, int, str], ...]], ...] = (
+    # (days ago, lines as (sku, product category, quantity, unit price))
+    (705, (("COF-1000", "coffee", 8, "21.90"), ("BREAD-01", "bakery", 2, "3.40"))),
+    (
+        240,
+        (("COF-250", "coffee", 12, "7.90"), ("MILK-BIO-1L", "organic", 6, "1.85"), ("APPLE-1KG", "fruit", 2, "3.20")),
+    ),
+    (95, (("COF-1000", "coffee", 6, "21.90"), ("CHEESE-200", "dairy", 2, "5.60"))),
+    (33, (("WINE-RED", "wine", 6, "11.50"), ("COF-250", "coffee", 10, "7.90"))),
+    (9, (("COF-1000", "coffee", 8, "21.90"), ("TEA-GREEN", "organic", 3, "4.20"))),
+)
+DEMO_SHOP_GIFT = "COFFEE-250"
+
+
+@transaction.atomic
+def demo_shop_member(*, program: Program, members: list[Member]) -> Member:
+    """The first active demo member, given purchases and a gift through the ledger services; safe to run again."""
+    from catalog.models import Gift
+    from rewards.engine import Line
+    from rewards.models import Earn, Redemption
+    from rewards.services.earning import Basket, points_earn
+    from rewards.services.redemption import redeem
+
+    member = next(m for m in members if not m.is_blocked)
+    now = timezone.now()
+    for number, (days_ago, lines) in enumerate(DEMO_SHOP_BASKETS, start=1):
+        reference = f"DEMO-SHOP-{member.member_id}-{number}"
+        if Earn.objects.filter(program=program, reference=reference).exists():
+            continue
+        basket = Basket(
+            lines=tuple(
+                Line(line_id=str(i), sku=sku, product_category=category, quantity=qty, amount=Decimal(price) * qty)
+                for i, (sku, category, qty, price) in enumerate(lines, start=1)
+            ),
+            occurred_at=now - datetime.timedelta(days=days_ago, hours=3),
+            channel="store",
+            store="BRU-01",
+        )
+        points_earn(program=program, member=member, basket=basket, reference=reference)
+    reference = f"DEMO-SHOP-{member.member_id}-GIFT"
+    gift = Gift.objects.filter(program=program, sku=DEMO_SHOP_GIFT).select_related("category__parent__parent").first()
+    if gift is not None and not Redemption.objects.filter(program=program, reference=reference).exists():
+        redeem(program=program, member=member, gift=gift, quantity=1, reference=reference, actor="load_demo")
+    return member
+
+
+def demo_login_link(*, member: Member, base_url: str) -> str:
+    """A one-time webshop link for the member, made by the Identification user service."""
+    from django.urls import reverse
+
+    from members.identification import member_identify
+
+    token = member_identify(member=member).login_token
+    return base_url.rstrip("/") + reverse("shop:login", args=[token])

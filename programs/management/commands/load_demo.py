@@ -1,10 +1,21 @@
 from django.core.management.base import BaseCommand
 
-from programs.demo import DEMO_CLIENT_NAME, demo_api_client, demo_load, demo_superuser
+from members.identification import login_link_seconds
+from programs.demo import (
+    DEMO_CLIENT_NAME,
+    demo_api_client,
+    demo_load,
+    demo_login_link,
+    demo_shop_member,
+    demo_superuser,
+)
 
 
 class Command(BaseCommand):
-    help = "Loads the demo program (DEMO) with members, an API client and an admin user; safe to run again."
+    help = (
+        "Loads the demo program (DEMO) with members, an API client, an admin user and a webshop login link; "
+        "safe to run again."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -17,6 +28,8 @@ class Command(BaseCommand):
         data = demo_load(progress=lambda done, total: self.stdout.write(f"  members {done}/{total}"))
         program, counts = data.program, data.imported.counts
         client, secret, client_created = demo_api_client(program=program)
+        shop_member = demo_shop_member(program=program, members=data.members)
+        login_link = demo_login_link(member=shop_member, base_url=base_url)
         admin_created = demo_superuser()
 
         summary = ", ".join(f"{sum(c.values())} {section.replace('_', ' ')}" for section, c in counts.items())
@@ -46,3 +59,13 @@ class Command(BaseCommand):
             "-d grant_type=client_credentials"
         )
         self.stdout.write(f'  curl -s {base_url}/api/v1/program -H "Authorization: Bearer <access_token>"')
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("Member webshop"))
+        self.stdout.write(
+            f"  member:     {shop_member.member_id} ({shop_member.first_name} {shop_member.last_name}), "
+            f"{shop_member.balance.available} points available"
+        )
+        self.stdout.write(f"  login link: {login_link}")
+        self.stdout.write(
+            f"  The link works once, within {login_link_seconds() // 60} minutes; run load_demo again for a fresh one."
+        )

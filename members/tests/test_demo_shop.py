@@ -1,0 +1,49 @@
+"""load_demo prints a webshop login link for a demo member with points, a gift and points expiring soon."""
+
+import io
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from rewards.models import Earn, LedgerEntry, Redemption
+
+pytestmark = pytest.mark.django_db
+
+
+def load_demo(*args: str) -> str:
+    out = io.StringIO()
+    call_command("load_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_load_demo_prints_a_login_link_that_opens_the_shop_once():
+    output = load_demo("--base-url", "http://127.0.0.1:8123/")
+
+    link = re.search(r"login link:\s+(\S+)", output).group(1)
+    assert link.startswith("http://127.0.0.1:8123/shop/login/")
+    client = Client()
+    assert client.get(urlsplit(link).path)["Location"] == "/shop/"
+    home = client.get("/shop/").content.decode()
+    available = int(re.search(r"(\d+) points available", output).group(1))
+    assert 2000 < available < 6000
+    shown = re.search(r'data-testid="available">([^<]+)<', home).group(1)
+    assert int(re.sub(r"\D", "", shown)) == available  # grouped the way the member's language writes it
+    assert 'class="plain-list expiring"' in home  # the oldest purchase's points expire within weeks
+    history = client.get("/shop/history").content.decode()
+    assert 'data-kind="redemption" data-status="exchanged"' in history
+    assert history.count('data-kind="earn"') == 5
+    assert Client().get(urlsplit(link).path).status_code == 403  # once only
+
+
+def test_the_demo_member_history_is_made_once():
+    load_demo()
+    counts = (Earn.objects.count(), Redemption.objects.count(), LedgerEntry.objects.count())
+
+    second = load_demo()
+
+    assert (Earn.objects.count(), Redemption.objects.count(), LedgerEntry.objects.count()) == counts
+    assert counts[0] == 5 and counts[1] == 1
+    assert "http://127.0.0.1:8000/shop/login/" in second
