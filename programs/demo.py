@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from members.services import member_enrol, member_set_status
 from programs.models import ApiClient, Program
 from programs.program_import import ImportResult, program_import_report
 from programs.services import api_client_create, api_client_rotate_secret
+from programs.staff import PROGRAM_MANAGER, staff_groups_sync
 
 DEMO_FILE = Path(__file__).resolve().parent / "demo" / "demo_program.json"
 NAMES_FILE = DEMO_FILE.with_name("names.json")
@@ -207,3 +209,23 @@ def demo_login_link(*, member: Member, base_url: str) -> str:
 
     token = member_identify(member=member).login_token
     return base_url.rstrip("/") + reverse("shop:login", args=[token])
+
+
+@transaction.atomic
+def demo_staff_user(*, program: Program, username: str = "marketing", password: str = "marketing") -> bool:
+    """A staff user in the Program manager group, attached to the demo program only; True when created now.
+
+    An existing user keeps its password; its group and program are (re)attached.
+    """
+    staff_groups_sync()
+    users = get_user_model()
+    user = users.objects.filter(username=username).first()
+    created = user is None
+    if created:
+        user = users.objects.create_user(username=username, email=f"{username}@example.com", password=password)
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.groups.add(Group.objects.get(name=PROGRAM_MANAGER))
+    program.staff.add(user)
+    return created

@@ -7,6 +7,7 @@ from programs.demo import (
     demo_load,
     demo_login_link,
     demo_shop_member,
+    demo_staff_user,
     demo_superuser,
 )
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         shop_member = demo_shop_member(program=program, members=data.members)
         login_link = demo_login_link(member=shop_member, base_url=base_url)
         admin_created = demo_superuser()
+        staff_created = demo_staff_user(program=program)
 
         summary = ", ".join(f"{sum(c.values())} {section.replace('_', ' ')}" for section, c in counts.items())
         self.stdout.write(f"Program {program.code} ({program.name}): {summary}.")
@@ -42,6 +44,10 @@ class Command(BaseCommand):
             self.stdout.write("  login:    admin / admin")
         else:
             self.stdout.write("  login:    admin (the user already existed: its password was left unchanged)")
+        if staff_created:
+            self.stdout.write(f"  staff:    marketing / marketing (Program manager of {program.code} only)")
+        else:
+            self.stdout.write(f"  staff:    marketing (Program manager of {program.code}; password left unchanged)")
         self.stdout.write("")
         self.stdout.write(
             self.style.SUCCESS(
