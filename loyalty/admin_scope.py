@@ -7,6 +7,8 @@ foreign-key choices are limited the same way. Superusers see every program.
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -61,10 +63,33 @@ class ProgramScopedAdmin(admin.ModelAdmin):
     def get_list_filter(self, request):
         filters = super().get_list_filter(request)
         ids = staff_program_ids(request)
-        if ids is not None and len(ids) <= 1:
+        if ids is None:
+            return filters
+        if len(ids) <= 1:
             # A one-program user needs no program filter.
-            return tuple(f for f in filters if f != self.program_path)
-        return filters
+            filters = tuple(f for f in filters if f != self.program_path)
+        # A filter on a related model lists that model's rows: only those of the user's programs.
+        return tuple(self._scoped_filter(f) for f in filters)
+
+    def _scoped_filter(self, spec):
+        if not isinstance(spec, str):
+            return spec
+        try:
+            field = get_fields_from_path(self.model, spec)[-1]
+        except (FieldDoesNotExist, NotRelationField):
+            return spec
+        return (spec, ScopedRelatedFieldListFilter) if field.is_relation else spec
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A filter by related object (program, segment...) that offers only the user's programs' objects."""
+
+    def field_choices(self, field, request, model_admin):
+        queryset = _scoped_choices(request, field.related_model._default_manager.all())
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in queryset]
 
 
 def _scoped_choices(request: HttpRequest, queryset: QuerySet) -> QuerySet:
