@@ -368,3 +368,26 @@ def program_import_report(*, data: dict) -> ImportResult:
 
 def program_import(*, data: dict) -> Program:
     return program_import_report(data=data).program
+
+
+# ---- one object, for the admin's forms --------------------------------------------------------------------------
+
+
+def object_problems(section: str, entry: dict[str, Any], *, program: Program) -> list[tuple[str, str]]:
+    """The import's checks of one object of `section`, given whole in the file's shape: (JSON key, message) pairs.
+
+    The admin's forms validate through this, so a promotion (or segment, or event type) is accepted by the admin
+    exactly when a program file holding it would be. The entry describes the whole object, so every key of a
+    promotion's kind is required (as for a new promotion in a file). Keys are like `rate`, `segments[1]` or
+    `limits.per_day`.
+    """
+    errors: list[str] = []
+    values = object_values(entry, document_specs(program.languages)[section], section, errors)
+    if section == "promotions":
+        segments = set(Segment.objects.filter(program=program).values_list("code", flat=True))
+        _check_promotions([_Item(section, values, None)], segments, errors)
+    problems = []
+    for error in errors:
+        where, _, message = error.partition(": ")
+        problems.append((where.removeprefix(f"{section}."), message))
+    return problems

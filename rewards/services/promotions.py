@@ -1,10 +1,40 @@
 """Writes on promotions. Each bumps the promotion's version and the program's rule cache."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
 from django.db import transaction
 
 from members.models import Segment
+from programs.models import Program
 from rewards.models import Promotion
 from rewards.rules import promotions_changed
+
+# What a promotion's definition is made of (its code and program never change once created).
+DEFINITION_FIELDS = (
+    "name",
+    "kind",
+    "status",
+    "rate",
+    "points",
+    "threshold",
+    "factor",
+    "products",
+    "product_categories",
+    "channels",
+    "starts_at",
+    "ends_at",
+    "min_amount",
+    "max_points",
+)
+KIND_KEYS = {kind: set(keys) for kind, keys in Promotion.KIND_KEYS.items()}
+ALL_KIND_KEYS = set().union(*KIND_KEYS.values())
+CODE_MAX_LENGTH = Promotion._meta.get_field("code").max_length
+
+
+class ForeignSegments(ValueError):
+    """Segments of another program were given."""
 
 
 def _changed(promotion: Promotion) -> None:
@@ -39,3 +69,101 @@ def promotion_set_status(*, promotion: Promotion, status: str) -> Promotion:
         promotion.save(update_fields=["status", "updated_at"])
         _changed(promotion)
     return promotion
+
+
+@dataclass(frozen=True)
+class PromotionSaved:
+    promotion: Promotion
+    created: bool
+    changed: list[str] = field(default_factory=list)  # definition fields that moved ("segments" included)
+
+
+def _definition(values: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - set(DEFINITION_FIELDS)
+    if unknown:
+        raise ValueError(f"Not promotion fields: {', '.join(sorted(unknown))}.")
+    definition = dict(values)
+    kind = definition.get("kind")
+    if kind in KIND_KEYS:
+        # A promotion keeps only the keys of its kind, so one that changes kind carries no stale rule.
+        definition.update({name: None for name in ALL_KIND_KEYS - KIND_KEYS[kind]})
+    return definition
+
+
+def _segment_ids(program: Program, segments: Iterable[Segment] | None) -> set[int] | None:
+    if segments is None:
+        return None
+    segments = list(segments)
+    foreign = [s.code for s in segments if s.program_id != program.pk]
+    if foreign:
+        raise ForeignSegments(f"Not segments of {program.code}: {', '.join(foreign)}.")
+    return {s.pk for s in segments}
+
+
+@transaction.atomic
+def promotion_create(
+    *, program: Program, code: str, values: dict[str, Any], segments: Iterable[Segment] = ()
+) -> Promotion:
+    """A new promotion of `program` (its code checked unique by the caller; the database backs it)."""
+    segment_ids = _segment_ids(program, segments)
+    promotion = Promotion.objects.create(program=program, code=code, **_definition(values))
+    if segment_ids:
+        promotion.segments.set(segment_ids)
+    promotions_changed(program=program)
+    return promotion
+
+
+@transaction.atomic
+def promotion_save(
+    *, promotion: Promotion, values: dict[str, Any], segments: Iterable[Segment] | None = None
+) -> PromotionSaved:
+    """Updates a promotion's definition (and its segments when given).
+
+    The version moves on, and the program's rules are reloaded everywhere, only when a value differs from the
+    stored one: saving an unchanged form leaves earns' snapshots pointing at the same version.
+    """
+    program = promotion.program
+    segment_ids = _segment_ids(program, segments)
+    # The row lock serialises two editors (and an import) of one promotion: compare with what is stored now.
+    stored = Promotion.objects.select_for_update().get(pk=promotion.pk)
+    definition = _definition(values)
+    changed = [name for name, value in definition.items() if getattr(stored, name) != value]
+    current_segments = set(stored.segments.values_list("pk", flat=True))
+    segments_moved = segment_ids is not None and segment_ids != current_segments
+    if not changed and not segments_moved:
+        return PromotionSaved(promotion=stored, created=False)
+    for name in changed:
+        setattr(stored, name, definition[name])
+    stored.version += 1
+    stored.save(update_fields=[*changed, "version", "updated_at"])
+    if segments_moved:
+        stored.segments.set(segment_ids)
+        changed.append("segments")
+    promotions_changed(program=program)
+    return PromotionSaved(promotion=stored, created=False, changed=changed)
+
+
+def _copy_code(promotion: Promotion) -> str:
+    """`<code>-COPY`, then `<code>-COPY-2`, ... within the code's length; unique in the program."""
+    taken = set(
+        Promotion.objects.filter(program_id=promotion.program_id, code__startswith=promotion.code[:40]).values_list(
+            "code", flat=True
+        )
+    )
+    number = 1
+    while True:
+        suffix = "-COPY" if number == 1 else f"-COPY-{number}"
+        code = promotion.code[: CODE_MAX_LENGTH - len(suffix)] + suffix
+        if code not in taken:
+            return code
+        number += 1
+
+
+@transaction.atomic
+def promotion_duplicate(*, promotion: Promotion) -> Promotion:
+    """A draft copy of the promotion (same definition and segments) under a new code, to edit and try out."""
+    values = {name: getattr(promotion, name) for name in DEFINITION_FIELDS}
+    values["status"] = Promotion.DRAFT
+    return promotion_create(
+        program=promotion.program, code=_copy_code(promotion), values=values, segments=promotion.segments.all()
+    )
