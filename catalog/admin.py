@@ -1,98 +1,275 @@
-"""Admin of the gift catalog. Translated names stay JSON dicts ({"en": "Mug", "fr": "Tasse"}) for now."""
+"""Admin of the gift catalog, scoped to the user's programs.
 
-from django import forms
-from django.contrib import admin
+Categories are listed as their tree; gifts are edited with one name and description per program
+language, uploaded pictures, and a stock set through `catalog.services.gift_stock_set` (logged).
+CSV export and import with a preview live in `catalog.admin_csv`.
+"""
 
-from catalog.models import Gift, GiftCategory
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpRequest
+from django.urls import path
+from django.utils.html import format_html
 
+from catalog import admin_csv
+from catalog.admin_forms import GiftCategoryForm, GiftForm, GiftImageForm, with_languages
+from catalog.models import Gift, GiftCategory, GiftImage, GiftStockChange
+from catalog.selectors import category_outline
+from catalog.services import StockChanged, gift_stock_set, gifts_set_validated
+from loyalty.admin_missing import MissingObjectIs404
+from loyalty.admin_scope import ProgramScopedAdmin, staff_programs
+from programs.models import Program
 
-class SameProgramForm(forms.ModelForm):
-    """The category (or parent) must belong to the object's program."""
-
-    related_field = ""
-
-    def clean(self):
-        cleaned = super().clean()
-        program = cleaned.get("program") or (self.instance.program if self.instance.program_id else None)
-        related = cleaned.get(self.related_field)
-        if program is not None and related is not None and related.program_id != program.pk:
-            self.add_error(self.related_field, "Must belong to the same program.")
-        return cleaned
-
-
-class GiftCategoryForm(SameProgramForm):
-    related_field = "parent"
-
-    class Meta:
-        model = GiftCategory
-        fields = ("program", "code", "name", "parent", "active", "position")
+ONLY_PRESENT = admin.RelatedOnlyFieldListFilter
 
 
-class GiftForm(SameProgramForm):
-    related_field = "category"
+class CatalogAdmin(MissingObjectIs404, ProgramScopedAdmin):
+    """Shared by the catalog's admins: the program is chosen once, and languages follow it."""
 
-    class Meta:
-        model = Gift
-        fields = (
-            "program",
-            "sku",
-            "category",
-            "type",
-            "points",
-            "value",
-            "voucher_valid_days",
-            "validated",
-            "valid_from",
-            "valid_until",
-            "stock",
-            "name",
-            "description",
-            "images",
+    def get_list_filter(self, request):
+        # Choices limited to what the user's rows hold: another program's names never show in a filter.
+        filters = super().get_list_filter(request)
+        if len(self.programs(request)) <= 1:
+            return tuple(f for f in filters if not (isinstance(f, tuple) and f[0] == "program"))
+        return filters
+
+    def get_readonly_fields(self, request, obj=None):
+        # A category or gift does not move between programs (redemptions and children point at it).
+        return ("program", *self.readonly_fields) if obj is not None else self.readonly_fields
+
+    def programs(self, request: HttpRequest) -> list[Program]:
+        cached = getattr(request, "_catalog_programs", None)
+        if cached is None:
+            cached = list(staff_programs(request.user))
+            request._catalog_programs = cached
+        return cached
+
+    def form_program(self, request: HttpRequest, obj=None) -> Program | None:
+        """The program whose languages the form shows: the object's, the one posted or asked for in the
+        URL (?program=id), or the user's only program."""
+        if obj is not None:
+            return obj.program
+        programs = {str(p.pk): p for p in self.programs(request)}
+        chosen = request.POST.get("program") or request.GET.get("program")
+        if chosen in programs:
+            return programs[chosen]
+        return next(iter(programs.values())) if len(programs) == 1 else None
+
+    def form_languages(self, request: HttpRequest, obj=None) -> list[str]:
+        program = self.form_program(request, obj)
+        if program is not None:
+            return list(program.languages)
+        languages: list[str] = []  # several programs and none chosen yet: every language they use
+        for p in self.programs(request):
+            languages += [language for language in p.languages if language not in languages]
+        return languages
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        program = self.form_program(request)
+        if program is not None:
+            initial.setdefault("program", program.pk)
+        return initial
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = with_languages(self.form, self.form_languages(request, obj))
+        return super().get_form(request, obj, change, **kwargs)
+
+
+# ---- categories -----------------------------------------------------------------------------------------------
+
+
+class CategoryTreeChangeList(ChangeList):
+    """Lists categories in tree order (depth first), whatever filter or search applies."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        rows = list(
+            self.model_admin.get_queryset(request).values_list("id", "parent_id", "program__code", "position", "code")
         )
+        outline = category_outline(rows)
+        if not outline:
+            return queryset
+        rank = Case(*(When(pk=pk, then=Value(line.rank)) for pk, line in outline.items()), output_field=IntegerField())
+        depth = Case(
+            *(When(pk=pk, then=Value(line.depth)) for pk, line in outline.items()), output_field=IntegerField()
+        )
+        return queryset.annotate(tree_rank=rank, tree_depth=depth).order_by("tree_rank", "pk")
 
 
 @admin.register(GiftCategory)
-class GiftCategoryAdmin(admin.ModelAdmin):
+class GiftCategoryAdmin(CatalogAdmin):
     form = GiftCategoryForm
-    list_display = ("code", "display_name", "program", "parent", "active", "position")
-    list_filter = ("program", "active")
+    list_display = ("tree_name", "code", "program", "active", "position")
+    list_display_links = ("tree_name",)
+    list_filter = (("program", ONLY_PRESENT), "active")
     search_fields = ("code", "name")
-    list_select_related = ("program", "parent")
-    raw_id_fields = ("parent",)
+    list_select_related = ("program",)
+    sortable_by = ()  # the tree order is the order
+    list_per_page = 200
 
-    @admin.display(description="name")
-    def display_name(self, obj: GiftCategory) -> str:
-        return obj.program.text(obj.name)
+    def get_changelist(self, request, **kwargs):
+        return CategoryTreeChangeList
+
+    def get_fieldsets(self, request, obj=None):
+        names = tuple(f"name_{language}" for language in self.form_languages(request, obj))
+        return (
+            (None, {"fields": ("program", "code", "parent", "active", "position")}),
+            ("Names", {"fields": names}),
+        )
+
+    @admin.display(description="category")
+    def tree_name(self, obj: GiftCategory) -> str:
+        depth = getattr(obj, "tree_depth", 0) or 0
+        return format_html(
+            '<span style="padding-left:{}em">{}{}</span>',
+            depth * 1.5,
+            "└ " if depth else "",
+            obj.program.text(obj.name) or obj.code,
+        )
+
+
+# ---- gifts ----------------------------------------------------------------------------------------------------
+
+
+class GiftImageInline(admin.TabularInline):
+    model = GiftImage
+    form = GiftImageForm
+    extra = 1
+    fields = ("preview", "file", "position")
+    readonly_fields = ("preview",)
+
+    @admin.display(description="picture")
+    def preview(self, obj: GiftImage) -> str:
+        if not obj.pk or not obj.file:
+            return "—"
+        return format_html('<img src="{}" alt="" style="max-height:80px;max-width:120px">', obj.file.url)
+
+
+class GiftStockChangeInline(admin.TabularInline):
+    """The log of stock changes made in the admin and by imports (read-only)."""
+
+    model = GiftStockChange
+    fields = ("created_at", "before", "after", "actor", "reason")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "stock changes"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-created_at", "-id")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Gift)
-class GiftAdmin(admin.ModelAdmin):
+class GiftAdmin(CatalogAdmin):
     form = GiftForm
+    inlines = (GiftImageInline, GiftStockChangeInline)
     list_display = (
+        "thumbnail",
         "sku",
         "display_name",
-        "program",
         "category",
         "type",
         "points",
         "value",
         "stock",
         "validated",
-        "valid_from",
-        "valid_until",
+        "validity",
     )
-    list_filter = ("program", "type", "validated")
+    list_display_links = ("sku",)
+    list_filter = (("program", ONLY_PRESENT), ("category", ONLY_PRESENT), "type", "validated")
     search_fields = ("sku", "name")
     list_select_related = ("program", "category")
-    raw_id_fields = ("category",)
     readonly_fields = ("created_at", "updated_at")
-    fieldsets = (
-        (None, {"fields": ("program", "sku", "category", "type", "points", "value", "voucher_valid_days")}),
-        ("Offer", {"fields": ("validated", "valid_from", "valid_until", "stock")}),
-        ("Texts and images", {"fields": ("name", "description", "images")}),
-        ("History", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
-    )
+    actions = ("validate", "unvalidate")
+    change_list_template = "admin/catalog/gift/change_list.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("uploaded_images")
+
+    def get_fieldsets(self, request, obj=None):
+        translations = tuple(
+            (f"name_{language}", f"description_{language}") for language in self.form_languages(request, obj)
+        )
+        return (
+            (None, {"fields": ("program", "sku", "category", "type", "points", "value", "voucher_valid_days")}),
+            ("Offer", {"fields": ("validated", ("valid_from", "valid_until"), "stock", "stock_seen")}),
+            ("Translations", {"fields": translations}),
+            ("External images", {"fields": ("image_urls",)}),
+            ("History", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+        )
+
+    def get_urls(self):
+        urls = super().get_urls()
+        view = self.admin_site.admin_view
+        return [
+            path("csv/", view(admin_csv.GiftCsvView.as_view(model_admin=self)), name="catalog_gift_csv"),
+            path(
+                "csv/export/", view(admin_csv.GiftCsvExportView.as_view(model_admin=self)), name="catalog_gift_export"
+            ),
+            *urls,
+        ]
+
+    def save_model(self, request, obj, form, change):
+        stock = form.cleaned_data.get("stock")
+        if not change:
+            obj.stock = stock  # a new gift's first stock is not a change
+            obj.save()
+            return
+        # Every field but the stock, which moves under its own lock (redemptions take it meanwhile).
+        fields = [f.name for f in obj._meta.concrete_fields if f.name not in ("id", "stock", "created_at")]
+        obj.save(update_fields=fields)
+        if form.stock_changed:
+            try:
+                gift_stock_set(
+                    gift=obj,
+                    stock=stock,
+                    actor=request.user.get_username(),
+                    reason="admin",
+                    expected=form.stock_seen_value(),
+                )
+            except StockChanged as exc:
+                self.message_user(
+                    request, f"The stock was not changed: {exc} Check it and save again.", messages.WARNING
+                )
+
+    @admin.display(description="")
+    def thumbnail(self, obj: Gift) -> str:
+        uploaded = list(obj.uploaded_images.all())  # prefetched: no query per row
+        url = uploaded[0].file.url if uploaded else next((u for u in obj.images or [] if isinstance(u, str)), "")
+        if not url:
+            return ""
+        return format_html('<img src="{}" alt="" style="height:32px;max-width:48px;object-fit:cover">', url)
 
     @admin.display(description="name")
     def display_name(self, obj: Gift) -> str:
         return obj.program.text(obj.name)
+
+    @admin.display(description="validity")
+    def validity(self, obj: Gift) -> str:
+        if obj.valid_from is None and obj.valid_until is None:
+            return "always"
+        start = f"{obj.valid_from:%Y-%m-%d}" if obj.valid_from else "…"
+        end = f"{obj.valid_until:%Y-%m-%d}" if obj.valid_until else "…"
+        return f"{start} → {end}"
+
+    @admin.action(description="Validate (put on offer)", permissions=["change"])
+    def validate(self, request, queryset):
+        changed = gifts_set_validated(gifts=queryset, validated=True)
+        self.message_user(request, f"{changed} gift(s) validated.", messages.SUCCESS)
+
+    @admin.action(description="Unvalidate (take off offer)", permissions=["change"])
+    def unvalidate(self, request, queryset):
+        changed = gifts_set_validated(gifts=queryset, validated=False)
+        self.message_user(request, f"{changed} gift(s) unvalidated.", messages.SUCCESS)

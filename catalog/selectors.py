@@ -169,3 +169,50 @@ def member_available_points(program: Program, member_id: str) -> int | None:
     if not rows:
         return None
     return rows[0] or 0
+
+
+@dataclass(frozen=True)
+class OutlineRow:
+    rank: int
+    """Position in a depth-first walk: roots by program, then position and code; children likewise."""
+    depth: int
+    path: tuple[str, ...]
+    """The codes from the root down to the category."""
+
+
+def category_outline(rows: list[tuple[int, int | None, str, int, str]]) -> dict[int, OutlineRow]:
+    """The tree order of categories given as (id, parent_id, program_code, position, code) rows.
+
+    A category whose parent is missing from `rows`, or which sits on a parent cycle, is placed at the
+    end at depth 0 rather than lost.
+    """
+    by_id = {row[0]: row for row in rows}
+    children: dict[int | None, list[tuple]] = {}
+    for row in rows:
+        parent = row[1] if row[1] in by_id else None
+        children.setdefault(parent, []).append(row)
+    for siblings in children.values():
+        siblings.sort(key=lambda r: (r[2], r[3], r[4], r[0]))
+    outline: dict[int, OutlineRow] = {}
+    stack = [(row, 0, ()) for row in reversed(children.get(None, []))]
+    while stack:
+        row, depth, path = stack.pop()
+        if row[0] in outline:
+            continue
+        here = (*path, row[4])
+        outline[row[0]] = OutlineRow(rank=len(outline), depth=depth, path=here)
+        stack.extend((child, depth + 1, here) for child in reversed(children.get(row[0], [])))
+    for row in sorted(rows, key=lambda r: (r[2], r[3], r[4], r[0])):
+        if row[0] not in outline:  # on a cycle: no root leads to it
+            outline[row[0]] = OutlineRow(rank=len(outline), depth=0, path=(row[4],))
+    return outline
+
+
+def category_ancestor_ids(category_id: int | None, parents: dict[int, int | None]) -> list[int]:
+    """The chain from `category_id` up to its root (itself first); stops at a cycle."""
+    chain: list[int] = []
+    current = category_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain

@@ -72,6 +72,12 @@ def _texts(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def gift_image_urls(gift: Gift) -> list[str]:
+    """The gift's image URLs, then its uploaded pictures (prefetched by the views: no query here)."""
+    urls = [url for url in gift.images if isinstance(url, str)] if isinstance(gift.images, list) else []
+    return urls + [image.file.url for image in gift.uploaded_images.all()]
+
+
 def gift_data(gift: Gift, *, program: Program, tree: CategoryTree, language: str) -> dict:
     names, descriptions = _texts(gift.name), _texts(gift.description)
     translations = {
@@ -90,7 +96,7 @@ def gift_data(gift: Gift, *, program: Program, tree: CategoryTree, language: str
         "currency": program.currency,
         "stock": gift.stock,
         "available": gift.stock is None or gift.stock > 0,
-        "images": [url for url in gift.images if isinstance(url, str)] if isinstance(gift.images, list) else [],
+        "images": gift_image_urls(gift),
         "valid_from": gift.valid_from.isoformat() if gift.valid_from else None,
         "valid_until": gift.valid_until.isoformat() if gift.valid_until else None,
         "translations": translations,

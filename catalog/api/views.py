@@ -132,7 +132,9 @@ class GiftListView(ProgramAPIView):
         program = self.program
         tree = selectors.category_tree(program)
         filters = read_gift_filters(request, program, tree)
-        queryset = selectors.gift_list(program=program, now=timezone.now(), tree=tree, **filters)
+        queryset = selectors.gift_list(program=program, now=timezone.now(), tree=tree, **filters).prefetch_related(
+            "uploaded_images"
+        )
         gifts, next_cursor = paginate_queryset(request, queryset, GIFT_ORDERING)
         language = self.get_language()
         results = [gift_data(g, program=program, tree=tree, language=language) for g in gifts]
@@ -155,7 +157,12 @@ class GiftDetailView(ProgramAPIView):
         tree = selectors.category_tree(program)
         gift = None
         if "\x00" not in sku:  # no sku holds NUL, and PostgreSQL refuses it in a query
-            gift = selectors.offered_gifts(program, timezone.now(), tree).filter(sku=sku).first()
+            gift = (
+                selectors.offered_gifts(program, timezone.now(), tree)
+                .filter(sku=sku)
+                .prefetch_related("uploaded_images")
+                .first()
+            )
         if gift is None:
             raise not_found(f"Gift {sku} not found.")
         return Response(gift_data(gift, program=program, tree=tree, language=self.get_language()))
