@@ -117,3 +117,6 @@ class PointsBalanceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+from rewards import admin_redemptions  # noqa: E402,F401
