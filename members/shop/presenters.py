@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.utils import formats, timezone
 
+from catalog.api.serializers import gift_image_urls
 from catalog.models import Gift
 from catalog.selectors import CategoryNode
 from members.shop.labels import ENTRY_KIND, ENTRY_STATUS, GIFT_TYPE, REDEMPTION_STATUS, VOUCHER_STATUS, label
@@ -36,7 +37,7 @@ def category_item(category: CatalogCategory, program: Program, language: str, cu
 
 def gift_card(gift: Gift, program: Program, language: str, available: int, *, with_description: bool = False) -> dict:
     in_stock = gift.stock is None or gift.stock > 0
-    images = [url for url in (gift.images or []) if isinstance(url, str) and url]
+    images = [url for url in gift_image_urls(gift) if url]
     return {
         "sku": gift.sku,
         "name": program.text(gift.name, language),
@@ -105,7 +106,6 @@ def redemption_status_data(redemption: Redemption, language: str) -> dict:
         "gift_sku": gift.sku,
         "gift_name": program.text(gift.name, language),
         "gift_type": gift.type,
-        "gift_image": next((url for url in (gift.images or []) if isinstance(url, str) and url), ""),
         "quantity": redemption.quantity,
         "points": redemption.points,
         "created_at": redemption.created_at,

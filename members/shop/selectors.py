@@ -87,15 +87,22 @@ def catalog_page(
 ) -> Page:
     """The gifts on offer (in `category` and its sub-categories), cheapest first."""
     category_ids = catalog_selectors.descendant_category_ids(tree, category.id) if category else None
-    queryset = catalog_selectors.gift_list(program=program, now=now, tree=tree, category_ids=category_ids).order_by(
-        "points", "sku"
+    queryset = (
+        catalog_selectors.gift_list(program=program, now=now, tree=tree, category_ids=category_ids)
+        .prefetch_related("uploaded_images")
+        .order_by("points", "sku")
     )
     return Paginator(queryset, CATALOG_PAGE_SIZE).get_page(page_number)
 
 
 def gift_on_offer_get(program: Program, sku: str, now: datetime.datetime) -> Gift | None:
     """The gift when it is on offer now (validated, in its window, in active categories)."""
-    gift = Gift.objects.filter(program=program, sku=sku).select_related("category__parent__parent").first()
+    gift = (
+        Gift.objects.filter(program=program, sku=sku)
+        .select_related("category__parent__parent")
+        .prefetch_related("uploaded_images")
+        .first()
+    )
     if gift is None or not gift_on_offer(gift, now):
         return None
     return gift

@@ -495,3 +495,33 @@ def test_static_assets_are_served_by_the_app(db):
     html = Client().get("/shop/").content.decode()
     urls = re.findall(r'(?:href|src)="([^"]*)"', html)
     assert urls and all(url.startswith(("/", "#")) and not url.startswith("//") for url in urls)
+
+
+def test_uploaded_gift_images_show_in_the_catalog(api, member, catalog, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from catalog.models import GiftImage
+
+    settings.MEDIA_ROOT = tmp_path
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    GiftImage.objects.create(gift=catalog["lamp"], file=SimpleUploadedFile("lamp.png", png, content_type="image/png"))
+    client = logged_in(api)
+
+    html = page(client, "/shop/catalog")
+
+    assert f'src="/media/gifts/{catalog["lamp"].pk}/lamp.png"' in html
+    assert f'src="/media/gifts/{catalog["lamp"].pk}/lamp.png"' in page(client, "/shop/gifts/LAMP")
+
+
+def test_pages_load_their_data_in_a_few_queries_whatever_the_size(api, member, program, django_assert_max_num_queries):
+    category = CategoryFactory(program=program, code="MANY")
+    for n in range(20):
+        GiftFactory(program=program, category=category, sku=f"G-{n:02d}", points=100 + n)
+    fund(member, 5000)
+    client = logged_in(api)
+    for n in range(10):
+        redeem(client, f"G-{n:02d}")
+
+    for path in ("/shop/", "/shop/catalog", "/shop/catalog?category=MANY", "/shop/history"):
+        with django_assert_max_num_queries(12):
+            assert client.get(path).status_code == 200
