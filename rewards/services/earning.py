@@ -67,8 +67,7 @@ def points_earn(*, program: Program, member: Member, basket: Basket, reference: 
     expires_at = expiry_for(basket.occurred_at, program.expiry_months)
     points = evaluation.points
     segments = sorted(member_segment_codes(member))
-    # No savepoint: inside an idempotent write, any error rolls the whole request back anyway.
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         balance = balance_lock(member=member)
         before = (balance.available, balance.locked)
         earn = Earn.objects.create(
@@ -179,7 +178,7 @@ def earn_reverse(
     *, program: Program, earn_reference: str, reference: str, returns: list[tuple[str, int]] | None
 ) -> ReversalOutcome:
     """Reverses an earn, wholly (`returns` None) or for returned units, posting the difference negative."""
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         # The earn row lock serialises reversals of one earn; the balance lock comes after, always.
         earn = Earn.objects.select_for_update().filter(program=program, reference=earn_reference).first()
         if earn is None:

@@ -28,7 +28,7 @@ def event_accept(
     if member.is_blocked:
         raise MemberBlocked(f"Member {member.member_id} is blocked and cannot be rewarded.")
     local_date = occurred_at.astimezone(zoneinfo.ZoneInfo(program.timezone)).date()
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         event = Event.objects.create(
             program=program,
             member=member,

@@ -36,7 +36,7 @@ def _ensure_available(member: Member, balance: PointsBalance, points: int) -> No
 def points_lock(*, program: Program, member: Member, points: int, reference: str, expires_in: int) -> PointsLock:
     """Moves points from available to locked until captured, released or expired."""
     _ensure_active(member, "lock points")
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         balance = balance_lock(member=member)
         _ensure_available(member, balance, points)
         now = timezone.now()
@@ -103,7 +103,7 @@ def points_transfer(
     """Moves points between two members atomically. The points keep their expiry dates."""
     _ensure_active(sender, "transfer points")
     _ensure_active(receiver, "receive points")
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         balances = balances_lock(members=[sender, receiver])
         out_balance, in_balance = balances[sender.pk], balances[receiver.pk]
         _ensure_available(sender, out_balance, points)
@@ -133,7 +133,7 @@ def points_transfer(
 
 def points_adjust(*, program: Program, member: Member, points: int, reference: str, reason: str) -> PointsBalance:
     """A manual correction, available at once. A negative one may not go below the available balance."""
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         balance = balance_lock(member=member)
         if points < 0:
             _ensure_available(member, balance, -points)

@@ -63,7 +63,7 @@ def redeem(
     if not gift_on_offer(gift, now):
         raise GiftUnavailable(f"Gift {gift.sku} is not on offer.")
     cost = gift.points * quantity
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         balance = balance_lock(member=member)
         if balance.available < cost:
             raise InsufficientPoints(

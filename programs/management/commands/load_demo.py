@@ -10,6 +10,7 @@ from programs.demo import (
     demo_staff_user,
     demo_superuser,
 )
+from programs.demo_history import demo_history
 
 
 class Command(BaseCommand):
@@ -30,6 +31,13 @@ class Command(BaseCommand):
         program, counts = data.program, data.imported.counts
         client, secret, client_created = demo_api_client(program=program)
         shop_member = demo_shop_member(program=program, members=data.members)
+        self.stdout.write("Posting the members' history (purchases, events, gifts)...")
+        history = demo_history(
+            program=program,
+            members=data.members,
+            progress=lambda done, total: self.stdout.write(f"  history {done}/{total}"),
+        )
+        self.stdout.write(f"History posted for {history} member(s) now.")
         login_link = demo_login_link(member=shop_member, base_url=base_url)
         admin_created = demo_superuser()
         staff_created = demo_staff_user(program=program)
