@@ -6,6 +6,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider import views as oauth_views
 
+from rewards.admin_dashboard import dashboard_view
+
 api_v1 = [
     path("", include("programs.api.urls")),
     path("", include("members.api.urls")),
@@ -15,6 +17,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("oauth/token/", oauth_views.TokenView.as_view(), name="oauth-token"),
     path("oauth/revoke_token/", oauth_views.RevokeTokenView.as_view(), name="oauth-revoke"),
