@@ -137,6 +137,20 @@ def screenshot(page, name: str) -> None:
     page.set_viewport_size(PHONE)
 
 
+def assert_accessible(page) -> None:
+    """What can be checked cheaply: a language, one h1, every control labelled, every image with an alt."""
+    found = page.evaluate(
+        """() => ({
+            lang: document.documentElement.lang,
+            h1: document.querySelectorAll("h1").length,
+            unlabelled: [...document.querySelectorAll("select, textarea, input:not([type=hidden])")]
+                .filter((e) => !e.labels || e.labels.length === 0).length,
+            noAlt: [...document.querySelectorAll("img")].filter((e) => !e.hasAttribute("alt")).length,
+        })"""
+    )
+    assert found["lang"] and found["h1"] == 1 and found["unlabelled"] == 0 and found["noAlt"] == 0, found
+
+
 def test_a_member_redeems_a_voucher_in_french_and_finds_it_delivered(context, live_server, shop_data, monkeypatch):
     from playwright.sync_api import expect
 
@@ -169,6 +183,11 @@ def test_a_member_redeems_a_voucher_in_french_and_finds_it_delivered(context, li
     expect(page.locator(".expiring")).to_contain_text("500 points expire on")
     cookie = next(c for c in context.cookies() if c["name"] == "loyalty_member")
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"
+    assert_accessible(page)
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
     screenshot(page, "home")
 
     page.get_by_label("Language").select_option("fr")
@@ -187,11 +206,15 @@ def test_a_member_redeems_a_voucher_in_french_and_finds_it_delivered(context, li
         "Pas assez de points"
     )
     expect(page.locator('[data-sku="V10"] [data-availability="affordable"]')).to_be_visible()
+    assert_accessible(page)
     screenshot(page, "catalog")
 
     page.get_by_role("link", name="Bon d'achat de 10 EUR").click()
+    expect(page.get_by_label("Quantité")).to_have_value("1")
+    assert_accessible(page)
     page.get_by_role("button", name="Échanger").click()
     expect(page.locator("h1")).to_have_text("Confirmez votre cadeau")
+    assert_accessible(page)
     page.get_by_role("button", name="Confirmer et échanger").click()
 
     expect(page.locator("h1")).to_have_text("Votre cadeau")
@@ -203,6 +226,7 @@ def test_a_member_redeems_a_voucher_in_french_and_finds_it_delivered(context, li
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
     redemption = Redemption.objects.select_related("voucher").get(member=member)
     assert code.inner_text() == redemption.voucher.code
+    assert_accessible(page)
     screenshot(page, "redemption")
 
     page.get_by_role("link", name="Historique", exact=True).click()
