@@ -11,6 +11,7 @@ from members.models import Member, SegmentMembership
 from programs.models import ApiClient, Program
 from programs.services import api_client_create
 from rewards.models import PointsBalance, Promotion
+from rewards.services.points import points_adjust
 from tests.factories import (
     CategoryFactory,
     EventTypeFactory,
@@ -44,6 +45,7 @@ def catalog(program, other_program):
     promotion = PromotionFactory(program=program, code="BASE")
     promotion.segments.add(segment)
     EventTypeFactory(program=program, code="SURVEY")
+    points_adjust(program=program, member=member, points=10, reference="WELCOME", reason="Welcome points")
     client, secret = api_client_create(program=program, name="Till", scopes="program:read members:read")
     Client().post(
         "/oauth/token/",
@@ -318,7 +320,7 @@ def test_segment_changelist_counts_members(admin_client, program):
 
 def _promotion_post(promotion, **changes):
     data = {
-        "name": '{"en": "1 point per euro"}',
+        "name_en": "1 point per euro",
         "kind": promotion.kind,
         "status": promotion.status,
         "rate": "1",
@@ -327,9 +329,9 @@ def _promotion_post(promotion, **changes):
         "factor": "",
         "min_amount": "",
         "max_points": "",
-        "products": "[]",
-        "product_categories": "[]",
-        "channels": "[]",
+        "products": "",
+        "product_categories": "",
+        "channels": "",
         "segments": [s.pk for s in promotion.segments.all()],
         "starts_at_0": "",
         "starts_at_1": "",

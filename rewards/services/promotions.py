@@ -167,3 +167,11 @@ def promotion_duplicate(*, promotion: Promotion) -> Promotion:
     return promotion_create(
         program=promotion.program, code=_copy_code(promotion), values=values, segments=promotion.segments.all()
     )
+
+
+@transaction.atomic
+def promotion_delete(*, promotion: Promotion) -> None:
+    """Earns keep their own snapshot of the rules, so a promotion can go; the program's rules reload."""
+    program = promotion.program
+    promotion.delete()
+    promotions_changed(program=program)
