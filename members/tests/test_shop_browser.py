@@ -233,6 +233,8 @@ def test_a_member_redeems_a_voucher_in_french_and_finds_it_delivered(context, li
     row = page.locator('tr[data-kind="redemption"]')
     expect(row).to_contain_text("Bon d'achat de 10 EUR")
     expect(row.locator(".status")).to_have_text("Livré")
+    assert_accessible(page)
+    screenshot(page, "history")
     page.get_by_label("Langue").select_option("en")
     page.get_by_role("button", name="Changer").click()
     expect(page.locator('tr[data-kind="redemption"] .status')).to_have_text("Delivered")
