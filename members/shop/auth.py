@@ -85,12 +85,14 @@ def member_required(view: Callable | None = None, *, api: bool = False) -> Calla
                     return response
                 return signed_out_page(request, expired=bool(value))
             language = shop_language(session)
-            translation.activate(language)
             request.LANGUAGE_CODE = language
             member = session.member
             request.shop = Shop(session=session, member=member, program=member.program, language=language)
-            with timezone.override(_program_zone(member.program)):
-                return func(request, *args, **kwargs)
+            # Overrides, not activation: the thread goes back to its language and zone once the page is built.
+            with translation.override(language), timezone.override(_program_zone(member.program)):
+                response = func(request, *args, **kwargs)
+            response.headers["Content-Language"] = language
+            return response
 
         return wrapper
 
