@@ -20,11 +20,20 @@ from rewards.errors import RewardsError
 
 
 def _render(
-    request: HttpRequest, template: str, context: dict, *, section: str = "", status: int = 200
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    section: str = "",
+    status: int = 200,
+    next_path: str | None = None,
 ) -> HttpResponse:
     shop = request.shop
+    # After a language change the member comes back here: a page answered to a POST names a GET page instead.
+    if next_path is None:
+        next_path = request.get_full_path() if request.method == "GET" else reverse("shop:home")
     language_form = LanguageForm(
-        initial={"language": shop.language, "next": request.get_full_path()}, languages=shop.program.languages
+        initial={"language": shop.language, "next": next_path}, languages=shop.program.languages
     )
     base = {"shop": shop, "section": section, "language_form": language_form}
     return render(request, template, {**base, **context}, status=status)
@@ -118,7 +127,8 @@ def _confirm_page(request, found, quantity: int, reference: str, *, error: str =
         "reference": reference,
         "error": error,
     }
-    return _render(request, "shop/confirm.html", context, section="catalog", status=status)
+    confirm_path = f"{reverse('shop:confirm', args=[found.sku])}?quantity={quantity}"
+    return _render(request, "shop/confirm.html", context, section="catalog", status=status, next_path=confirm_path)
 
 
 @require_GET

@@ -347,6 +347,7 @@ def test_a_member_short_of_points_sees_not_affordable_and_cannot_redeem_by_posti
 
     assert response.status_code == 409
     assert "You do not have enough points for this gift." in response.content.decode()
+    assert 'name="next" value="/shop/gifts/MUG/confirm?quantity=1"' in response.content.decode()
     assert not Redemption.objects.exists()
     assert PointsBalance.objects.get(member=member).available == 100
     assert not LedgerEntry.objects.filter(kind="redemption").exists()
