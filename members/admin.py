@@ -1,39 +1,66 @@
-"""Admin of members and segments. Members are enrolled and updated through `members.services`."""
+"""Admin of members and segments, scoped to the user's programs; every write goes through the services.
 
-from django import forms
-from django.contrib import admin
+Members are enrolled and updated through `members.services`, blocked and unblocked with `member_set_status`,
+and their points adjusted with `rewards.services.points.points_adjust` (the API's service): a ledger
+`adjustment` entry, never a raw save. The member page shows the balance as the member has it now
+(`balance_view`), their segments and their last ledger entries, linked to the whole ledger. Segments get their
+members from an uploaded CSV file through `segment_members_add`. Each action is logged in the object's history.
+"""
+
+import uuid
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
+from loyalty.admin_scope import ProgramScopedAdmin
+from loyalty.admin_translations import TranslatedFieldsAdmin
 from members import services
-from members.api.serializers import MEMBER_ID_RE
+from members.admin_forms import AdjustPointsForm, MemberForm, SegmentForm, SegmentUploadForm
 from members.models import Member, Segment
-from rewards.models import Promotion
+from rewards.errors import RewardsError
+from rewards.models import LedgerEntry, Promotion
 from rewards.rules import promotions_changed
+from rewards.selectors import balance_view
+from rewards.services.points import points_adjust
+
+RECENT_ENTRIES = 50
+UNKNOWN_SHOWN = 100
+ADJUST_PERMISSION = "rewards.add_ledgerentry"  # the ledger is append-only: adding an entry is an adjustment
 
 
-class MemberForm(forms.ModelForm):
-    class Meta:
-        model = Member
-        fields = ("program", "member_id", "email", "first_name", "last_name", "language", "birth_date", "status")
+class ObjectViewsMixin:
+    """Custom pages of one object: found through the scoped queryset (404 otherwise), with a permission check."""
 
-    def clean_member_id(self):
-        member_id = self.cleaned_data.get("member_id")
-        if member_id and not MEMBER_ID_RE.match(member_id):
-            raise forms.ValidationError("1-64 characters without spaces, '/', '?', '#', '%' or '\\'.")
-        return member_id
+    def object_for(self, request: HttpRequest, object_id: str, allowed) -> Any:
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is None:
+            raise Http404("No such object.")
+        if not allowed(request, obj):
+            raise PermissionDenied
+        return obj
 
-    def clean(self):
-        cleaned = super().clean()
-        program = cleaned.get("program") or (self.instance.program if self.instance.program_id else None)
-        language = cleaned.get("language")
-        if program is not None and language and language not in program.languages:
-            self.add_error("language", f"Must be one of the program's languages: {', '.join(program.languages)}.")
-        return cleaned
+    def page(self, request: HttpRequest, template: str, obj: Any, title: str, **context: Any) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "opts": self.opts,  # type: ignore[attr-defined]
+            "original": obj,
+            "title": title,
+            "subtitle": None,
+            **context,
+        }
+        return TemplateResponse(request, template, context)
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(ObjectViewsMixin, ProgramScopedAdmin):
     form = MemberForm
     list_display = (
         "member_id",
@@ -50,52 +77,106 @@ class MemberAdmin(admin.ModelAdmin):
     )
     list_filter = ("program", "status", "language")
     search_fields = ("member_id", "email", "first_name", "last_name")
+    search_help_text = "Member id, e-mail, first or last name."
     list_select_related = ("program", "balance")
     date_hierarchy = "enrolled_at"
+    actions = ("block", "unblock")
     # The balance moves only with ledger entries: the admin shows it, never edits it.
-    balance_fields = ("available", "pending", "locked", "total")
+    balance_fields = ("balance_available", "balance_pending", "balance_locked", "balance_total")
+    page_fields = (*balance_fields, "segment_codes", "recent_ledger", "enrolled_at")
 
-    def get_fields(self, request, obj=None):
+    def get_fieldsets(self, request: HttpRequest, obj: Member | None = None):
         profile = ("email", "first_name", "last_name", "language", "birth_date")
         if obj is None:
-            return ("program", "member_id", *profile)
-        return ("program", "member_id", *profile, "status", *self.balance_fields, "segment_codes", "enrolled_at")
+            return [(None, {"fields": ("program", "member_id", *profile)})]
+        return [
+            (None, {"fields": ("program", "member_id", *profile, "status")}),
+            ("Points", {"fields": self.balance_fields}),
+            ("Segments", {"fields": ("segment_codes",)}),
+            ("Ledger", {"fields": ("recent_ledger",)}),
+            ("Enrolment", {"fields": ("enrolled_at",)}),
+        ]
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Member | None = None):
         if obj is None:
             return ()
-        return ("program", "member_id", *self.balance_fields, "segment_codes", "enrolled_at")
+        return ("program", "member_id", *self.page_fields)
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("program", "balance")
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_adjust"
+        view = self.admin_site.admin_view(self.adjust_view)
+        return [path("<path:object_id>/adjust-points/", view, name=name), *super().get_urls()]
 
-    @staticmethod
-    def _balance(obj: Member):
-        return getattr(obj, "balance", None)
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_adjust": request.user.has_perm(ADJUST_PERMISSION)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # ---- list columns (the stored balance row) and page fields (the balance as the member has it now) ----------
 
     @admin.display(description="available", ordering="balance__available")
     def available(self, obj: Member) -> int:
-        balance = self._balance(obj)
-        return balance.available if balance else 0
+        return obj.balance.available if hasattr(obj, "balance") else 0
 
     @admin.display(description="pending", ordering="balance__pending")
     def pending(self, obj: Member) -> int:
-        balance = self._balance(obj)
-        return balance.pending if balance else 0
+        return obj.balance.pending if hasattr(obj, "balance") else 0
 
     @admin.display(description="locked", ordering="balance__locked")
     def locked(self, obj: Member) -> int:
-        balance = self._balance(obj)
-        return balance.locked if balance else 0
+        return obj.balance.locked if hasattr(obj, "balance") else 0
+
+    def _balance(self, obj: Member) -> dict[str, int]:
+        if not hasattr(obj, "_balance_now"):
+            obj._balance_now = balance_view(getattr(obj, "balance", None), obj.program)
+        return obj._balance_now
+
+    @admin.display(description="available")
+    def balance_available(self, obj: Member) -> int:
+        return self._balance(obj)["available"]
+
+    @admin.display(description="pending")
+    def balance_pending(self, obj: Member) -> int:
+        return self._balance(obj)["pending"]
+
+    @admin.display(description="locked")
+    def balance_locked(self, obj: Member) -> int:
+        return self._balance(obj)["locked"]
 
     @admin.display(description="total")
-    def total(self, obj: Member) -> int:
-        balance = self._balance(obj)
-        return balance.total if balance else 0
+    def balance_total(self, obj: Member) -> int:
+        return self._balance(obj)["total"]
 
     @admin.display(description="segments")
     def segment_codes(self, obj: Member) -> str:
         return ", ".join(sorted(s.code for s in obj.segments.all())) or "—"
+
+    @admin.display(description=f"last {RECENT_ENTRIES} entries")
+    def recent_ledger(self, obj: Member) -> str:
+        entries = list(
+            LedgerEntry.objects.filter(member=obj)
+            .order_by("-id")[:RECENT_ENTRIES]
+            .values_list("created_at", "kind", "points", "balance_after", "reference", "description")
+        )
+        url = reverse("admin:rewards_ledgerentry_changelist") + f"?member__id__exact={obj.pk}"
+        link = format_html('<p><a href="{}">The whole ledger of {}</a></p>', url, obj.member_id)
+        if not entries:
+            return format_html("<p>No entries yet.</p>{}", link)
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (f"{at:%Y-%m-%d %H:%M}", kind, f"{points:+d}", after, reference, text)
+                for at, kind, points, after, reference, text in entries
+            ),
+        )
+        return format_html(
+            '<table id="member-ledger"><thead><tr><th>created</th><th>kind</th><th>points</th><th>balance after</th>'
+            "<th>reference</th><th>description</th></tr></thead><tbody>{}</tbody></table>{}",
+            rows,
+            link,
+        )
+
+    # ---- saving through the services -------------------------------------------------------------------------
 
     def save_form(self, request, form, change):
         if change:
@@ -121,20 +202,95 @@ class MemberAdmin(admin.ModelAdmin):
         if change:
             super().save_related(request, form, formsets, change)
 
+    # ---- actions ----------------------------------------------------------------------------------------------
+
+    def _set_status(self, request: HttpRequest, queryset, status: str) -> None:
+        moved = []
+        for member in queryset.exclude(status=status).select_related("program"):
+            services.member_set_status(member=member, status=status)
+            self.log_change(request, member, f"Status → {status}.")
+            moved.append(member.member_id)
+        shown = ", ".join(moved[:UNKNOWN_SHOWN]) + (" …" if len(moved) > UNKNOWN_SHOWN else "")
+        self.message_user(request, f"{len(moved)} member(s) {status}{': ' + shown if moved else ''}.", messages.SUCCESS)
+
+    @admin.action(description="Block the selected members", permissions=["change"])
+    def block(self, request: HttpRequest, queryset) -> None:
+        self._set_status(request, queryset, Member.BLOCKED)
+
+    @admin.action(description="Unblock the selected members", permissions=["change"])
+    def unblock(self, request: HttpRequest, queryset) -> None:
+        self._set_status(request, queryset, Member.ACTIVE)
+
+    # ---- adjust points ----------------------------------------------------------------------------------------
+
+    def can_adjust(self, request: HttpRequest, member: Member) -> bool:
+        return self.has_view_permission(request, member) and request.user.has_perm(ADJUST_PERMISSION)
+
+    def adjust_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        member = self.object_for(request, object_id, self.can_adjust)
+        form = AdjustPointsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            points, reason = form.cleaned_data["points"], form.cleaned_data["reason"]
+            reference = f"ADMIN-{uuid.uuid4().hex}"
+            try:
+                balance = points_adjust(
+                    program=member.program, member=member, points=points, reference=reference, reason=reason
+                )
+            except RewardsError as exc:
+                form.add_error("points", exc.message)
+            else:
+                now = balance_view(balance, member.program)
+                self.log_change(request, member, f"Points adjusted {points:+d} ({reference}): {reason}")
+                self.message_user(
+                    request,
+                    f"{points:+d} points for {member.member_id} ({reference}). New balance: {now['available']} "
+                    f"available, {now['total']} in total.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:members_member_change", args=[member.pk]))
+        return self.page(
+            request,
+            "admin/members/member/adjust_points.html",
+            member,
+            f"Adjust the points of {member.member_id}",
+            form=form,
+            balance=balance_view(getattr(member, "balance", None), member.program),
+        )
+
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(ObjectViewsMixin, TranslatedFieldsAdmin, ProgramScopedAdmin):
+    form = SegmentForm
     list_display = ("code", "display_name", "program", "member_count", "created_at")
     list_filter = ("program",)
     search_fields = ("code", "name")
     list_select_related = ("program",)
+    ordering = ("program__code", "code")
+    fieldsets = ((None, {"fields": ("program", "code", "name", "member_count", "created_at")}),)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(member_count=Count("memberships", distinct=True))
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Segment | None = None):
         # Promotions and partners refer to the code: it does not change once created.
-        return ("program", "code", "created_at") if obj is not None else ("created_at",)
+        return ("program", "code", "member_count", "created_at") if obj is not None else ("member_count", "created_at")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Segment | None = None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:  # no count before it exists
+            return [
+                (
+                    title,
+                    {**options, "fields": [f for f in options["fields"] if f not in ("member_count", "created_at")]},
+                )
+                for title, options in fieldsets
+            ]
+        return fieldsets
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_upload"
+        view = self.admin_site.admin_view(self.upload_view)
+        return [path("<path:object_id>/upload-members/", view, name=name), *super().get_urls()]
 
     @admin.display(description="name")
     def display_name(self, obj: Segment) -> str:
@@ -142,7 +298,7 @@ class SegmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="members", ordering="member_count")
     def member_count(self, obj: Segment) -> int:
-        return obj.member_count
+        return getattr(obj, "member_count", 0)
 
     @transaction.atomic
     def delete_model(self, request, obj):
@@ -156,3 +312,37 @@ class SegmentAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for segment in queryset.select_related("program"):
             self.delete_model(request, segment)
+
+    # ---- upload members ---------------------------------------------------------------------------------------
+
+    def upload_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        segment = self.object_for(request, object_id, self.has_change_permission)
+        form = SegmentUploadForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            ids = form.cleaned_data["file"]
+            result = services.segment_members_add(segment=segment, member_ids=ids)
+            name = request.FILES["file"].name
+            self.log_change(
+                request,
+                segment,
+                f"Uploaded {name}: {len(ids)} ids, {result.added} members added, "
+                f"{len(result.unknown_members)} unknown.",
+            )
+            level = messages.WARNING if result.unknown_members else messages.SUCCESS
+            self.message_user(
+                request,
+                f"{result.added} member(s) added to {segment.code}; {len(ids) - result.added - len(result.unknown_members)} "
+                f"already in it; {len(result.unknown_members)} unknown id(s).",
+                level,
+            )
+        return self.page(
+            request,
+            "admin/members/segment/upload_members.html",
+            segment,
+            f"Add members to {segment.code} from a CSV file",
+            form=form,
+            result=result,
+            unknown_shown=result.unknown_members[:UNKNOWN_SHOWN] if result else [],
+            member_count=segment.memberships.count(),
+        )

@@ -120,3 +120,21 @@ def segment_bulk_update(*, segment, add: list[str], remove: list[str]) -> BulkRe
         )
         added = len(new_ids)
     return BulkResult(added=added, removed=removed, unknown_members=unknown)
+
+
+BULK_CHUNK = 5000
+
+
+@transaction.atomic
+def segment_members_add(*, segment, member_ids: list[str]) -> BulkResult:
+    """Adds many members by partner id (an uploaded file), all or nothing except unknown ids, which are reported.
+
+    Calls `segment_bulk_update` in chunks, so that no query carries more ids than a database accepts.
+    """
+    ids = list(dict.fromkeys(member_ids))
+    added, unknown = 0, []
+    for start in range(0, len(ids), BULK_CHUNK):
+        result = segment_bulk_update(segment=segment, add=ids[start : start + BULK_CHUNK], remove=[])
+        added += result.added
+        unknown += result.unknown_members
+    return BulkResult(added=added, removed=0, unknown_members=unknown)

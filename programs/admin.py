@@ -1,83 +1,62 @@
-"""Admin of programs, event types and API clients.
+"""Admin of programs, event types and API clients, scoped to the user's programs (`loyalty.admin_scope`).
 
-API clients are created, revoked and rotated through `programs.services`: the secret is stored
-hashed, so the admin shows it once, in the message that follows creation or rotation.
+A staff user sees only the programs they are attached to, cannot add one, and cannot change who its staff
+are: superusers attach staff users on the program page. API clients are created, revoked and rotated through
+`programs.services`: the secret is stored hashed, so the admin shows it once, in the message that follows
+creation or rotation.
 """
 
-import zoneinfo
-
-from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from django.utils.html import format_html
 
-from loyalty.translation import is_known_language
+from loyalty.admin_scope import ProgramScopedAdmin
+from loyalty.admin_translations import TranslatedFieldsAdmin
+from programs.admin_forms import ApiClientForm, EventTypeForm, ProgramForm
 from programs.models import ApiClient, EventType, Program
-from programs.services import (
-    InvalidScopes,
-    api_client_create,
-    api_client_revoke,
-    api_client_rotate_secret,
-    normalize_scopes,
-)
-
-
-class ProgramForm(forms.ModelForm):
-    class Meta:
-        model = Program
-        fields = (
-            "code",
-            "name",
-            "currency",
-            "timezone",
-            "languages",
-            "default_language",
-            "expiry_months",
-            "pending_days",
-            "allow_negative_balance",
-        )
-
-    def clean_languages(self):
-        languages = self.cleaned_data.get("languages")
-        if not isinstance(languages, list) or not languages:
-            raise forms.ValidationError('A JSON list of language codes, e.g. ["en", "fr"].')
-        unknown = [code for code in languages if not is_known_language(code)]
-        if unknown:
-            raise forms.ValidationError(f"Unknown language codes: {', '.join(map(str, unknown))}.")
-        if len(set(languages)) != len(languages):
-            raise forms.ValidationError("Each language may appear once.")
-        return languages
-
-    def clean_currency(self):
-        return (self.cleaned_data.get("currency") or "").upper()
-
-    def clean_timezone(self):
-        name = self.cleaned_data.get("timezone")
-        if name not in zoneinfo.available_timezones():
-            raise forms.ValidationError("Unknown time zone, e.g. Europe/Brussels.")
-        return name
-
-    def clean(self):
-        cleaned = super().clean()
-        languages, default = cleaned.get("languages"), cleaned.get("default_language")
-        if languages and default and default not in languages:
-            self.add_error("default_language", "Must be one of the program's languages.")
-        return cleaned
+from programs.services import api_client_create, api_client_revoke, api_client_rotate_secret
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(ProgramScopedAdmin):
+    program_path = ""  # the program itself
     form = ProgramForm
     list_display = ("code", "name", "currency", "default_language", "language_codes", "timezone", "expiry_months")
     list_filter = ("currency", "default_language")
     search_fields = ("code", "name")
     readonly_fields = ("rules_version", "created_at", "updated_at")
-    fieldsets = (
-        (None, {"fields": ("code", "name", "currency", "timezone")}),
-        ("Languages", {"fields": ("languages", "default_language")}),
-        ("Points", {"fields": ("expiry_months", "pending_days", "allow_negative_balance")}),
-        ("History", {"fields": ("rules_version", "created_at", "updated_at"), "classes": ("collapse",)}),
-    )
+    filter_horizontal = ("staff",)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Program | None = None):
+        fieldsets = [
+            (None, {"fields": ("code", "name", "currency", "timezone")}),
+            ("Languages", {"fields": ("languages", "default_language")}),
+            ("Points", {"fields": ("expiry_months", "pending_days", "allow_negative_balance")}),
+        ]
+        if request.user.is_superuser:
+            fieldsets.append(("Staff", {"fields": ("staff",)}))
+        fieldsets.append(
+            ("History", {"fields": ("rules_version", "created_at", "updated_at"), "classes": ("collapse",)})
+        )
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Program | None = None):
+        if obj is not None and not request.user.is_superuser:
+            # Partners and program files refer to the code.
+            return ("code", *self.readonly_fields)
+        return self.readonly_fields
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "staff":
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True).order_by("username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Program | None = None) -> bool:
+        return request.user.is_superuser
 
     @admin.display(description="languages")
     def language_codes(self, obj: Program) -> str:
@@ -85,42 +64,28 @@ class ProgramAdmin(admin.ModelAdmin):
 
 
 @admin.register(EventType)
-class EventTypeAdmin(admin.ModelAdmin):
+class EventTypeAdmin(TranslatedFieldsAdmin, ProgramScopedAdmin):
+    form = EventTypeForm
     list_display = ("code", "display_name", "program", "points", "per_day_limit", "lifetime_limit", "active")
     list_filter = ("program", "active")
     search_fields = ("code", "name")
     list_select_related = ("program",)
+    fieldsets = (
+        (None, {"fields": ("program", "code", "name", "active")}),
+        ("Points", {"fields": ("points", "per_day_limit", "lifetime_limit")}),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: EventType | None = None):
+        # Partners send the code with each event: it does not change once created.
+        return ("program", "code") if obj is not None else ()
 
     @admin.display(description="name")
     def display_name(self, obj: EventType) -> str:
         return obj.program.text(obj.name)
 
 
-def scope_choices() -> list[tuple[str, str]]:
-    return [(scope, f"{scope} — {text}") for scope, text in settings.API_SCOPES.items()]
-
-
-class ApiClientForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(choices=scope_choices, widget=forms.CheckboxSelectMultiple)
-
-    class Meta:
-        model = ApiClient
-        fields = ("program", "name", "scopes")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and "scopes" in self.fields:
-            self.initial["scopes"] = self.instance.scopes.split()
-
-    def clean_scopes(self) -> str:
-        try:
-            return normalize_scopes(self.cleaned_data.get("scopes") or [])
-        except InvalidScopes as exc:
-            raise forms.ValidationError(str(exc)) from exc
-
-
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
+class ApiClientAdmin(ProgramScopedAdmin):
     form = ApiClientForm
     list_display = ("name", "program", "client_id", "scopes", "active", "created_at", "revoked_at")
     list_filter = ("program", "active")
@@ -179,19 +144,21 @@ class ApiClientAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description="Revoke the selected API clients (their tokens stop at once)")
+    @admin.action(description="Revoke the selected API clients (their tokens stop at once)", permissions=["change"])
     def revoke(self, request, queryset):
         count = 0
         for client in queryset.filter(active=True):
             api_client_revoke(client=client)
+            self.log_change(request, client, "Revoked.")
             count += 1
         self.message_user(request, f"{count} API client(s) revoked.", messages.SUCCESS)
 
-    @admin.action(description="Rotate the secret of the selected API clients")
+    @admin.action(description="Rotate the secret of the selected API clients", permissions=["change"])
     def rotate_secret(self, request, queryset):
         for client in queryset.select_related("application"):
             if not client.active:
                 self.message_user(request, f"“{client.name}” is revoked: its secret was not rotated.", messages.WARNING)
                 continue
             secret = api_client_rotate_secret(client=client)
+            self.log_change(request, client, "Secret rotated.")
             self._show_secret(request, client, secret, "has a new secret")
