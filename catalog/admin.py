@@ -10,7 +10,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest
 from django.urls import path
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from catalog import admin_csv
 from catalog.admin_forms import GiftCategoryForm, GiftForm, GiftImageForm, with_languages
@@ -34,9 +34,27 @@ class CatalogAdmin(MissingObjectIs404, ProgramScopedAdmin):
             return tuple(f for f in filters if not (isinstance(f, tuple) and f[0] == "program"))
         return filters
 
+    readonly_fields = ("texts",)
+
     def get_readonly_fields(self, request, obj=None):
         # A category or gift does not move between programs (redemptions and children point at it).
         return ("program", *self.readonly_fields) if obj is not None else self.readonly_fields
+
+    def editable(self, request: HttpRequest, obj=None) -> bool:
+        return self.has_change_permission(request, obj) if obj is not None else self.has_add_permission(request)
+
+    @admin.display(description="texts")
+    def texts(self, obj) -> str:
+        """The translated texts, one row per language (for a read-only page)."""
+        languages = list(obj.program.languages) if obj and obj.pk else []
+        fields = [name for name in ("name", "description") if hasattr(obj, name)]
+        rows = [
+            (language, *((getattr(obj, name) or {}).get(language, "") for name in fields)) for language in languages
+        ]
+        cells = "".join("<td>{}</td>" for _ in fields)
+        if not rows:
+            return "—"
+        return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th>" + cells + "</tr>", rows))
 
     def programs(self, request: HttpRequest) -> list[Program]:
         cached = getattr(request, "_catalog_programs", None)
@@ -51,7 +69,9 @@ class CatalogAdmin(MissingObjectIs404, ProgramScopedAdmin):
         if obj is not None:
             return obj.program
         programs = {str(p.pk): p for p in self.programs(request)}
-        chosen = request.POST.get("program") or request.GET.get("program")
+        # From the URL only (kept by the form's POST): a posted program must not change the fields that
+        # were shown, or a text typed in a language of another program would be dropped unseen.
+        chosen = request.GET.get("program")
         if chosen in programs:
             return programs[chosen]
         return next(iter(programs.values())) if len(programs) == 1 else None
@@ -113,7 +133,11 @@ class GiftCategoryAdmin(CatalogAdmin):
         return CategoryTreeChangeList
 
     def get_fieldsets(self, request, obj=None):
-        names = tuple(f"name_{language}" for language in self.form_languages(request, obj))
+        names = (
+            tuple(f"name_{language}" for language in self.form_languages(request, obj))
+            if self.editable(request, obj)
+            else ("texts",)
+        )
         return (
             (None, {"fields": ("program", "code", "parent", "active", "position")}),
             ("Names", {"fields": names}),
@@ -170,6 +194,9 @@ class GiftStockChangeInline(admin.TabularInline):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_view_permission(self, request, obj=None) -> bool:
+        return True  # part of the gift's page: whoever sees the gift sees its stock history
+
 
 @admin.register(Gift)
 class GiftAdmin(CatalogAdmin):
@@ -191,7 +218,7 @@ class GiftAdmin(CatalogAdmin):
     list_filter = (("program", ONLY_PRESENT), ("category", ONLY_PRESENT), "type", "validated")
     search_fields = ("sku", "name")
     list_select_related = ("program", "category")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "texts")
     actions = ("validate", "unvalidate")
     change_list_template = "admin/catalog/gift/change_list.html"
 
@@ -199,14 +226,19 @@ class GiftAdmin(CatalogAdmin):
         return super().get_queryset(request).prefetch_related("uploaded_images")
 
     def get_fieldsets(self, request, obj=None):
-        translations = tuple(
-            (f"name_{language}", f"description_{language}") for language in self.form_languages(request, obj)
-        )
+        if self.editable(request, obj):
+            offer = ("validated", ("valid_from", "valid_until"), "stock", "stock_seen")
+            translations = tuple(
+                (f"name_{language}", f"description_{language}") for language in self.form_languages(request, obj)
+            )
+            images = ("image_urls",)
+        else:  # a read-only page shows the stored texts, not empty form fields
+            offer, translations, images = ("validated", ("valid_from", "valid_until"), "stock"), ("texts",), ("images",)
         return (
             (None, {"fields": ("program", "sku", "category", "type", "points", "value", "voucher_valid_days")}),
-            ("Offer", {"fields": ("validated", ("valid_from", "valid_until"), "stock", "stock_seen")}),
+            ("Offer", {"fields": offer}),
             ("Translations", {"fields": translations}),
-            ("External images", {"fields": ("image_urls",)}),
+            ("External images", {"fields": images}),
             ("History", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
         )
 

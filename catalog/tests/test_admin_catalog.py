@@ -486,4 +486,6 @@ def test_staff_without_change_permission_cannot_import(catalog, program_a):
     program_a.staff.add(viewer)
     client = logged_in(viewer)
     assert client.get("/admin/catalog/gift/csv/").status_code == 200
+    page = client.get(f"/admin/catalog/gift/{catalog['mug'].pk}/change/").content.decode()
+    assert "Tasse" in page and 'name="name_fr"' not in page  # shown, not editable
     assert upload(client, program_a, "sku,points\nMUG,1\n").status_code == 403
