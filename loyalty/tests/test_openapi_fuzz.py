@@ -18,7 +18,12 @@ schema = schemathesis.openapi.from_wsgi("/api/schema", application)
 
 
 @pytest.fixture
-def token(db):
+def token(db, monkeypatch):
+    # Schemathesis calls the WSGI app directly: its request signals would close the test's
+    # connection, found inside the test's transaction (Django's test client mutes them).
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "close_if_unusable_or_obsolete", lambda: None)
     program = ProgramFactory(code="FUZZ")
     MemberFactory(program=program, member_id="M-1")
     SegmentFactory(program=program, code="VIP")
