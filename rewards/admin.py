@@ -24,3 +24,6 @@ class PointsBalanceAdmin(ProgramScopedAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+from rewards import admin_redemptions  # noqa: E402,F401
