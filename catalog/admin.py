@@ -164,6 +164,21 @@ class GiftImageInline(admin.TabularInline):
     fields = ("preview", "file", "position")
     readonly_fields = ("preview",)
 
+    # Pictures are part of the gift: the gift's permissions govern them (no separate group setting).
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("catalog.view_gift") or request.user.has_perm("catalog.change_gift")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("catalog.change_gift") or (
+            obj is None and request.user.has_perm("catalog.add_gift")
+        )
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("catalog.change_gift")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("catalog.change_gift")
+
     @admin.display(description="picture")
     def preview(self, obj: GiftImage) -> str:
         if not obj.pk or not obj.file:

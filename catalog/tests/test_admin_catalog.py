@@ -282,6 +282,8 @@ def test_gift_created_in_the_admin(program_a, catalog, staff_a):
 
 def test_image_upload_is_shown_and_listed_by_the_api(catalog, staff_a, settings, tmp_path, api_for):
     settings.MEDIA_ROOT = tmp_path
+    # The gift's permissions are enough: pictures are part of the gift.
+    staff_a.user_permissions.set(Permission.objects.filter(codename__in=["view_gift", "change_gift"]))
     mug = catalog["mug"]
     data = gift_form_data(mug, image_urls="https://cdn.example.com/mug.jpg")
     data.update(
