@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.text import capfirst
 
 from loyalty.admin_scope import ProgramScopedAdmin
 from loyalty.admin_translations import TranslatedFieldsAdmin, TranslatedTextsForm
@@ -209,7 +210,7 @@ class PromotionAdmin(TranslatedFieldsAdmin, ProgramScopedAdmin):
         if add or changes is None:
             return super().construct_change_message(request, form, formsets, add)
         # What the service found different from the stored promotion (not what the text inputs say).
-        labels = [str(Promotion._meta.get_field(name).verbose_name) for name in changes]
+        labels = [capfirst(Promotion._meta.get_field(name).verbose_name) for name in changes]
         return [{"changed": {"fields": labels}}] if labels else []
 
     def delete_model(self, request: HttpRequest, obj: Promotion) -> None:

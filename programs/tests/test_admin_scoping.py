@@ -294,3 +294,26 @@ def test_a_manager_views_api_clients_but_cannot_mint_or_rotate_secrets(web, mine
     web.post(admin_url(ApiClient, "changelist"), {"action": "revoke", "_selected_action": [client.pk]})
     client.refresh_from_db()
     assert client.active
+
+
+# ---- audit ------------------------------------------------------------------------------------------------------
+
+
+def test_history_shows_who_changed_what_and_when(web, admin_client, mine):
+    from django.contrib.admin.models import LogEntry
+
+    from rewards.tests.test_admin_promotions import change_data
+
+    promotion, member = mine[Promotion], mine[Member]
+    web.post(admin_url(Promotion, "change", promotion.pk), change_data(promotion, rate="3", max_points="50"))
+    web.post(admin_url(Promotion, "changelist"), {"action": "pause", "_selected_action": [promotion.pk]})
+    web.post(admin_url(Member, "changelist"), {"action": "block", "_selected_action": [member.pk]})
+
+    page = web.get(admin_url(Promotion, "history", promotion.pk)).content.decode()
+    assert "manager" in page and "Changed Rate and Max points." in page and "Status live → paused" in page
+    assert "Status → blocked." in web.get(admin_url(Member, "history", member.pk)).content.decode()
+
+    # The whole log, for superusers only.
+    response = admin_client.get(admin_url(LogEntry, "changelist"))
+    assert response.status_code == 200 and response.context["cl"].result_count == 3
+    assert web.get(admin_url(LogEntry, "changelist")).status_code == 403
