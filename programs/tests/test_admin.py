@@ -12,6 +12,7 @@ from programs.models import ApiClient, Program
 from programs.services import api_client_create
 from rewards.models import PointsBalance, Promotion
 from rewards.services.points import points_adjust
+from rewards.services.redemption import redeem
 from tests.factories import (
     CategoryFactory,
     EventTypeFactory,
@@ -41,7 +42,10 @@ def catalog(program, other_program):
     SegmentMembership.objects.create(segment=segment, member=member)
     category = CategoryFactory(program=program, code="HOME")
     CategoryFactory(program=program, code="KITCHEN", parent=category)
-    GiftFactory(program=program, category=category, sku="MUG")
+    mug = GiftFactory(program=program, category=category, sku="MUG")
+    buyer = MemberFactory(program=program, member_id="M-2")
+    points_adjust(program=program, member=buyer, points=500, reference="FUND-M-2", reason="For a redemption")
+    redeem(program=program, member=buyer, gift=mug, quantity=1, reference="RD-1")
     promotion = PromotionFactory(program=program, code="BASE")
     promotion.segments.add(segment)
     EventTypeFactory(program=program, code="SURVEY")
