@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from loyalty.admin_missing import MissingObjectIs404
 from loyalty.admin_scope import ProgramScopedAdmin
 from loyalty.admin_translations import TranslatedFieldsAdmin
 from members import services
@@ -60,7 +61,7 @@ class ObjectViewsMixin:
 
 
 @admin.register(Member)
-class MemberAdmin(ObjectViewsMixin, ProgramScopedAdmin):
+class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
     form = MemberForm
     list_display = (
         "member_id",
@@ -259,7 +260,7 @@ class MemberAdmin(ObjectViewsMixin, ProgramScopedAdmin):
 
 
 @admin.register(Segment)
-class SegmentAdmin(ObjectViewsMixin, TranslatedFieldsAdmin, ProgramScopedAdmin):
+class SegmentAdmin(MissingObjectIs404, ObjectViewsMixin, TranslatedFieldsAdmin, ProgramScopedAdmin):
     form = SegmentForm
     list_display = ("code", "display_name", "program", "member_count", "created_at")
     list_filter = ("program",)

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from loyalty.admin_missing import MissingObjectIs404
 from loyalty.admin_scope import ProgramScopedAdmin
 from loyalty.admin_translations import TranslatedFieldsAdmin
 from programs.admin_forms import ApiClientForm, EventTypeForm, ProgramForm
@@ -19,7 +20,7 @@ from programs.services import api_client_create, api_client_revoke, api_client_r
 
 
 @admin.register(Program)
-class ProgramAdmin(ProgramScopedAdmin):
+class ProgramAdmin(MissingObjectIs404, ProgramScopedAdmin):
     program_path = ""  # the program itself
     form = ProgramForm
     list_display = ("code", "name", "currency", "default_language", "language_codes", "timezone", "expiry_months")
@@ -64,7 +65,7 @@ class ProgramAdmin(ProgramScopedAdmin):
 
 
 @admin.register(EventType)
-class EventTypeAdmin(TranslatedFieldsAdmin, ProgramScopedAdmin):
+class EventTypeAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdmin):
     form = EventTypeForm
     list_display = ("code", "display_name", "program", "points", "per_day_limit", "lifetime_limit", "active")
     list_filter = ("program", "active")
@@ -85,7 +86,7 @@ class EventTypeAdmin(TranslatedFieldsAdmin, ProgramScopedAdmin):
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(ProgramScopedAdmin):
+class ApiClientAdmin(MissingObjectIs404, ProgramScopedAdmin):
     form = ApiClientForm
     list_display = ("name", "program", "client_id", "scopes", "active", "created_at", "revoked_at")
     list_filter = ("program", "active")

@@ -2,13 +2,14 @@
 
 from django.contrib import admin
 
+from loyalty.admin_missing import MissingObjectIs404
 from loyalty.admin_scope import ProgramScopedAdmin
 from rewards import admin_ledger, admin_promotions  # noqa: F401 (they register their admins)
 from rewards.models import PointsBalance
 
 
 @admin.register(PointsBalance)
-class PointsBalanceAdmin(ProgramScopedAdmin):
+class PointsBalanceAdmin(MissingObjectIs404, ProgramScopedAdmin):
     """Read-only: a balance moves only with the ledger entries that explain it."""
 
     list_display = ("member", "program", "available", "pending", "locked", "total", "updated_at")

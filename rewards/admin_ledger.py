@@ -4,12 +4,13 @@ by "Adjust points" on the member's page through `points_adjust`)."""
 from django.contrib import admin
 from django.http import HttpRequest
 
+from loyalty.admin_missing import MissingObjectIs404
 from loyalty.admin_scope import ProgramScopedAdmin
 from rewards.models import LedgerEntry
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ProgramScopedAdmin):
+class LedgerEntryAdmin(MissingObjectIs404, ProgramScopedAdmin):
     list_display = (
         "created_at",
         "member",

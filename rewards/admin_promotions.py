@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.text import capfirst
 
+from loyalty.admin_missing import MissingObjectIs404
 from loyalty.admin_scope import ProgramScopedAdmin
 from loyalty.admin_translations import TranslatedFieldsAdmin, TranslatedTextsForm
 from members.models import Segment
@@ -134,7 +135,7 @@ class PromotionForm(TranslatedTextsForm):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(TranslatedFieldsAdmin, ProgramScopedAdmin):
+class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdmin):
     form = PromotionForm
     list_display = (
         "code",

@@ -562,11 +562,9 @@ def test_another_programs_promotions_are_out_of_reach(web, program, theirs):
 
     for view in ("change", "history", "delete", "preview", "simulate"):
         response = web.get(admin_url(Promotion, view, theirs.pk))
-        assert response.status_code in (302, 404), view
-        if response.status_code == 302:
-            assert response["Location"] == "/admin/"
+        assert response.status_code == 404, view
     response = web.post(admin_url(Promotion, "change", theirs.pk), change_data(theirs, rate="9"))
-    assert response.status_code in (302, 404)
+    assert response.status_code == 404
     theirs.refresh_from_db()
     assert theirs.rate == Decimal("1") and theirs.version == 1
 
