@@ -6,6 +6,7 @@ CSV export and import with a preview live in `catalog.admin_csv`.
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest
@@ -311,12 +312,20 @@ class GiftAdmin(CatalogAdmin):
         end = f"{obj.valid_until:%Y-%m-%d}" if obj.valid_until else "…"
         return f"{start} → {end}"
 
+    def set_validated(self, request, queryset, validated: bool) -> None:
+        gifts = list(queryset.exclude(validated=validated))
+        changed = gifts_set_validated(gifts=queryset.filter(pk__in=[g.pk for g in gifts]), validated=validated)
+        if gifts:
+            message = "Validated (put on offer)." if validated else "Unvalidated (taken off offer)."
+            LogEntry.objects.log_actions(request.user.pk, gifts, CHANGE, message)
+        self.message_user(
+            request, f"{changed} gift(s) {'validated' if validated else 'unvalidated'}.", messages.SUCCESS
+        )
+
     @admin.action(description="Validate (put on offer)", permissions=["change"])
     def validate(self, request, queryset):
-        changed = gifts_set_validated(gifts=queryset, validated=True)
-        self.message_user(request, f"{changed} gift(s) validated.", messages.SUCCESS)
+        self.set_validated(request, queryset, True)
 
     @admin.action(description="Unvalidate (take off offer)", permissions=["change"])
     def unvalidate(self, request, queryset):
-        changed = gifts_set_validated(gifts=queryset, validated=False)
-        self.message_user(request, f"{changed} gift(s) unvalidated.", messages.SUCCESS)
+        self.set_validated(request, queryset, False)

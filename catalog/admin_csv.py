@@ -8,6 +8,7 @@ import csv
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -45,6 +46,19 @@ class UploadForm(ProgramForm):
 
 class ApplyForm(forms.Form):
     payload = forms.CharField(widget=forms.HiddenInput)
+
+
+def _log(request: HttpRequest, preview: GiftCsvPreview) -> None:
+    """The import in the admin's history of each gift (Django's LogEntry), one bulk insert per kind of change."""
+    added = [row.gift for row in preview.rows if row.status == "new"]
+    if added:
+        LogEntry.objects.log_actions(request.user.pk, added, ADDITION, "Added by CSV import.")
+    changed: dict[tuple[str, ...], list] = {}
+    for row in preview.rows:
+        if row.status == "update":
+            changed.setdefault(tuple(change.field for change in row.changes), []).append(row.gift)
+    for fields, gifts in changed.items():
+        LogEntry.objects.log_actions(request.user.pk, gifts, CHANGE, f"Changed {', '.join(fields)} by CSV import.")
 
 
 def _payload(program: Program, text: str, preview: GiftCsvPreview) -> str:
@@ -144,6 +158,7 @@ class GiftCsvView(View):
         except GiftCsvRefused as refused:
             messages.error(request, str(refused))
             return self._preview(request, program, payload["csv"], refused.preview)
+        _log(request, preview)
         messages.success(
             request,
             f"{program.code}: {preview.count('new')} gift(s) created, {preview.count('update')} updated, "

@@ -387,8 +387,10 @@ def gift_csv_apply(*, program: Program, data: bytes | str, actor: str, expected:
                 preview, "The catalog changed since the preview: check the new preview and apply again."
             )
         now = timezone.now()
-        new = [Gift(program=program, sku=row.sku, **row.values) for row in preview.rows if row.status == "new"]
-        Gift.objects.bulk_create(new)
+        new_rows = [row for row in preview.rows if row.status == "new"]
+        for row in new_rows:
+            row.gift = Gift(program=program, sku=row.sku, **row.values)
+        Gift.objects.bulk_create([row.gift for row in new_rows])
         for row in preview.rows:
             if row.status != "update":
                 continue

@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -349,6 +350,12 @@ def test_bulk_validate_and_unvalidate(catalog, staff_a):
     assert set(Gift.objects.filter(validated=False).values_list("sku", flat=True)) == {"MUG", "BALL"}
     client.post("/admin/catalog/gift/", {"action": "validate", "_selected_action": [mug.pk]})
     assert set(Gift.objects.filter(validated=False).values_list("sku", flat=True)) == {"BALL"}
+    assert list(
+        LogEntry.objects.filter(object_id=str(mug.pk)).order_by("id").values_list("change_message", flat=True)
+    ) == [
+        "Unvalidated (taken off offer).",
+        "Validated (put on offer).",
+    ]
 
 
 # ---- CSV ------------------------------------------------------------------------------------------------------
@@ -415,6 +422,10 @@ def test_import_previews_then_applies(catalog, staff_a, program_a):
     assert mug.name == {"en": "Mug", "fr": "Grande tasse"}
     change = GiftStockChange.objects.get(gift=mug)
     assert (change.before, change.after, change.actor, change.reason) == (10, 40, "anna", "CSV import")
+    # In each gift's admin history.
+    history = client.get(f"/admin/catalog/gift/{mug.pk}/history/").content.decode()
+    assert "Changed category, points, stock, name by CSV import." in history and "anna" in history
+    assert "Added by CSV import." in client.get(f"/admin/catalog/gift/{lamp.pk}/history/").content.decode()
 
 
 def test_import_refuses_bad_rows_with_their_line_numbers(catalog, staff_a, program_a):
