@@ -33,7 +33,7 @@ REASONS = {
 
 class BasketLineForm(forms.Form):
     sku = forms.CharField(label="SKU", max_length=64, required=False)
-    product_category = forms.CharField(label="category", max_length=64, required=False)
+    product_category = forms.CharField(label="Category", max_length=64, required=False)
     quantity = forms.IntegerField(min_value=1, max_value=100_000, required=False)
     amount = forms.DecimalField(max_digits=12, decimal_places=2, required=False, help_text="the line total")
 
@@ -54,10 +54,10 @@ BasketLineFormSet = forms.formset_factory(BasketLineForm, extra=LINE_ROWS, max_n
 
 class PreviewForm(forms.Form):
     member_id = forms.CharField(
-        label="member id", max_length=64, required=False, help_text="Empty: a guest (no segmented promotion)."
+        label="Member id", max_length=64, required=False, help_text="Empty: a guest (no segmented promotion)."
     )
     channel = forms.CharField(max_length=32, required=False, help_text="e.g. store, web; empty: none.")
-    occurred_at = forms.DateTimeField(label="occurred at", help_text="In the program's timezone.")
+    occurred_at = forms.DateTimeField(label="Occurred at", help_text="In the program's timezone.")
 
     def __init__(self, *args: Any, promotion: Promotion, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,19 +7,21 @@ the change page links to a basket preview and a simulation over past earns (`adm
 """
 
 import re
+import zoneinfo
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from loyalty.admin_missing import MissingObjectIs404
-from loyalty.admin_scope import ProgramScopedAdmin
+from loyalty.admin_scope import ProgramScopedAdmin, staff_programs
 from loyalty.admin_translations import TranslatedFieldsAdmin, TranslatedTextsForm
 from members.models import Segment
 from programs.admin_forms import report_problems
@@ -65,7 +67,7 @@ def _file_value(value: Any) -> Any:
 class PromotionForm(TranslatedTextsForm):
     required_translations = ("name",)
     products = CodeListField(required=False, help_text="SKUs. Empty with no categories: every line.")
-    product_categories = CodeListField(label="product categories", required=False)
+    product_categories = CodeListField(label="Product categories", required=False)
     channels = CodeListField(required=False, help_text="e.g. store, web, app. Empty: every channel.")
 
     class Meta:
@@ -161,6 +163,48 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
         ("Dates", {"fields": ("starts_at", "ends_at")}),
         ("Version", {"fields": ("version", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
+
+    # ---- times in the program's time zone -------------------------------------------------------------------
+
+    def timezone_name(self, request: HttpRequest, obj: Promotion | None = None) -> str | None:
+        """The program's time zone: the promotion's, or on lists and add pages the only program of the user."""
+        if obj is not None:
+            return obj.program.timezone
+        names = set(staff_programs(request.user).values_list("timezone", flat=True)[:2])
+        return names.pop() if len(names) == 1 else None
+
+    def _in_timezone(self, name: str | None, view, *args, **kwargs) -> HttpResponse:
+        with timezone.override(zoneinfo.ZoneInfo(name) if name else timezone.get_default_timezone()):
+            response = view(*args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()  # now, inside the time zone
+        return response
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        name = None
+        if object_id is not None:
+            try:
+                name = (
+                    self.get_queryset(request)
+                    .filter(pk=unquote(object_id))
+                    .values_list("program__timezone", flat=True)
+                    .first()
+                )
+            except (ValueError, ValidationError):
+                name = None  # a malformed id: the view answers 404
+        else:
+            name = self.timezone_name(request)
+        return self._in_timezone(name, super().changeform_view, request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        return self._in_timezone(self.timezone_name(request), super().changelist_view, request, extra_context)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Promotion | None = None):
+        name = self.timezone_name(request, obj) or str(timezone.get_default_timezone())
+        return [
+            (title, {**options, "description": f"Times in {name}."}) if title == "Dates" else (title, options)
+            for title, options in super().get_fieldsets(request, obj)
+        ]
 
     def get_queryset(self, request: HttpRequest):
         segments = Prefetch("segments", queryset=Segment.objects.only("id", "code", "program_id").order_by("code"))

@@ -1,5 +1,6 @@
 """The promotion page's simulation: this promotion (as saved, whatever its status) replayed over recent earns."""
 
+import datetime
 import zoneinfo
 from typing import Any
 
@@ -23,6 +24,20 @@ class SimulationForm(forms.Form):
         initial=DEFAULT_DAYS,
         help_text="Replay the earns of purchases made in this many last days.",
     )
+    ignore_dates = forms.BooleanField(
+        label="Ignore its dates",
+        required=False,
+        help_text="Replay it as if it ran over the whole period (e.g. a promotion planned for later).",
+    )
+
+
+def dates_miss_the_window(promotion: Promotion, days: int) -> bool:
+    """Whether the promotion's dates leave out the whole window of the last `days` days."""
+    now = timezone.now()
+    since = now - datetime.timedelta(days=days)
+    return (promotion.starts_at is not None and promotion.starts_at >= now) or (
+        promotion.ends_at is not None and promotion.ends_at <= since
+    )
 
 
 def simulation_page(model_admin: ModelAdmin, request: HttpRequest, promotion: Promotion) -> HttpResponse:
@@ -31,9 +46,12 @@ def simulation_page(model_admin: ModelAdmin, request: HttpRequest, promotion: Pr
     if "days" in request.GET:
         form = SimulationForm(request.GET)
         if form.is_valid():
-            simulation = promotion_simulate(promotion=promotion, days=form.cleaned_data["days"])
+            data = form.cleaned_data
+            simulation = promotion_simulate(promotion=promotion, days=data["days"], ignore_dates=data["ignore_dates"])
     else:
-        form = SimulationForm(initial={"days": DEFAULT_DAYS})
+        # A promotion planned for later would give nothing over past purchases: offer to ignore its dates.
+        ignore = dates_miss_the_window(promotion, DEFAULT_DAYS)
+        form = SimulationForm(initial={"days": DEFAULT_DAYS, "ignore_dates": ignore})
     context: dict[str, Any] = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,

@@ -47,6 +47,7 @@ def basket_preview(*, promotion: Promotion, basket: Basket, member: Member | Non
 @dataclass(frozen=True)
 class Simulation:
     days: int
+    ignore_dates: bool
     since: datetime.datetime
     until: datetime.datetime
     earns: int  # scanned
@@ -74,9 +75,17 @@ def _lines(data: list[dict]) -> list[Line]:
 
 
 def promotion_simulate(
-    *, promotion: Promotion, days: int, now: datetime.datetime | None = None, chunk_size: int = SIMULATION_CHUNK
+    *,
+    promotion: Promotion,
+    days: int,
+    ignore_dates: bool = False,
+    now: datetime.datetime | None = None,
+    chunk_size: int = SIMULATION_CHUNK,
 ) -> Simulation:
     """What this promotion would have given over the program's earns whose purchase is in the last `days` days.
+
+    With `ignore_dates`, its start and end are left out: what a promotion planned for later would have given
+    over the same purchases.
 
     The earns are read in chunks (`iterator`), only the columns needed: memory stays flat whatever their number.
     An earn is posted after its purchase, so the extra bound on `created_at` changes no result but lets the
@@ -85,6 +94,8 @@ def promotion_simulate(
     until = now or timezone.now()
     since = until - datetime.timedelta(days=days)
     trial = trial_rule(promotion)
+    if ignore_dates:
+        trial = replace(trial, starts_at=None, ends_at=None)
     alone = RuleSet([trial])
     rows = (
         Earn.objects.filter(program_id=promotion.program_id, created_at__gte=since, occurred_at__gte=since)
@@ -108,5 +119,12 @@ def promotion_simulate(
             points += given
             members.add(member_id)
     return Simulation(
-        days=days, since=since, until=until, earns=earns, rewarded_earns=rewarded, points=points, members=len(members)
+        days=days,
+        ignore_dates=ignore_dates,
+        since=since,
+        until=until,
+        earns=earns,
+        rewarded_earns=rewarded,
+        points=points,
+        members=len(members),
     )

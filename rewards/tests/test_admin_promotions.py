@@ -601,3 +601,39 @@ def test_a_manager_of_two_programs_filters_by_their_programs_only(client, progra
     }
     assert "Third" not in " ".join(map(str, filters["program"]))
     assert "THIRD-SEG" not in filters["segments"] and "THEIR-SEG" in filters["segments"]
+
+
+def test_simulation_of_a_promotion_planned_for_later(web, program):
+    PromotionFactory(program=program, code="BASE", rate="1")
+    member = MemberFactory(program=program, member_id="ANN")
+    earn(program, member, "E1", [("COF", "coffee", 2, "9.00")])
+    later = PromotionFactory(program=program, code="SUMMER", status="draft", rate="2")
+    later.starts_at = timezone.now() + datetime.timedelta(days=100)
+    later.save()
+
+    # Its dates leave out the past: the form offers to ignore them.
+    assert web.get(admin_url(Promotion, "simulate", later.pk)).context["form"]["ignore_dates"].value() is True
+    as_dated = web.get(admin_url(Promotion, "simulate", later.pk), {"days": "30"}).context["simulation"]
+    assert (as_dated.earns, as_dated.points) == (1, 0)
+    undated = web.get(admin_url(Promotion, "simulate", later.pk), {"days": "30", "ignore_dates": "on"})
+    assert (undated.context["simulation"].points, undated.context["simulation"].members) == (18, 1)
+    assert "its dates ignored" in undated.content.decode()
+
+
+def test_dates_are_edited_in_the_programs_time_zone(web, program):
+    promotion = PromotionFactory(program=program, code="SUMMER", status="draft")
+    promotion.starts_at = datetime.datetime(2026, 6, 20, 22, 0, tzinfo=datetime.UTC)  # midnight in Brussels
+    promotion.save()
+
+    response = web.get(admin_url(Promotion, "change", promotion.pk))
+    page = response.content.decode()
+    assert 'name="starts_at_0" value="2026-06-21"' in page and 'name="starts_at_1" value="00:00:00"' in page
+    assert "Times in Europe/Brussels." in page
+
+    data = change_data(promotion, starts_at_0="2026-06-21", starts_at_1="00:00:00")
+    data.update({"ends_at_0": "2026-07-01", "ends_at_1": "00:00:00"})
+    assert web.post(admin_url(Promotion, "change", promotion.pk), data).status_code == 302
+    promotion.refresh_from_db()
+    assert promotion.starts_at == datetime.datetime(2026, 6, 20, 22, 0, tzinfo=datetime.UTC)
+    assert promotion.ends_at == datetime.datetime(2026, 6, 30, 22, 0, tzinfo=datetime.UTC)
+    assert promotion.version == 2  # only ends_at changed
