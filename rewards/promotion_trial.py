@@ -5,15 +5,18 @@ live, so the trial copy of the rule is marked live.
 
 - The **preview** evaluates a sample basket under the program's live promotions plus this one, with the
   engine's explanation of why the others gave nothing.
-- The **simulation** replays this promotion alone over the program's earns of the last N days, with each earn's
-  stored basket, moment, channel and member segments, and adds up what it would have given. A multiplier
-  multiplies what spend promotions gave, so it is replayed with the spend rules the earn stored.
+- The **simulation** replays this promotion (as saved, or with the unsaved edits of the admin's form) alone
+  over the program's earns of the last N days, with each earn's stored basket, moment, channel and member
+  segments, and adds up what it would have given. A multiplier multiplies what spend promotions gave, so it
+  is replayed with the spend rules the earn stored.
 """
 
 import datetime
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -22,6 +25,7 @@ from rewards.engine import MULTIPLIER, SPEND, Context, Evaluation, Line, Rule, R
 from rewards.models import Earn, Promotion
 from rewards.rules import live_ruleset, rule_from_promotion
 from rewards.services.earning import Basket, basket_evaluate
+from rewards.services.promotions import ALL_KIND_KEYS, DEFINITION_FIELDS, KIND_KEYS
 
 SIMULATION_CHUNK = 2000
 
@@ -29,6 +33,32 @@ SIMULATION_CHUNK = 2000
 def trial_rule(promotion: Promotion) -> Rule:
     """The promotion as the engine sees it, live whatever its stored status."""
     return replace(rule_from_promotion(promotion), status=Promotion.LIVE)
+
+
+def edited_rule(promotion: Promotion, values: dict[str, Any], segment_codes: Iterable[str]) -> Rule:
+    """The promotion with unsaved edits (an admin form's cleaned values), live: what it would be once saved."""
+    definition = {name: values.get(name, getattr(promotion, name)) for name in DEFINITION_FIELDS}
+    own = KIND_KEYS.get(definition["kind"], set())
+    definition.update({name: None for name in ALL_KIND_KEYS - own})
+    return Rule(
+        code=promotion.code,
+        version=promotion.version,
+        name=dict(definition["name"] or {}),
+        kind=definition["kind"],
+        status=Promotion.LIVE,
+        rate=definition["rate"],
+        points=definition["points"],
+        threshold=definition["threshold"],
+        factor=definition["factor"],
+        products=frozenset(definition["products"] or ()),
+        product_categories=frozenset(definition["product_categories"] or ()),
+        channels=frozenset(definition["channels"] or ()),
+        segments=frozenset(segment_codes),
+        starts_at=definition["starts_at"],
+        ends_at=definition["ends_at"],
+        min_amount=definition["min_amount"],
+        max_points=definition["max_points"],
+    )
 
 
 def preview_ruleset(promotion: Promotion) -> RuleSet:
@@ -79,13 +109,14 @@ def promotion_simulate(
     promotion: Promotion,
     days: int,
     ignore_dates: bool = False,
+    rule: Rule | None = None,
     now: datetime.datetime | None = None,
     chunk_size: int = SIMULATION_CHUNK,
 ) -> Simulation:
     """What this promotion would have given over the program's earns whose purchase is in the last `days` days.
 
     With `ignore_dates`, its start and end are left out: what a promotion planned for later would have given
-    over the same purchases.
+    over the same purchases. `rule` replays unsaved edits instead of the saved promotion (`edited_rule`).
 
     The earns are read in chunks (`iterator`), only the columns needed: memory stays flat whatever their number.
     An earn is posted after its purchase, so the extra bound on `created_at` changes no result but lets the
@@ -93,7 +124,7 @@ def promotion_simulate(
     """
     until = now or timezone.now()
     since = until - datetime.timedelta(days=days)
-    trial = trial_rule(promotion)
+    trial = rule or trial_rule(promotion)
     if ignore_dates:
         trial = replace(trial, starts_at=None, ends_at=None)
     alone = RuleSet([trial])

@@ -637,3 +637,42 @@ def test_dates_are_edited_in_the_programs_time_zone(web, program):
     assert promotion.starts_at == datetime.datetime(2026, 6, 20, 22, 0, tzinfo=datetime.UTC)
     assert promotion.ends_at == datetime.datetime(2026, 6, 30, 22, 0, tzinfo=datetime.UTC)
     assert promotion.version == 2  # only ends_at changed
+
+
+def test_simulate_unsaved_edits_from_the_change_form(web, program, vip):
+    PromotionFactory(program=program, code="BASE", rate="1")
+    ann, bob = MemberFactory(program=program, member_id="ANN"), MemberFactory(program=program, member_id="BOB")
+    SegmentMembership.objects.create(segment=vip, member=ann)
+    earn(program, ann, "E1", [("COF", "coffee", 2, "9.00")])
+    earn(program, bob, "E2", [("COF", "coffee", 1, "4.50")])
+    earn(program, bob, "E3", [("COF", "coffee", 3, "13.50")], days_ago=45)
+    promotion = PromotionFactory(
+        program=program, code="COFFEE", status="draft", kind="quantity", rate=None, points=5, products=["COF"]
+    )
+    url = admin_url(Promotion, "simulate", promotion.pk)
+    assert url in web.get(admin_url(Promotion, "change", promotion.pk)).content.decode()  # the button's formaction
+
+    saved = web.get(url, {"days": "30"}).context["simulation"]
+    assert (saved.points, saved.members) == (15, 2)
+
+    # Edits posted from the change form: 10 points a unit, VIP only. Nothing is saved.
+    edits = change_data(promotion, points="10", segments=[vip.pk], _simulate="Simulate these edits")
+    response = web.post(url, edits)
+    simulation = response.context["simulation"]
+    assert (simulation.days, simulation.points, simulation.members) == (30, 20, 1)
+    page = response.content.decode()
+    assert "your unsaved edits" in page and 'type="hidden" name="points" value="10"' in page
+    promotion.refresh_from_db()
+    assert (promotion.points, promotion.version, promotion.segments.count()) == (5, 1, 0)
+    assert not LogEntry.objects.exists()
+
+    # The edits ride along when the days change.
+    response = web.post(url, {**edits, "days": "60"})
+    assert (response.context["simulation"].days, response.context["simulation"].points) == (60, 20)
+    response = web.post(url, {**change_data(promotion, points="10", segments=[]), "days": "60"})
+    assert response.context["simulation"].points == 60
+
+    # Invalid edits are refused like a save would refuse them.
+    response = web.post(url, change_data(promotion, rate="2"))
+    assert response.context["simulation"] is None
+    assert "not a key of a quantity promotion" in response.content.decode()
