@@ -15,6 +15,8 @@ from loyalty.admin_scope import staff_programs
 from loyalty.translation import language_name
 from programs.models import Program
 
+DISPLAY_SUFFIX = "_display"
+
 
 def field_name(field: str, language: str) -> str:
     return f"{field}_{language}"
@@ -95,11 +97,15 @@ class TranslatedFieldsAdmin:
             languages += [code for code in program.languages if code not in languages]
         return languages
 
-    def _expand(self, names: Any, languages: list[str]) -> list:
+    def _expand(self, names: Any, languages: list[str] | None) -> list:
+        """The translated fields replaced by their language inputs, or (None: a read-only page) by a display."""
         expanded = []
         for name in names:
             if isinstance(name, str) and name in self.translated_fields:
-                expanded += [field_name(name, language) for language in languages]
+                if languages is None:
+                    expanded.append(f"{name}{DISPLAY_SUFFIX}")
+                else:
+                    expanded += [field_name(name, language) for language in languages]
             elif isinstance(name, list | tuple):
                 expanded.append(tuple(self._expand(name, languages)))
             else:
@@ -107,7 +113,8 @@ class TranslatedFieldsAdmin:
         return expanded
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None):
-        languages = self.translation_languages(request, obj)
+        read_only = obj is not None and not self.has_change_permission(request, obj)  # type: ignore[attr-defined]
+        languages = None if read_only else self.translation_languages(request, obj)
         fieldsets = []
         for title, options in super().get_fieldsets(request, obj):  # type: ignore[misc]
             options = dict(options)
@@ -115,8 +122,24 @@ class TranslatedFieldsAdmin:
             fieldsets.append((title, options))
         return fieldsets
 
+    def __getattr__(self, attr: str) -> Any:
+        # `name_display` on read-only pages: every language's text, in the program's order.
+        field = attr.removesuffix(DISPLAY_SUFFIX)
+        if attr.endswith(DISPLAY_SUFFIX) and field in type(self).translated_fields:
+
+            def display(obj: Any) -> str:
+                texts = getattr(obj, field, None) or {}
+                order = list(obj.program.languages) if getattr(obj, "program_id", None) else list(texts)
+                order += [code for code in texts if code not in order]
+                return " · ".join(f"{language_name(code)}: {texts[code]}" for code in order if texts.get(code)) or "—"
+
+            display.short_description = field.replace("_", " ")  # type: ignore[attr-defined]
+            return display
+        raise AttributeError(attr)
+
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
-        languages = self.translation_languages(request, obj)
+        read_only = obj is not None and not self.has_change_permission(request, obj)  # type: ignore[attr-defined]
+        languages = [] if read_only else self.translation_languages(request, obj)
         base = kwargs.pop("form", None) or self.form  # type: ignore[attr-defined]
         kwargs["form"] = translated_form(base, self.translated_fields, languages)
         return super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]

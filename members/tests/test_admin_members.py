@@ -355,3 +355,15 @@ def test_member_form_program_choices_are_scoped(web, program, other_program):
     response = web.post(admin_url(Member, "add"), {"program": program.pk, "member_id": "NEW-1", "language": "en"})
     assert response.status_code == 302
     assert PointsBalance.objects.filter(member__member_id="NEW-1").exists()  # enrolled through the service
+
+
+def test_a_read_only_user_sees_the_names_in_every_language(client, program):
+    from programs.staff import CUSTOMER_SERVICE
+
+    client.force_login(staff_user("help", program, group=CUSTOMER_SERVICE))
+    segment = SegmentFactory(program=program, code="VIP", name={"fr": "Très important", "en": "Very important"})
+
+    response = client.get(admin_url(Segment, "change", segment.pk))
+
+    assert response.status_code == 200 and not response.context["adminform"].form.fields
+    assert "English: Very important · Français: Très important" in response.content.decode()
