@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connections
 
 from programs.services import api_client_create
 from programs.staff import PROGRAM_MANAGER, staff_groups_sync
@@ -55,6 +56,9 @@ def page(live_server):
         yield context.new_page()
         context.close()
         browser.close()
+        # ORM calls made while Playwright's loop ran may have opened a connection of their own: close it,
+        # or the test database cannot be dropped at the end of the session.
+        connections.close_all()
 
 
 def partner_evaluate(base_url: str, token: str) -> int:
