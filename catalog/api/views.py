@@ -155,14 +155,12 @@ class GiftDetailView(ProgramAPIView):
     def get(self, request, sku: str):
         program = self.program
         tree = selectors.category_tree(program)
-        gift = None
-        if "\x00" not in sku:  # no sku holds NUL, and PostgreSQL refuses it in a query
-            gift = (
-                selectors.offered_gifts(program, timezone.now(), tree)
-                .filter(sku=sku)
-                .prefetch_related("uploaded_images")
-                .first()
-            )
+        gift = (
+            selectors.offered_gifts(program, timezone.now(), tree)
+            .filter(sku=sku)
+            .prefetch_related("uploaded_images")
+            .first()
+        )
         if gift is None:
             raise not_found(f"Gift {sku} not found.")
         return Response(gift_data(gift, program=program, tree=tree, language=self.get_language()))
