@@ -10,7 +10,8 @@ from loyalty.api.pagination import page_response_data, paginate_queryset
 from loyalty.api.views import ProgramAPIView, error_responses
 from members import services
 from members.api.serializers import MemberIdField
-from members.models import Member, Segment
+from members.api.views import get_member_or_404
+from members.models import Segment
 
 MAX_BULK = 10_000
 
@@ -64,13 +65,6 @@ def get_segment_or_404(program, code: str) -> Segment:
     return segment
 
 
-def get_plain_member_or_404(program, member_id: str) -> Member:
-    member = Member.objects.filter(program=program, member_id=member_id).first()
-    if member is None:
-        raise not_found(f"Member {member_id} not found.")
-    return member
-
-
 class SegmentListView(ProgramAPIView):
     required_scope = "segments:write"
 
@@ -111,7 +105,7 @@ class SegmentMemberView(ProgramAPIView):
     )
     def put(self, request, code: str, member_id: str):
         segment = get_segment_or_404(self.program, code)
-        member = get_plain_member_or_404(self.program, member_id)
+        member = get_member_or_404(self.program, member_id, related=False)
         added = services.segment_add_member(segment=segment, member=member)
         return Response({"segment": segment.code, "member_id": member.member_id, "added": added})
 
@@ -122,7 +116,7 @@ class SegmentMemberView(ProgramAPIView):
     )
     def delete(self, request, code: str, member_id: str):
         segment = get_segment_or_404(self.program, code)
-        member = get_plain_member_or_404(self.program, member_id)
+        member = get_member_or_404(self.program, member_id, related=False)
         services.segment_remove_member(segment=segment, member=member)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -9,8 +9,8 @@ from members.api.serializers import MemberCreateInput, MemberOutput, MemberUpdat
 from members.models import Member
 
 
-def get_member_or_404(program, member_id: str, field: str | None = None) -> Member:
-    member = selectors.member_get(program=program, member_id=member_id)
+def get_member_or_404(program, member_id: str, field: str | None = None, related: bool = True) -> Member:
+    member = selectors.member_get(program=program, member_id=member_id, related=related)
     if member is None:
         raise not_found(f"Member {member_id} not found.", field)
     return member

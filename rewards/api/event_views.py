@@ -76,7 +76,7 @@ class EventCreateView(ProgramAPIView):
         data = EventInput(data=request.data, context={"program": self.program})
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        member = get_member_or_404(self.program, v["member_id"], "member_id")
+        member = get_member_or_404(self.program, v["member_id"], "member_id", related=False)
 
         def perform() -> Answer:
             event = event_accept(

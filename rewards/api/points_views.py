@@ -130,7 +130,7 @@ class LockCreateView(ProgramAPIView):
         data = LockInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        member = get_member_or_404(self.program, v["member_id"], "member_id")
+        member = get_member_or_404(self.program, v["member_id"], "member_id", related=False)
 
         def perform() -> Answer:
             lock = services.points_lock(
@@ -212,8 +212,8 @@ class TransferView(ProgramAPIView):
         data = TransferInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        sender = get_member_or_404(self.program, v["from_member_id"], "from_member_id")
-        receiver = get_member_or_404(self.program, v["to_member_id"], "to_member_id")
+        sender = get_member_or_404(self.program, v["from_member_id"], "from_member_id", related=False)
+        receiver = get_member_or_404(self.program, v["to_member_id"], "to_member_id", related=False)
 
         def perform() -> Answer:
             outcome = services.points_transfer(
@@ -249,7 +249,7 @@ class AdjustmentView(ProgramAPIView):
         responses={201: ADJUSTMENT, 200: ADJUSTMENT, **error_responses(400, 404, 409)},
     )
     def post(self, request, member_id: str):
-        member = get_member_or_404(self.program, member_id)
+        member = get_member_or_404(self.program, member_id, related=False)
         data = AdjustmentInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -281,7 +281,7 @@ class ExpiringView(ProgramAPIView):
         responses={200: EXPIRING, **error_responses(400, 404)},
     )
     def get(self, request, member_id: str):
-        member = get_member_or_404(self.program, member_id)
+        member = get_member_or_404(self.program, member_id, related=False)
         groups = (
             PointsLot.objects.filter(member=member, pending=False, remaining__gt=0, expires_at__gt=timezone.now())
             .order_by()

@@ -94,7 +94,7 @@ class RedeemView(ProgramAPIView):
         data = s.RedeemInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        member = get_member_or_404(self.program, v["member_id"], "member_id")
+        member = get_member_or_404(self.program, v["member_id"], "member_id", related=False)
         gift = (
             Gift.objects.filter(program=self.program, sku=v["gift"]).select_related("category__parent__parent").first()
         )

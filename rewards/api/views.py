@@ -10,7 +10,6 @@ from loyalty.api.pagination import page_response_data, paginate_queryset
 from loyalty.api.views import ProgramAPIView, error_responses
 from members.api.serializers import balance_data
 from members.api.views import get_member_or_404
-from members.models import Member
 from rewards import selectors
 from rewards.api import serializers as s
 from rewards.engine import Evaluation, Line
@@ -209,9 +208,7 @@ class TransactionHistoryView(ProgramAPIView):
         responses={200: s.TransactionPageOutput, **error_responses(400, 404)},
     )
     def get(self, request, member_id: str):
-        member = Member.objects.filter(program=self.program, member_id=member_id).first()
-        if member is None:
-            raise not_found(f"Member {member_id} not found.")
+        member = get_member_or_404(self.program, member_id, related=False)
         filters = HistoryFilters(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         f = filters.validated_data
