@@ -12,7 +12,7 @@ from members.api.segment_views import get_segment_or_404
 from members.api.views import get_member_or_404
 from rewards.engine import Rule
 from rewards.models import Promotion
-from rewards.rules import live_ruleset
+from rewards.rules import live_ruleset, rule_from_promotion
 from rewards.services.earning import member_segment_codes
 from rewards.services.promotions import promotion_segment_link, promotion_segment_unlink
 
@@ -135,14 +135,4 @@ class PromotionSegmentView(ProgramAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _data(self, promotion: Promotion) -> dict:
-        return {
-            "code": promotion.code,
-            "name": self.program.text(promotion.name, self.get_language()),
-            "kind": promotion.kind,
-            "starts_at": promotion.starts_at.isoformat() if promotion.starts_at else None,
-            "ends_at": promotion.ends_at.isoformat() if promotion.ends_at else None,
-            "segments": sorted(promotion.segments.values_list("code", flat=True)),
-            "products": sorted(promotion.products),
-            "product_categories": sorted(promotion.product_categories),
-            "channels": sorted(promotion.channels),
-        }
+        return rule_data(rule_from_promotion(promotion), self.program, self.get_language())

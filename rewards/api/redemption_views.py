@@ -30,13 +30,7 @@ def voucher_data(voucher: Voucher | None, redemption: Redemption) -> dict | None
             "status": "pending",
             "expires_at": None,
         }
-    return {
-        "code": voucher.code,
-        "value": money(voucher.value),
-        "currency": voucher.currency,
-        "status": voucher.current_status(),
-        "expires_at": voucher.expires_at.isoformat() if voucher.expires_at else None,
-    }
+    return plain_voucher_data(voucher)
 
 
 def redemption_data(redemption: Redemption, language: str) -> dict:
