@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from members.models import Member
 from rewards.models import LedgerEntry, PointsBalance, PointsLot
+from rewards.selectors import member_total
 
 
 @dataclass(frozen=True)
@@ -14,17 +15,6 @@ class Difference:
     member_id: str
     program: str
     problem: str
-
-
-def _sum(model, field: str, **filters):
-    rows = (
-        model.objects.filter(member_id=OuterRef("member_id"), **filters)
-        .order_by()
-        .values("member_id")
-        .annotate(total=Sum(field))
-        .values("total")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
 def ledger_differences(program_id: int | None = None) -> list[Difference]:
@@ -36,11 +26,11 @@ def ledger_differences(program_id: int | None = None) -> list[Difference]:
         members = members.filter(program_id=program_id)
     last_after = LedgerEntry.objects.filter(member_id=OuterRef("member_id")).order_by("-id").values("balance_after")[:1]
     checked = balances.annotate(
-        e_available=_sum(LedgerEntry, "available_delta"),
-        e_pending=_sum(LedgerEntry, "pending_delta"),
-        e_locked=_sum(LedgerEntry, "locked_delta"),
-        l_pending=_sum(PointsLot, "remaining", pending=True),
-        l_open=_sum(PointsLot, "remaining", pending=False),
+        e_available=member_total(LedgerEntry, "available_delta"),
+        e_pending=member_total(LedgerEntry, "pending_delta"),
+        e_locked=member_total(LedgerEntry, "locked_delta"),
+        l_pending=member_total(PointsLot, "remaining", pending=True),
+        l_open=member_total(PointsLot, "remaining", pending=False),
         last_after=Coalesce(Subquery(last_after, output_field=IntegerField()), Value(0)),
     )
     wrong = checked.filter(

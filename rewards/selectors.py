@@ -2,7 +2,8 @@
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from members.models import Member
@@ -40,13 +41,23 @@ def entry_status(entry: LedgerEntry, now: datetime.datetime | None = None) -> st
     return "posted"
 
 
+def member_total(model, field: str, **filters):
+    """A subquery: the sum of `field` over the member's rows of `model` (0 when none), to annotate
+    balance rows with (one query for any number of members)."""
+    rows = (
+        model.objects.filter(member_id=OuterRef("member_id"), **filters)
+        .order_by()
+        .values("member_id")
+        .annotate(total=Sum(field))
+        .values("total")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
 def balance_view(balance, program=None, now: datetime.datetime | None = None) -> dict:
     """The balance as the member has it now, even when the clock jobs have not run yet: pending
     points past `available_at` count as available, expired locks as released, and lots past their
     expiry as expired. One query, only when something could be due."""
-    from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
-    from django.db.models.functions import Coalesce
-
     from rewards.models import LockStatus, PointsBalance, PointsLock, PointsLot
 
     if balance is None:
@@ -56,22 +67,12 @@ def balance_view(balance, program=None, now: datetime.datetime | None = None) ->
     if pending or locked or may_expire:
         now = now or timezone.now()
 
-        def total(model, field, **filters):
-            rows = (
-                model.objects.filter(member_id=OuterRef("member_id"), **filters)
-                .order_by()
-                .values("member_id")
-                .annotate(s=Sum(field))
-                .values("s")
-            )
-            return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
-
         due = (
             PointsBalance.objects.filter(pk=balance.pk)
             .annotate(
-                due_pending=total(PointsLot, "remaining", pending=True, available_at__lte=now),
-                due_locks=total(PointsLock, "points", status=LockStatus.LOCKED, expires_at__lte=now),
-                due_lots=total(PointsLot, "remaining", pending=False, remaining__gt=0, expires_at__lte=now),
+                due_pending=member_total(PointsLot, "remaining", pending=True, available_at__lte=now),
+                due_locks=member_total(PointsLock, "points", status=LockStatus.LOCKED, expires_at__lte=now),
+                due_lots=member_total(PointsLot, "remaining", pending=False, remaining__gt=0, expires_at__lte=now),
             )
             .values("due_pending", "due_locks", "due_lots")
             .first()
