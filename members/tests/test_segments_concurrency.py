@@ -1,7 +1,6 @@
 """Simultaneous PUTs of one member into one segment on PostgreSQL."""
 
 import pytest
-from django.db import connection
 
 from conftest import issue_token
 from members.models import SegmentMembership
@@ -12,8 +11,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_simultaneous_puts_leave_one_membership(transactional_db):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
     program = ProgramFactory(code="SEGC")
     MemberFactory(program=program, member_id="M-1")
     SegmentFactory(program=program, code="VIP")

@@ -4,7 +4,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from conftest import ApiClient, issue_token
 from rewards.ledger_check import ledger_differences
@@ -14,12 +14,6 @@ from rewards.tests.helpers import basket, line
 from tests.factories import MemberFactory, ProgramFactory, PromotionFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent transactions need PostgreSQL")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from conftest import ApiClient, issue_token
 from rewards.ledger_check import ledger_differences
@@ -55,8 +55,6 @@ def test_worker_rewards_events_with_limits(setup, celery_worker):
 
 
 def test_two_events_racing_for_the_last_slot(setup):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
     _, member, _api = setup
     for ref in ("S1", "S2", "S3"):
         Event.objects.create(

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from conftest import issue_token
@@ -18,12 +18,6 @@ from rewards.tests.test_concurrency import race
 from tests.factories import GiftFactory, MemberFactory, ProgramFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent transactions need PostgreSQL")
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Redemptions and vouchers racing on PostgreSQL."""
 
 import pytest
-from django.db import connection
 
 from catalog.models import Gift
 from conftest import issue_token
@@ -12,12 +11,6 @@ from rewards.tests.test_concurrency import race
 from tests.factories import GiftFactory, MemberFactory, ProgramFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks and concurrent transactions need PostgreSQL")
 
 
 @pytest.fixture
