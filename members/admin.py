@@ -13,8 +13,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -27,8 +26,7 @@ from members import services
 from members.admin_forms import AdjustPointsForm, MemberForm, SegmentForm, SegmentUploadForm
 from members.models import Member, Segment
 from rewards.errors import RewardsError
-from rewards.models import LedgerEntry, Promotion
-from rewards.rules import promotions_changed
+from rewards.models import LedgerEntry
 from rewards.selectors import balance_view
 from rewards.services.points import points_adjust
 
@@ -301,14 +299,8 @@ class SegmentAdmin(MissingObjectIs404, ObjectViewsMixin, TranslatedFieldsAdmin, 
     def member_count(self, obj: Segment) -> int:
         return getattr(obj, "member_count", 0)
 
-    @transaction.atomic
     def delete_model(self, request, obj):
-        # Promotions restricted to this segment change: their version and the program's rules move on.
-        promotion_ids = list(obj.promotions.values_list("pk", flat=True))
-        super().delete_model(request, obj)
-        if promotion_ids:
-            Promotion.objects.filter(pk__in=promotion_ids).update(version=F("version") + 1)
-            promotions_changed(program=obj.program)
+        services.segment_delete(segment=obj)
 
     def delete_queryset(self, request, queryset):
         for segment in queryset.select_related("program"):

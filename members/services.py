@@ -138,3 +138,19 @@ def segment_members_add(*, segment, member_ids: list[str]) -> BulkResult:
         added += result.added
         unknown += result.unknown_members
     return BulkResult(added=added, removed=0, unknown_members=unknown)
+
+
+@transaction.atomic
+def segment_delete(*, segment) -> None:
+    """Deletes a segment; the promotions it restricted change, so their version and the program's
+    rules move on in the same transaction."""
+    from django.db.models import F
+
+    from rewards.models import Promotion
+    from rewards.rules import promotions_changed
+
+    promotion_ids = list(segment.promotions.values_list("pk", flat=True))
+    segment.delete()
+    if promotion_ids:
+        Promotion.objects.filter(pk__in=promotion_ids).update(version=F("version") + 1)
+        promotions_changed(program=segment.program)
