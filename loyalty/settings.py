@@ -41,12 +41,16 @@ INSTALLED_APPS = [
     "members",
     "catalog",
     "rewards",
+    "loyalty.backoffice.apps.BackofficeConfig",
+    "loyalty.shop.apps.ShopConfig",
+    "loyalty.programfile.apps.ProgramFileConfig",
+    "loyalty.demo.apps.DemoConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "loyalty.middleware.ApiErrorMiddleware",
+    "loyalty.api.middleware.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -183,8 +187,8 @@ API_SCOPES = {
 
 OAUTH2_PROVIDER = {
     "SCOPES": API_SCOPES,
-    "SCOPES_BACKEND_CLASS": "programs.oauth.ClientScopes",
-    "OAUTH2_VALIDATOR_CLASS": "programs.oauth.ProgramOAuth2Validator",
+    "SCOPES_BACKEND_CLASS": "loyalty.api.oauth.ClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "loyalty.api.oauth.ProgramOAuth2Validator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("OAUTH_TOKEN_EXPIRE_SECONDS", "3600")),
     # Client secrets are stored hashed; the admin and the command show them once.
     "PKCE_REQUIRED": False,

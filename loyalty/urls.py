@@ -6,14 +6,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider import views as oauth_views
 
-from rewards.admin_dashboard import dashboard_view
-
-api_v1 = [
-    path("", include("programs.api.urls")),
-    path("", include("members.api.urls")),
-    path("", include("rewards.api.urls")),
-    path("", include("catalog.api.urls")),
-]
+import loyalty.converters  # noqa: F401 - registers <key:...> before the included routes use it
+from loyalty.backoffice.dashboard_view import dashboard_view
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -22,8 +16,8 @@ urlpatterns = [
     path("oauth/token/", oauth_views.TokenView.as_view(), name="oauth-token"),
     path("oauth/revoke_token/", oauth_views.RevokeTokenView.as_view(), name="oauth-revoke"),
     path("oauth/introspect/", oauth_views.IntrospectTokenView.as_view(), name="oauth-introspect"),
-    path("api/v1/", include(api_v1)),
-    path("shop/", include("members.shop.urls")),
+    path("api/v1/", include("loyalty.api.urls")),
+    path("shop/", include("loyalty.shop.urls")),
     path("api/schema", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
     path(
         "api/docs",

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from oauth2_provider.models import Application
 
-from loyalty.translation import language_name, translate
+from loyalty.core.translation import language_name, translate
 
 
 class Program(models.Model):

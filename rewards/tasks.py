@@ -5,7 +5,7 @@ import datetime
 from celery import shared_task
 from django.db import OperationalError
 
-from loyalty.queue import enqueue
+from loyalty.core.queue import enqueue
 from rewards.services import clock
 from rewards.services import events as event_services
 from rewards.services import redemption as redemption_services

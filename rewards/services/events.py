@@ -6,7 +6,7 @@ import zoneinfo
 from django.db import transaction
 from django.utils import timezone
 
-from loyalty.queue import enqueue_on_commit
+from loyalty.core.queue import enqueue_on_commit
 from members.models import Member
 from programs.models import EventType, Program
 from rewards.dates import expiry_for

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from catalog.models import Gift
 from catalog.services import gift_on_offer, gift_stock_return, gift_stock_take
-from loyalty.queue import enqueue_on_commit
+from loyalty.core.queue import enqueue_on_commit
 from members.models import Member
 from programs.models import Program
 from rewards.errors import GiftUnavailable, InsufficientPoints, InvalidTransition, MemberBlocked, OutOfStock

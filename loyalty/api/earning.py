@@ -1,0 +1,244 @@
+"""Earn & burn endpoints: thin views that validate, call a service and shape the answer."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from loyalty.api import earning_serializers as s
+from loyalty.api.base import ProgramAPIView, error_responses
+from loyalty.api.errors import ApiError, conflict, invalid, not_found
+from loyalty.api.fields import AwareDateTimeField
+from loyalty.api.member_serializers import balance_data
+from loyalty.api.members import get_member_or_404
+from loyalty.api.pagination import page_response_data, paginate_queryset
+from rewards import selectors
+from rewards.engine import Evaluation, Line
+from rewards.errors import InvalidReturn, RewardsError
+from rewards.idempotency import Answer, IdempotencyMismatch, run_idempotent
+from rewards.services.earning import Basket, basket_evaluate, earn_reverse, points_earn
+
+
+def rewards_error(exc: RewardsError) -> ApiError:
+    if isinstance(exc, InvalidReturn):
+        return invalid(exc.message, exc.fields)
+    return conflict(exc.code, exc.message)
+
+
+def idempotent_response(answer: Answer) -> Response:
+    response = Response(answer.body, status=answer.status)
+    if answer.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def run_write(view, *, operation: str, reference: str, perform, extra: str = "") -> Response:
+    """Runs a write once per reference and maps business errors to the envelope."""
+    try:
+        answer = run_idempotent(
+            program=view.program,
+            operation=operation,
+            reference=reference,
+            payload=view.request.data,
+            perform=perform,
+            extra=extra,
+        )
+    except IdempotencyMismatch as exc:
+        raise conflict("idempotency_mismatch", str(exc)) from None
+    except RewardsError as exc:
+        raise rewards_error(exc) from None
+    return idempotent_response(answer)
+
+
+def basket_from(data: dict) -> Basket:
+    from django.utils import timezone
+
+    return Basket(
+        lines=tuple(
+            Line(
+                line_id=line["line_id"],
+                sku=line["sku"],
+                product_category=line["product_category"],
+                quantity=line["quantity"],
+                amount=line["amount"],
+            )
+            for line in data["lines"]
+        ),
+        occurred_at=data.get("occurred_at") or timezone.now(),
+        channel=data.get("channel") or None,
+        store=data.get("store") or "",
+    )
+
+
+def evaluation_data(evaluation: Evaluation, program, language: str, explain: bool = False) -> dict:
+    data = {
+        "points": evaluation.points,
+        "promotions": [
+            {"code": p.code, "name": program.text(p.name, language), "points": p.points} for p in evaluation.promotions
+        ],
+        "lines": [
+            {"line_id": line.line_id, "points": line.points, "promotions": line.promotions} for line in evaluation.lines
+        ],
+    }
+    if explain:
+        data["not_applied"] = [{"code": code, "reason": reason} for code, reason in evaluation.not_applied]
+    return data
+
+
+class BasketEvaluateView(ProgramAPIView):
+    required_scope = "points:read"
+
+    @extend_schema(
+        summary="Basket Point Evaluation",
+        description="The points this basket would earn now, posting nothing. Without `member_id` the basket is a "
+        "guest's: only promotions with no segment apply. `?explain=true` adds `not_applied` with a reason per live "
+        "promotion that gave no points.",
+        request=s.BasketInput,
+        parameters=[OpenApiParameter("explain", OpenApiTypes.BOOL, required=False)],
+        responses={200: s.EvaluationOutput, **error_responses(400, 404)},
+    )
+    def post(self, request):
+        data = s.BasketInput(data=request.data, context={"program": self.program})
+        data.is_valid(raise_exception=True)
+        member_id = data.validated_data.get("member_id")
+        member = get_member_or_404(self.program, member_id, "member_id") if member_id else None
+        explain = request.query_params.get("explain", "").lower() in ("1", "true", "yes")
+        evaluation = basket_evaluate(
+            program=self.program, member=member, basket=basket_from(data.validated_data), explain=explain
+        )
+        return Response(evaluation_data(evaluation, self.program, self.get_language(), explain))
+
+
+class EarnView(ProgramAPIView):
+    required_scope = "points:write"
+
+    @extend_schema(
+        summary="Earn",
+        description="Evaluates the basket and posts its points once per `reference`. The same reference and body "
+        "again answers 200 with the original body and `Idempotent-Replayed: true`; another body is "
+        "`409 idempotency_mismatch`. A blocked member is `409 member_blocked`.",
+        request=s.EarnInput,
+        responses={201: s.EarnOutput, 200: s.EarnOutput, **error_responses(400, 404, 409)},
+    )
+    def post(self, request):
+        data = s.EarnInput(data=request.data, context={"program": self.program})
+        data.is_valid(raise_exception=True)
+        member = get_member_or_404(self.program, data.validated_data["member_id"], "member_id")
+        basket = basket_from(data.validated_data)
+        reference = data.validated_data["reference"]
+        language = self.get_language()
+
+        def perform() -> Answer:
+            outcome = points_earn(program=self.program, member=member, basket=basket, reference=reference)
+            body = {
+                "reference": reference,
+                "member_id": member.member_id,
+                "points": outcome.earn.points,
+                "status": "pending" if outcome.earn.available_at else "posted",
+                "available_at": outcome.earn.available_at.isoformat() if outcome.earn.available_at else None,
+                "expires_at": outcome.earn.expires_at.isoformat() if outcome.earn.expires_at else None,
+                **{
+                    k: v
+                    for k, v in evaluation_data(outcome.evaluation, self.program, language).items()
+                    if k != "points"
+                },
+                "balance": balance_data(outcome.balance, settled=True),
+            }
+            return Answer(status=201, body=body)
+
+        return run_write(self, operation="earn", reference=reference, perform=perform)
+
+
+class ReversalView(ProgramAPIView):
+    required_scope = "points:write"
+
+    @extend_schema(
+        summary="Earn Reversal",
+        description="Without `lines`, reverses what remains of the earn. With `lines` (units returned), recomputes the "
+        "kept basket with the promotion rules of the earn's moment and posts the difference negative. "
+        "`409 already_reversed`, `409 reversal_exceeds_earn`, `409 insufficient_points` (points already spent and no "
+        "negative balance allowed); an unknown `line_id` or more units than the line had is a 400.",
+        request=s.ReversalInput,
+        responses={201: s.ReversalOutput, 200: s.ReversalOutput, **error_responses(400, 404, 409)},
+    )
+    def post(self, request, reference: str):
+        data = s.ReversalInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        own_reference = data.validated_data["reference"]
+        lines = data.validated_data.get("lines")
+        returns = [(line["line_id"], line["quantity"]) for line in lines] if lines is not None else None
+
+        def perform() -> Answer:
+            try:
+                outcome = earn_reverse(
+                    program=self.program, earn_reference=reference, reference=own_reference, returns=returns
+                )
+            except LookupError:
+                raise not_found(f"Earn {reference} not found.") from None
+            body = {
+                "reference": own_reference,
+                "original_reference": reference,
+                "points": -outcome.points,
+                "balance": balance_data(outcome.balance, settled=True),
+            }
+            return Answer(status=201, body=body)
+
+        return run_write(self, operation="reversal", reference=own_reference, perform=perform, extra=reference)
+
+
+class HistoryFilters(serializers.Serializer):
+    type = serializers.ChoiceField(choices=selectors.HISTORY_KINDS, required=False)
+    since = AwareDateTimeField(required=False)
+    until = AwareDateTimeField(required=False)
+
+
+class TransactionHistoryView(ProgramAPIView):
+    required_scope = "points:read"
+
+    @extend_schema(
+        summary="Transaction History",
+        description="The member's ledger, newest first, cursor-paginated. Each row's `points` is its change to the "
+        "total balance and `balance_after` the total after it. `since`/`until` bound `occurred_at`, inclusive.",
+        parameters=[
+            OpenApiParameter("type", OpenApiTypes.STR, enum=selectors.HISTORY_KINDS, required=False),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, required=False),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, required=False),
+            OpenApiParameter("limit", OpenApiTypes.INT, required=False),
+            OpenApiParameter("cursor", OpenApiTypes.STR, required=False),
+        ],
+        responses={200: s.TransactionPageOutput, **error_responses(400, 404)},
+    )
+    def get(self, request, member_id: str):
+        member = get_member_or_404(self.program, member_id, related=False)
+        filters = HistoryFilters(data=request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        queryset = selectors.history_queryset(
+            member=member, kinds=[f["type"]] if "type" in f else None, since=f.get("since"), until=f.get("until")
+        )
+        entries, next_cursor = paginate_queryset(request, queryset, ["-id"])
+        language = self.get_language()
+        results = [transaction_data(e, self.program, language) for e in entries]
+        return Response(page_response_data(results, next_cursor))
+
+
+def transaction_data(entry, program, language: str) -> dict:
+    redemption = entry.redemption
+    if redemption is not None:
+        gift = redemption.gift
+        redemption = {
+            "id": redemption.pk,
+            "status": redemption.status,
+            "gift": {"sku": gift.sku, "name": program.text(gift.name, language), "type": gift.type},
+        }
+    return {
+        "id": entry.id,
+        "type": entry.kind,
+        "points": entry.points,
+        "balance_after": entry.balance_after,
+        "reference": entry.reference,
+        "occurred_at": entry.occurred_at.isoformat(),
+        "created_at": entry.created_at.isoformat(),
+        "status": selectors.entry_status(entry),
+        "description": entry.description,
+        "redemption": redemption,
+    }

@@ -1,0 +1,98 @@
+"""Identification user API and `/api/v1/me`: the member's webshop credential and what it opens."""
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from loyalty.api.base import ERROR_SCHEMA, ProgramAPIView, error_responses
+from loyalty.api.errors import conflict, invalid
+from loyalty.api.member_cookie import IsMember, MemberCookieAuthentication
+from loyalty.api.member_serializers import MemberOutput, member_data
+from loyalty.api.members import get_member_or_404
+from members import selectors
+from members.identification import COOKIE_NAME, login_link_seconds, member_identify, session_seconds
+from rewards.errors import MemberBlocked
+
+IDENTIFICATION = inline_serializer(
+    name="Identification",
+    fields={
+        "cookie": inline_serializer(
+            name="MemberCookie",
+            fields={
+                "name": serializers.CharField(),
+                "value": serializers.CharField(),
+                "expires_at": serializers.DateTimeField(),
+                "max_age": serializers.IntegerField(),
+            },
+        ),
+        "login_url": serializers.URLField(),
+    },
+)
+
+
+class IdentificationView(ProgramAPIView):
+    required_scope = "members:write"
+
+    @extend_schema(
+        summary="Identification user",
+        description=(
+            "A credential that logs the member into the webshop at `/shop/`, as a cookie and as a link.\n\n"
+            f"`cookie`: set it as `{COOKIE_NAME}` on this host with `Path=/`, `HttpOnly`, `SameSite=Lax` and "
+            "`Secure` (the webshop sets it so itself). Its value is an opaque signed token holding a random key: "
+            "no member id, e-mail or name, even encoded. It lasts `max_age` seconds "
+            f"({session_seconds()} by default, setting `MEMBER_SESSION_SECONDS`), until `expires_at`. "
+            "`GET /api/v1/me` with this cookie (and no bearer token) returns the member.\n\n"
+            f"`login_url`: an absolute link on the host that served this request, valid once and for "
+            f"{login_link_seconds() // 60} minutes. Opening it starts a fresh session of the same length, sets the "
+            "cookie and lands on `/shop/`; a second opening shows the expired-session page.\n\n"
+            "A blocked member is refused with `409 member_blocked`. No body is needed (an empty JSON object is fine)."
+        ),
+        request=None,
+        responses={201: IDENTIFICATION, **error_responses(400, 404, 409)},
+    )
+    def post(self, request, member_id: str):
+        if not isinstance(request.data, dict) or request.data:
+            raise invalid("This endpoint takes no body (or an empty JSON object).")
+        member = get_member_or_404(self.program, member_id)
+        try:
+            identification = member_identify(member=member)
+        except MemberBlocked as exc:
+            raise conflict(exc.code, exc.message) from None
+        session = identification.session
+        body = {
+            "cookie": {
+                "name": COOKIE_NAME,
+                "value": identification.cookie_value,
+                "expires_at": session.expires_at.isoformat(),
+                "max_age": session_seconds(),
+            },
+            "login_url": request.build_absolute_uri(reverse("shop:login", args=[identification.login_token])),
+        }
+        response = Response(body, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class MeView(APIView):
+    authentication_classes = [MemberCookieAuthentication]
+    permission_classes = [IsMember]
+    http_method_names = ["get", "head", "options"]
+
+    @extend_schema(
+        summary="The identified member",
+        description=f"The member logged in by the `{COOKIE_NAME}` cookie, as `GET /members/{{member_id}}` shows it. "
+        "A partner bearer token is refused here (401): this endpoint answers the member's browser only.",
+        responses={
+            200: MemberOutput,
+            401: OpenApiResponse(ERROR_SCHEMA, description="unauthenticated: no, expired or invalid member cookie"),
+            429: OpenApiResponse(ERROR_SCHEMA, description="rate_limited: see Retry-After"),
+        },
+    )
+    def get(self, request):
+        member = request.user.member
+        member = selectors.member_get(program=member.program, member_id=member.member_id)
+        response = Response(member_data(member))
+        response["Cache-Control"] = "no-store"
+        return response

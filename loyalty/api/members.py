@@ -1,0 +1,58 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from loyalty.api.base import ProgramAPIView, error_responses
+from loyalty.api.errors import conflict, not_found
+from loyalty.api.member_serializers import MemberCreateInput, MemberOutput, MemberUpdateInput, member_data
+from members import selectors, services
+from members.models import Member
+
+
+def get_member_or_404(program, member_id: str, field: str | None = None, related: bool = True) -> Member:
+    member = selectors.member_get(program=program, member_id=member_id, related=related)
+    if member is None:
+        raise not_found(f"Member {member_id} not found.", field)
+    return member
+
+
+class MemberCreateView(ProgramAPIView):
+    required_scope = "members:write"
+
+    @extend_schema(
+        summary="Enrol a member",
+        request=MemberCreateInput,
+        responses={201: MemberOutput, **error_responses(400, 409)},
+        description="Creates a member with an empty balance. A `member_id` already used in the program is `409 member_exists`.",
+    )
+    def post(self, request):
+        data = MemberCreateInput(data=request.data, context={"program": self.program})
+        data.is_valid(raise_exception=True)
+        try:
+            member = services.member_enrol(program=self.program, **data.validated_data)
+        except services.MemberExists:
+            raise conflict("member_exists", f"Member {data.validated_data['member_id']} already exists.") from None
+        member = selectors.member_get(program=self.program, member_id=member.member_id)
+        return Response(member_data(member), status=status.HTTP_201_CREATED)
+
+
+class MemberDetailView(ProgramAPIView):
+    required_scopes = {"GET": "members:read", "PATCH": "members:write"}
+
+    @extend_schema(summary="Get a member", responses={200: MemberOutput, **error_responses(404)})
+    def get(self, request, member_id: str):
+        return Response(member_data(get_member_or_404(self.program, member_id)))
+
+    @extend_schema(
+        summary="Update a member's profile",
+        request=MemberUpdateInput,
+        responses={200: MemberOutput, **error_responses(400, 404)},
+        description="Changes `email`, `first_name`, `last_name`, `language`, `birth_date` and `status`. "
+        "`member_id`, `balance` and `segments` are read-only: sending them is a 400.",
+    )
+    def patch(self, request, member_id: str):
+        member = get_member_or_404(self.program, member_id)
+        data = MemberUpdateInput(data=request.data, context={"program": self.program}, partial=True)
+        data.is_valid(raise_exception=True)
+        services.member_update(member=member, changes=data.validated_data)
+        return Response(member_data(get_member_or_404(self.program, member_id)))

@@ -1,0 +1,138 @@
+"""Promotion Segment Mapping and promotional products per customer."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from loyalty.api.base import ProgramAPIView, error_responses
+from loyalty.api.errors import not_found
+from loyalty.api.members import get_member_or_404
+from loyalty.api.pagination import page_response_data, paginate_list
+from loyalty.api.segments import get_segment_or_404
+from rewards.engine import Rule
+from rewards.models import Promotion
+from rewards.rules import live_ruleset, rule_from_promotion
+from rewards.services.earning import member_segment_codes
+from rewards.services.promotions import promotion_segment_link, promotion_segment_unlink
+
+PROMOTION = inline_serializer(
+    name="LivePromotion",
+    fields={
+        "code": serializers.CharField(),
+        "name": serializers.CharField(),
+        "kind": serializers.ChoiceField(choices=["spend", "quantity", "basket", "multiplier"]),
+        "starts_at": serializers.DateTimeField(allow_null=True),
+        "ends_at": serializers.DateTimeField(allow_null=True),
+        "segments": serializers.ListField(child=serializers.CharField()),
+        "products": serializers.ListField(child=serializers.CharField()),
+        "product_categories": serializers.ListField(child=serializers.CharField()),
+        "channels": serializers.ListField(child=serializers.CharField()),
+    },
+)
+PROMOTION_PAGE = inline_serializer(
+    name="LivePromotionPage",
+    fields={"results": serializers.ListField(child=PROMOTION), "next": serializers.CharField(allow_null=True)},
+)
+PAGE_PARAMS = [OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("cursor", OpenApiTypes.STR)]
+
+
+def is_live_now(rule: Rule, now) -> bool:
+    return (
+        rule.status == Promotion.LIVE
+        and (rule.starts_at is None or rule.starts_at <= now)
+        and (rule.ends_at is None or now < rule.ends_at)
+    )
+
+
+def rule_data(rule: Rule, program, language: str) -> dict:
+    return {
+        "code": rule.code,
+        "name": program.text(rule.name, language),
+        "kind": rule.kind,
+        "starts_at": rule.starts_at.isoformat() if rule.starts_at else None,
+        "ends_at": rule.ends_at.isoformat() if rule.ends_at else None,
+        "segments": sorted(rule.segments),
+        "products": sorted(rule.products),
+        "product_categories": sorted(rule.product_categories),
+        "channels": sorted(rule.channels),
+    }
+
+
+class LivePromotionsView(ProgramAPIView):
+    required_scope = "points:read"
+
+    @extend_schema(
+        summary="Live promotions",
+        description="Promotions with status `live` whose dates contain now, by code.",
+        parameters=PAGE_PARAMS,
+        responses={200: PROMOTION_PAGE, **error_responses(400)},
+    )
+    def get(self, request):
+        now = timezone.now()
+        rules = sorted((r for r in live_ruleset(self.program).rules if is_live_now(r, now)), key=lambda r: r.code)
+        page, next_cursor = paginate_list(request, rules, key=lambda r: r.code)
+        language = self.get_language()
+        return Response(page_response_data([rule_data(r, self.program, language) for r in page], next_cursor))
+
+
+class MemberPromotionsView(ProgramAPIView):
+    required_scope = "points:read"
+
+    @extend_schema(
+        summary="Promotional products per customer",
+        description="The live promotions that apply to this member now (by segment and dates, not by channel), each "
+        "with its products and product categories.",
+        parameters=PAGE_PARAMS,
+        responses={200: PROMOTION_PAGE, **error_responses(400, 404)},
+    )
+    def get(self, request, member_id: str):
+        member = get_member_or_404(self.program, member_id)
+        segments = member_segment_codes(member)
+        now = timezone.now()
+        rules = sorted(
+            (
+                r
+                for r in live_ruleset(self.program).rules
+                if is_live_now(r, now) and (not r.segments or r.segments & segments)
+            ),
+            key=lambda r: r.code,
+        )
+        page, next_cursor = paginate_list(request, rules, key=lambda r: r.code)
+        language = self.get_language()
+        return Response(page_response_data([rule_data(r, self.program, language) for r in page], next_cursor))
+
+
+class PromotionSegmentView(ProgramAPIView):
+    required_scope = "segments:write"
+
+    def _objects(self, code: str, segment_code: str):
+        promotion = Promotion.objects.filter(program=self.program, code=code).select_related("program").first()
+        if promotion is None:
+            raise not_found(f"Promotion {code} not found.")
+        return promotion, get_segment_or_404(self.program, segment_code)
+
+    @extend_schema(
+        summary="Promotion Segment Mapping: link",
+        description="Restricts the promotion to members of this segment (with several segments: members of any). "
+        "Takes effect on the very next evaluation. 200 whether the link existed or not.",
+        request=None,
+        responses={200: PROMOTION, **error_responses(404)},
+    )
+    def put(self, request, code: str, segment_code: str):
+        promotion, segment = self._objects(code, segment_code)
+        promotion_segment_link(promotion=promotion, segment=segment)
+        return Response(self._data(promotion))
+
+    @extend_schema(
+        summary="Promotion Segment Mapping: unlink",
+        description="Removes the restriction to this segment; a promotion with no segment is open to every member.",
+        responses={204: None, **error_responses(404)},
+    )
+    def delete(self, request, code: str, segment_code: str):
+        promotion, segment = self._objects(code, segment_code)
+        promotion_segment_unlink(promotion=promotion, segment=segment)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _data(self, promotion: Promotion) -> dict:
+        return rule_data(rule_from_promotion(promotion), self.program, self.get_language())

@@ -1,0 +1,12 @@
+"""Imported by the admin's autodiscovery: each module registers its ModelAdmins."""
+
+from loyalty.backoffice import (  # noqa: F401
+    balances,
+    catalog,
+    ledger,
+    logentries,
+    members,
+    programs,
+    promotions,
+    redemptions,
+)

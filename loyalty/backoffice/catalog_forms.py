@@ -1,0 +1,286 @@
+"""Forms of the catalog admin.
+
+Translated JSON texts ({"en": "Mug", "fr": "Tasse"}) are edited as one field per program language
+(`name_en`, `description_en`, ...); values are checked with the program importer's checks
+(`loyalty.programfile.spec`), so a gift saved here is one an import would accept. The stock is not a model
+field of the form: the admin sets it through `catalog.services.gift_stock_set`, which logs the change.
+"""
+
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+
+from catalog.images import validate_gift_image
+from catalog.models import Gift, GiftCategory, GiftImage
+from catalog.selectors import category_ancestor_ids, category_outline
+from loyalty.core.translation import language_name
+from loyalty.programfile.spec import BadValue, document_specs
+from programs.models import Program
+
+GIFT_CHECKS = document_specs(None)["gifts"]
+CATEGORY_CHECKS = document_specs(None)["categories"]
+
+
+def run_check(check, value: Any) -> tuple[Any, list[str]]:
+    """(cleaned value, []) or (None, messages) for one of program_io's value checks."""
+    try:
+        return check(value), []
+    except BadValue as bad:
+        return None, [f"{suffix.lstrip('.')}: {message}" if suffix else message for suffix, message in bad.problems]
+
+
+class TranslatedForm(forms.ModelForm):
+    """Expands JSON {language: text} model fields into one form field per language.
+
+    `languages` and the per-language fields are set by `with_languages`, which the admin calls with the
+    languages of the object's program.
+    """
+
+    languages: tuple[str, ...] = ()
+    translated: tuple[str, ...] = ("name",)
+    required_in_default_language: tuple[str, ...] = ("name",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.translated:
+            texts = getattr(self.instance, field) or {}
+            for language in self.languages:
+                self.initial.setdefault(f"{field}_{language}", texts.get(language, ""))
+        self.texts: dict[str, dict[str, str]] = {}
+
+    def program(self) -> Program | None:
+        cleaned = getattr(self, "cleaned_data", {})
+        return cleaned.get("program") or (self.instance.program if self.instance.program_id else None)
+
+    def clean(self):
+        cleaned = super().clean()
+        program = self.program()
+        for field in self.translated:
+            # Texts in languages the form does not show (a language dropped from the program) are kept.
+            texts = dict(getattr(self.instance, field) or {})
+            for language in self.languages:
+                name = f"{field}_{language}"
+                value = (cleaned.get(name) or "").strip()
+                if not value:
+                    texts.pop(language, None)
+                    continue
+                texts[language] = value
+                if program is not None and language not in program.languages:
+                    self.add_error(name, f"{language_name(language)} is not a language of {program.code}.")
+            self.texts[field] = texts
+        if program is not None:
+            default = program.default_language
+            for field in self.required_in_default_language:
+                if not self.texts.get(field, {}).get(default):
+                    name = f"{field}_{default}"
+                    message = f"Required in {language_name(default)}, the program's default language."
+                    self.add_error(name if name in self.fields else None, message)
+        return cleaned
+
+    def _post_clean(self):
+        # The JSON fields are not form fields: set them before the model's own validation.
+        for field, texts in self.texts.items():
+            setattr(self.instance, field, texts)
+        super()._post_clean()
+
+    def check_code(self, cleaned: dict, field: str, check, model) -> None:
+        """The importer's code check, and uniqueness in the program (the form may not show the program)."""
+        value = cleaned.get(field)
+        if value is None:
+            return
+        _, problems = run_check(check, value)
+        for problem in problems:
+            self.add_error(field, problem)
+        program = self.program()
+        if not problems and program is not None:
+            clash = model.objects.filter(program=program, **{field: value}).exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error(field, f"{program.code} already has {value}.")
+
+
+def with_languages(form_class: type[TranslatedForm], languages: list[str]) -> type[TranslatedForm]:
+    """A subclass of `form_class` with one field per language for each translated field."""
+    attrs: dict[str, Any] = {"languages": tuple(languages), "__module__": __name__}
+    for field in form_class.translated:
+        for language in languages:
+            label = f"{field.capitalize()} ({language_name(language)})"
+            if field == "description":
+                attrs[f"{field}_{language}"] = forms.CharField(
+                    label=label, required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 50})
+                )
+            else:
+                attrs[f"{field}_{language}"] = forms.CharField(label=label, required=False, max_length=200)
+    return type(form_class)(form_class.__name__, (form_class,), attrs)
+
+
+def same_program_error(program: Program | None, related, what: str) -> str | None:
+    if program is not None and related is not None and related.program_id != program.pk:
+        return f"The {what} must belong to {program.code}."
+    return None
+
+
+def tree_labels(queryset) -> dict[int, str]:
+    """Choice labels that show where a category sits: `HOME › KITCHEN` (prefixed by the program when
+    the choices span several)."""
+    rows = list(queryset.values_list("id", "parent_id", "program__code", "position", "code"))
+    outline = category_outline(rows)
+    several = len({row[2] for row in rows}) > 1
+    programs = {row[0]: row[2] for row in rows}
+    return {
+        pk: (f"{programs[pk]}: " if several else "") + " › ".join(line.path)
+        for pk, line in sorted(outline.items(), key=lambda item: item[1].rank)
+    }
+
+
+def use_tree_labels(field: forms.ModelChoiceField) -> None:
+    """Orders the category choices as the tree and labels them with their path (one query)."""
+    labels = tree_labels(field.queryset)
+    field.label_from_instance = lambda obj: labels.get(obj.pk, obj.code)
+    field.choices = [("", field.empty_label or "---------"), *labels.items()]
+
+
+class GiftCategoryForm(TranslatedForm):
+    translated = ("name",)
+
+    class Meta:
+        model = GiftCategory
+        fields = ("program", "code", "parent", "active", "position")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        parent = self.fields.get("parent")
+        if parent is None:
+            return
+        if self.instance.pk:
+            # Only the same program's categories, and none under this one (that would make a cycle).
+            parents = dict(
+                GiftCategory.objects.filter(program_id=self.instance.program_id).values_list("id", "parent_id")
+            )
+            below = {pk for pk in parents if self.instance.pk in category_ancestor_ids(pk, parents)}
+            parent.queryset = parent.queryset.filter(program_id=self.instance.program_id).exclude(pk__in=below)
+        use_tree_labels(parent)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_code(cleaned, "code", CATEGORY_CHECKS["code"][1], GiftCategory)
+        program, parent = self.program(), cleaned.get("parent")
+        if error := same_program_error(program, parent, "parent"):
+            self.add_error("parent", error)
+        elif parent is not None and self.instance.pk:
+            parents = dict(GiftCategory.objects.filter(program=program).values_list("id", "parent_id"))
+            chain = category_ancestor_ids(parent.pk, parents)
+            if self.instance.pk in chain:
+                codes = dict(GiftCategory.objects.filter(pk__in=chain).values_list("id", "code"))
+                path = " → ".join(
+                    [self.instance.code, *(codes[pk] for pk in chain[: chain.index(self.instance.pk) + 1])]
+                )
+                self.add_error("parent", f"That would make a cycle: {path}.")
+        return cleaned
+
+
+class GiftForm(TranslatedForm):
+    translated = ("name", "description")
+
+    stock = forms.IntegerField(required=False, min_value=0, help_text="Empty means unlimited.")
+    stock_seen = forms.CharField(required=False, widget=forms.HiddenInput)
+    image_urls = forms.CharField(
+        label="Image URLs",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        help_text="External pictures: one http(s) URL or /path per line. Uploaded pictures are below.",
+    )
+
+    class Meta:
+        model = Gift
+        fields = (
+            "program",
+            "sku",
+            "category",
+            "type",
+            "points",
+            "value",
+            "voucher_valid_days",
+            "validated",
+            "valid_from",
+            "valid_until",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stock = self.instance.stock if self.instance.pk else None
+        self.initial.setdefault("stock", stock)
+        self.initial.setdefault("stock_seen", "" if stock is None else str(stock))
+        self.initial.setdefault("image_urls", "\n".join(u for u in (self.instance.images or []) if isinstance(u, str)))
+        self.image_list: list[str] = list(self.instance.images or [])
+        if "category" in self.fields:
+            category = self.fields["category"]
+            if self.instance.pk:
+                category.queryset = category.queryset.filter(program_id=self.instance.program_id)
+            use_tree_labels(category)
+
+    def clean_points(self):
+        points = self.cleaned_data.get("points")
+        if points is not None and points < 1:
+            raise forms.ValidationError("Must be at least 1.")
+        return points
+
+    def clean_image_urls(self):
+        lines = [line.strip() for line in (self.cleaned_data.get("image_urls") or "").splitlines() if line.strip()]
+        urls, problems = run_check(GIFT_CHECKS["images"][1], lines)
+        if problems:
+            raise forms.ValidationError(problems)
+        self.image_list = urls
+        return "\n".join(urls)
+
+    def stock_seen_value(self) -> int | None:
+        raw = (self.data.get(self.add_prefix("stock_seen")) or "").strip() if self.is_bound else ""
+        return int(raw) if raw.isdigit() else None
+
+    @property
+    def stock_changed(self) -> bool:
+        return (
+            self.is_bound and self.instance.pk is not None and self.cleaned_data.get("stock") != self.stock_seen_value()
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.check_code(cleaned, "sku", GIFT_CHECKS["sku"][1], Gift)
+        program = self.program()
+        if error := same_program_error(program, cleaned.get("category"), "category"):
+            self.add_error("category", error)
+        start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
+        if start and end and start >= end:
+            self.add_error("valid_until", "Must be after valid from.")
+        kind, days = cleaned.get("type"), cleaned.get("voucher_valid_days")
+        if kind and kind != Gift.VOUCHER and days is not None:
+            self.add_error("voucher_valid_days", "Only for voucher gifts (leave it empty).")
+        if self.instance.pk and "stock" in cleaned and self.stock_changed:
+            seen = self.stock_seen_value()
+            if self.instance.stock != seen:
+                now = "unlimited" if self.instance.stock is None else self.instance.stock
+                self.add_error(
+                    "stock",
+                    f"The stock changed to {now} since this page was opened (redemptions): check it and save again.",
+                )
+                data = self.data.copy()
+                data[self.add_prefix("stock_seen")] = "" if self.instance.stock is None else str(self.instance.stock)
+                self.data = data
+        return cleaned
+
+    def _post_clean(self):
+        self.instance.images = self.image_list
+        super()._post_clean()
+
+
+class GiftImageForm(forms.ModelForm):
+    class Meta:
+        model = GiftImage
+        fields = ("file", "position")
+        widgets = {"file": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"})}
+
+    def clean_file(self):
+        file = self.cleaned_data.get("file")
+        if isinstance(file, UploadedFile):
+            validate_gift_image(file)
+        return file

@@ -1,0 +1,104 @@
+"""Forms of the members admin: member profile, segment, points adjustment and segment upload."""
+
+import csv
+import io
+import itertools
+
+from django import forms
+
+from loyalty.api.member_serializers import MEMBER_ID_RE
+from loyalty.backoffice.program_forms import ProgramCodeForm
+from members.models import Member, Segment
+
+UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+UPLOAD_MAX_IDS = 100_000
+REASON_MAX_LENGTH = 255  # LedgerEntry.description
+
+
+class MemberForm(forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = ("program", "member_id", "email", "first_name", "last_name", "language", "birth_date", "status")
+
+    def clean_member_id(self):
+        member_id = self.cleaned_data.get("member_id")
+        if member_id and not MEMBER_ID_RE.match(member_id):
+            raise forms.ValidationError("1-64 characters without spaces, '/', '?', '#', '%' or '\\'.")
+        return member_id
+
+    def clean(self):
+        cleaned = super().clean()
+        program = cleaned.get("program") or (self.instance.program if self.instance.program_id else None)
+        language = cleaned.get("language")
+        if program is not None and language and language not in program.languages:
+            self.add_error("language", f"Must be one of the program's languages: {', '.join(program.languages)}.")
+        return cleaned
+
+
+class SegmentForm(ProgramCodeForm):
+    section = "segments"
+
+    class Meta:
+        model = Segment
+        fields = ("program", "code")
+
+
+class AdjustPointsForm(forms.Form):
+    points = forms.IntegerField(
+        help_text="Positive to credit, negative to debit (at most the available balance).",
+        min_value=-10_000_000,
+        max_value=10_000_000,
+    )
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text="Required: shown in the member's history and kept in the ledger.",
+    )
+
+    def clean_points(self) -> int:
+        points = self.cleaned_data["points"]
+        if points == 0:
+            raise forms.ValidationError("An adjustment moves at least one point.")
+        return points
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why.")
+        return reason
+
+
+class SegmentUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file of member ids",
+        help_text="One member id per line, or a CSV file with a member_id column (other columns are ignored).",
+    )
+
+    def clean_file(self) -> list[str]:
+        upload = self.cleaned_data["file"]
+        if upload.size > UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(f"The file is over {UPLOAD_MAX_BYTES // (1024 * 1024)} MB.")
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError("The file is not UTF-8 text.") from exc
+        ids = member_ids_from_csv(text)
+        if not ids:
+            raise forms.ValidationError("No member id in the file.")
+        if len(ids) > UPLOAD_MAX_IDS:
+            raise forms.ValidationError(f"{len(ids)} ids: at most {UPLOAD_MAX_IDS} in one file.")
+        self.malformed = [member_id for member_id in ids if not MEMBER_ID_RE.match(member_id)]
+        return ids
+
+
+def member_ids_from_csv(text: str) -> list[str]:
+    """The distinct ids, in file order: the `member_id` column when a header names it, else the first column."""
+    rows = csv.reader(io.StringIO(text))
+    first = next(rows, None)
+    if first is None:
+        return []
+    header = [cell.strip().lower() for cell in first]
+    column = header.index("member_id") if "member_id" in header else 0
+    body = rows if "member_id" in header else itertools.chain([first], rows)
+    ids = (row[column].strip() for row in body if len(row) > column)
+    return list(dict.fromkeys(member_id for member_id in ids if member_id))

@@ -1,0 +1,341 @@
+"""Admin of members and segments, scoped to the user's programs; every write goes through the services.
+
+Members are enrolled and updated through `members.services`, blocked and unblocked with `member_set_status`,
+and their points adjusted with `rewards.services.points.points_adjust` (the API's service): a ledger
+`adjustment` entry, never a raw save. The member page shows the balance as the member has it now
+(`balance_view`), their segments and their last ledger entries, linked to the whole ledger. Segments get their
+members from an uploaded CSV file through `segment_members_add`. Each action is logged in the object's history.
+"""
+
+import uuid
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from loyalty.backoffice.member_forms import AdjustPointsForm, MemberForm, SegmentForm, SegmentUploadForm
+from loyalty.backoffice.missing import MissingObjectIs404
+from loyalty.backoffice.scope import ProgramScopedAdmin
+from loyalty.backoffice.translations import TranslatedFieldsAdmin
+from members import services
+from members.models import Member, Segment
+from rewards.errors import RewardsError
+from rewards.models import LedgerEntry
+from rewards.selectors import balance_view
+from rewards.services.points import points_adjust
+
+RECENT_ENTRIES = 50
+UNKNOWN_SHOWN = 100
+ADJUST_PERMISSION = "rewards.add_ledgerentry"  # the ledger is append-only: adding an entry is an adjustment
+
+
+class ObjectViewsMixin:
+    """Custom pages of one object: found through the scoped queryset (404 otherwise), with a permission check."""
+
+    def object_for(self, request: HttpRequest, object_id: str, allowed) -> Any:
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is None:
+            raise Http404("No such object.")
+        if not allowed(request, obj):
+            raise PermissionDenied
+        return obj
+
+    def page(self, request: HttpRequest, template: str, obj: Any, title: str, **context: Any) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "opts": self.opts,  # type: ignore[attr-defined]
+            "original": obj,
+            "title": title,
+            "subtitle": None,
+            **context,
+        }
+        return TemplateResponse(request, template, context)
+
+
+@admin.register(Member)
+class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
+    form = MemberForm
+    list_display = (
+        "member_id",
+        "program",
+        "email",
+        "first_name",
+        "last_name",
+        "language",
+        "status",
+        "available",
+        "pending",
+        "locked",
+        "enrolled_at",
+    )
+    list_filter = ("program", "status", "language")
+    search_fields = ("member_id", "email", "first_name", "last_name")
+    search_help_text = "Member id, e-mail, first or last name."
+    list_select_related = ("program", "balance")
+    date_hierarchy = "enrolled_at"
+    actions = ("block", "unblock")
+    # The balance moves only with ledger entries: the admin shows it, never edits it.
+    balance_fields = ("balance_available", "balance_pending", "balance_locked", "balance_total")
+    page_fields = (*balance_fields, "segment_codes", "recent_ledger", "enrolled_at")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Member | None = None):
+        profile = ("email", "first_name", "last_name", "language", "birth_date")
+        if obj is None:
+            return [(None, {"fields": ("program", "member_id", *profile)})]
+        return [
+            (None, {"fields": ("program", "member_id", *profile, "status")}),
+            ("Points", {"fields": self.balance_fields}),
+            ("Segments", {"fields": ("segment_codes",)}),
+            ("Ledger", {"fields": ("recent_ledger",)}),
+            ("Enrolment", {"fields": ("enrolled_at",)}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Member | None = None):
+        if obj is None:
+            return ()
+        return ("program", "member_id", *self.page_fields)
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_adjust"
+        view = self.admin_site.admin_view(self.adjust_view)
+        return [path("<path:object_id>/adjust-points/", view, name=name), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_adjust": request.user.has_perm(ADJUST_PERMISSION)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # ---- list columns (the stored balance row) and page fields (the balance as the member has it now) ----------
+
+    @admin.display(description="available", ordering="balance__available")
+    def available(self, obj: Member) -> int:
+        return obj.balance.available if hasattr(obj, "balance") else 0
+
+    @admin.display(description="pending", ordering="balance__pending")
+    def pending(self, obj: Member) -> int:
+        return obj.balance.pending if hasattr(obj, "balance") else 0
+
+    @admin.display(description="locked", ordering="balance__locked")
+    def locked(self, obj: Member) -> int:
+        return obj.balance.locked if hasattr(obj, "balance") else 0
+
+    def _balance(self, obj: Member) -> dict[str, int]:
+        if not hasattr(obj, "_balance_now"):
+            obj._balance_now = balance_view(getattr(obj, "balance", None), obj.program)
+        return obj._balance_now
+
+    @admin.display(description="available")
+    def balance_available(self, obj: Member) -> int:
+        return self._balance(obj)["available"]
+
+    @admin.display(description="pending")
+    def balance_pending(self, obj: Member) -> int:
+        return self._balance(obj)["pending"]
+
+    @admin.display(description="locked")
+    def balance_locked(self, obj: Member) -> int:
+        return self._balance(obj)["locked"]
+
+    @admin.display(description="total")
+    def balance_total(self, obj: Member) -> int:
+        return self._balance(obj)["total"]
+
+    @admin.display(description="segments")
+    def segment_codes(self, obj: Member) -> str:
+        return ", ".join(sorted(s.code for s in obj.segments.all())) or "—"
+
+    @admin.display(description=f"last {RECENT_ENTRIES} entries")
+    def recent_ledger(self, obj: Member) -> str:
+        entries = list(
+            LedgerEntry.objects.filter(member=obj)
+            .order_by("-id")[:RECENT_ENTRIES]
+            .values_list("created_at", "kind", "points", "balance_after", "reference", "description")
+        )
+        url = reverse("admin:rewards_ledgerentry_changelist") + f"?member__id__exact={obj.pk}"
+        link = format_html('<p><a href="{}">The whole ledger of {}</a></p>', url, obj.member_id)
+        if not entries:
+            return format_html("<p>No entries yet.</p>{}", link)
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (f"{at:%Y-%m-%d %H:%M}", kind, f"{points:+d}", after, reference, text)
+                for at, kind, points, after, reference, text in entries
+            ),
+        )
+        return format_html(
+            '<table id="member-ledger"><thead><tr><th>created</th><th>kind</th><th>points</th><th>balance after</th>'
+            "<th>reference</th><th>description</th></tr></thead><tbody>{}</tbody></table>{}",
+            rows,
+            link,
+        )
+
+    # ---- saving through the services -------------------------------------------------------------------------
+
+    def save_form(self, request, form, change):
+        if change:
+            return form.save(commit=False)
+        data = form.cleaned_data
+        return services.member_enrol(
+            program=data["program"],
+            member_id=data["member_id"],
+            email=data.get("email") or "",
+            first_name=data.get("first_name") or "",
+            last_name=data.get("last_name") or "",
+            language=data.get("language") or "",
+            birth_date=data.get("birth_date"),
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changes = {f: form.cleaned_data[f] for f in form.changed_data if f in services.PROFILE_FIELDS}
+            services.member_update(member=obj, changes=changes)
+        # On add, save_form already enrolled the member (with its balance row).
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    # ---- actions ----------------------------------------------------------------------------------------------
+
+    def _set_status(self, request: HttpRequest, queryset, status: str) -> None:
+        moved = []
+        for member in queryset.exclude(status=status).select_related("program"):
+            services.member_set_status(member=member, status=status)
+            self.log_change(request, member, f"Status → {status}.")
+            moved.append(member.member_id)
+        shown = ", ".join(moved[:UNKNOWN_SHOWN]) + (" …" if len(moved) > UNKNOWN_SHOWN else "")
+        self.message_user(request, f"{len(moved)} member(s) {status}{': ' + shown if moved else ''}.", messages.SUCCESS)
+
+    @admin.action(description="Block the selected members", permissions=["change"])
+    def block(self, request: HttpRequest, queryset) -> None:
+        self._set_status(request, queryset, Member.BLOCKED)
+
+    @admin.action(description="Unblock the selected members", permissions=["change"])
+    def unblock(self, request: HttpRequest, queryset) -> None:
+        self._set_status(request, queryset, Member.ACTIVE)
+
+    # ---- adjust points ----------------------------------------------------------------------------------------
+
+    def can_adjust(self, request: HttpRequest, member: Member) -> bool:
+        return self.has_view_permission(request, member) and request.user.has_perm(ADJUST_PERMISSION)
+
+    def adjust_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        member = self.object_for(request, object_id, self.can_adjust)
+        form = AdjustPointsForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            points, reason = form.cleaned_data["points"], form.cleaned_data["reason"]
+            reference = f"ADMIN-{uuid.uuid4().hex}"
+            try:
+                balance = points_adjust(
+                    program=member.program, member=member, points=points, reference=reference, reason=reason
+                )
+            except RewardsError as exc:
+                form.add_error("points", exc.message)
+            else:
+                now = balance_view(balance, member.program)
+                self.log_change(request, member, f"Points adjusted {points:+d} ({reference}): {reason}")
+                self.message_user(
+                    request,
+                    f"{points:+d} points for {member.member_id} ({reference}). New balance: {now['available']} "
+                    f"available, {now['total']} in total.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:members_member_change", args=[member.pk]))
+        return self.page(
+            request,
+            "admin/members/member/adjust_points.html",
+            member,
+            f"Adjust the points of {member.member_id}",
+            form=form,
+            balance=balance_view(getattr(member, "balance", None), member.program),
+        )
+
+
+@admin.register(Segment)
+class SegmentAdmin(MissingObjectIs404, ObjectViewsMixin, TranslatedFieldsAdmin, ProgramScopedAdmin):
+    form = SegmentForm
+    list_display = ("code", "display_name", "program", "member_count", "created_at")
+    list_filter = ("program",)
+    search_fields = ("code", "name")
+    list_select_related = ("program",)
+    ordering = ("program__code", "code")
+    fieldsets = ((None, {"fields": ("program", "code", "name", "member_count", "created_at")}),)
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(member_count=Count("memberships", distinct=True))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Segment | None = None):
+        # Promotions and partners refer to the code: it does not change once created.
+        return ("program", "code", "member_count", "created_at") if obj is not None else ("member_count", "created_at")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Segment | None = None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:  # no count before it exists
+            return [
+                (
+                    title,
+                    {**options, "fields": [f for f in options["fields"] if f not in ("member_count", "created_at")]},
+                )
+                for title, options in fieldsets
+            ]
+        return fieldsets
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_upload"
+        view = self.admin_site.admin_view(self.upload_view)
+        return [path("<path:object_id>/upload-members/", view, name=name), *super().get_urls()]
+
+    @admin.display(description="name")
+    def display_name(self, obj: Segment) -> str:
+        return obj.program.text(obj.name)
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, obj: Segment) -> int:
+        return getattr(obj, "member_count", 0)
+
+    def delete_model(self, request, obj):
+        services.segment_delete(segment=obj)
+
+    def delete_queryset(self, request, queryset):
+        for segment in queryset.select_related("program"):
+            self.delete_model(request, segment)
+
+    # ---- upload members ---------------------------------------------------------------------------------------
+
+    def upload_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        segment = self.object_for(request, object_id, self.has_change_permission)
+        form = SegmentUploadForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            ids = form.cleaned_data["file"]
+            result = services.segment_members_add(segment=segment, member_ids=ids)
+            name = request.FILES["file"].name
+            self.log_change(
+                request,
+                segment,
+                f"Uploaded {name}: {len(ids)} ids, {result.added} members added, "
+                f"{len(result.unknown_members)} unknown.",
+            )
+            level = messages.WARNING if result.unknown_members else messages.SUCCESS
+            self.message_user(
+                request,
+                f"{result.added} member(s) added to {segment.code}; {len(ids) - result.added - len(result.unknown_members)} "
+                f"already in it; {len(result.unknown_members)} unknown id(s).",
+                level,
+            )
+        return self.page(
+            request,
+            "admin/members/segment/upload_members.html",
+            segment,
+            f"Add members to {segment.code} from a CSV file",
+            form=form,
+            result=result,
+            unknown_shown=result.unknown_members[:UNKNOWN_SHOWN] if result else [],
+            member_count=segment.memberships.count(),
+        )

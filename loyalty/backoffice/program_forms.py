@@ -1,0 +1,160 @@
+"""Forms of the programs admin, and how every admin form reports the program importer's problems."""
+
+import re
+import zoneinfo
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from loyalty.backoffice.translations import TranslatedTextsForm
+from loyalty.core.translation import is_known_language
+from loyalty.programfile.importer import object_problems
+from programs.models import ApiClient, EventType, Program
+from programs.services import InvalidScopes, normalize_scopes
+
+
+def default_field(key: str) -> str:
+    """The form field of an importer's JSON key: `rate` -> rate, `segments[1]` -> segments, `name.fr` -> name_fr."""
+    if key.startswith("name."):
+        return "name_" + key.removeprefix("name.")
+    match = re.match(r"[a-z_]+", key)
+    return match.group(0) if match else ""
+
+
+def report_problems(
+    form: forms.Form, problems: Iterable[tuple[str, str]], field_of: Callable[[str], str] = default_field
+) -> None:
+    """Adds the importer's problems to the form, on their field when the form has it (else on the form)."""
+    for key, message in problems:
+        field = field_of(key)
+        if field in form.errors:
+            continue  # the form field already refused the value
+        text = f"{key}: {message}" if "[" in key else message
+        form.add_error(field if field in form.fields else None, text)
+
+
+class ProgramForm(forms.ModelForm):
+    class Meta:
+        model = Program
+        fields = (
+            "code",
+            "name",
+            "currency",
+            "timezone",
+            "languages",
+            "default_language",
+            "expiry_months",
+            "pending_days",
+            "allow_negative_balance",
+            "staff",
+        )
+
+    def clean_languages(self):
+        languages = self.cleaned_data.get("languages")
+        if not isinstance(languages, list) or not languages:
+            raise forms.ValidationError('A JSON list of language codes, e.g. ["en", "fr"].')
+        unknown = [code for code in languages if not is_known_language(code)]
+        if unknown:
+            raise forms.ValidationError(f"Unknown language codes: {', '.join(map(str, unknown))}.")
+        if len(set(languages)) != len(languages):
+            raise forms.ValidationError("Each language may appear once.")
+        return languages
+
+    def clean_currency(self):
+        return (self.cleaned_data.get("currency") or "").upper()
+
+    def clean_timezone(self):
+        name = self.cleaned_data.get("timezone")
+        if name not in zoneinfo.available_timezones():
+            raise forms.ValidationError("Unknown time zone, e.g. Europe/Brussels.")
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        languages, default = cleaned.get("languages"), cleaned.get("default_language")
+        if languages and default and default not in languages:
+            self.add_error("default_language", "Must be one of the program's languages.")
+        return cleaned
+
+
+class ProgramCodeForm(TranslatedTextsForm):
+    """A form of a program's object with a code unique in the program, checked like the program importer."""
+
+    section = ""  # of the program file: "segments", "event_types"...
+    required_translations = ("name",)
+
+    def code_value(self) -> str | None:
+        return self.cleaned_data.get("code") if "code" in self.fields else self.instance.code
+
+    def file_entry(self, code: str) -> dict[str, Any]:
+        return {"code": code, "name": self.cleaned_data.get("name", {})}
+
+    def problem_field(self, key: str) -> str:
+        return default_field(key)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        program = self.form_program()
+        code = self.code_value()
+        if program is None or not code:
+            return cleaned
+        if "code" in self.fields:
+            model = self._meta.model
+            if model.objects.filter(program=program, code=code).exclude(pk=self.instance.pk).exists():
+                self.add_error("code", f"{program.code} already has a {model._meta.verbose_name} {code}.")
+        report_problems(self, object_problems(self.section, self.file_entry(code), program=program), self.problem_field)
+        return cleaned
+
+
+class EventTypeForm(ProgramCodeForm):
+    section = "event_types"
+
+    class Meta:
+        model = EventType
+        fields = ("program", "code", "points", "per_day_limit", "lifetime_limit", "active")
+
+    def file_entry(self, code: str) -> dict[str, Any]:
+        cleaned = self.cleaned_data
+        entry = super().file_entry(code)
+        for key, name in (("points", "points"), ("active", "active")):
+            if name in cleaned:
+                entry[key] = cleaned[name]
+        limits = {key: cleaned[name] for key, name in LIMITS.items() if name in cleaned}
+        if limits:
+            entry["limits"] = limits
+        return entry
+
+    def problem_field(self, key: str) -> str:
+        return (
+            LIMITS.get(key.removeprefix("limits."), default_field(key))
+            if key.startswith("limits.")
+            else super().problem_field(key)
+        )
+
+
+LIMITS = {"per_day": "per_day_limit", "lifetime": "lifetime_limit"}
+
+
+def scope_choices() -> list[tuple[str, str]]:
+    return [(scope, f"{scope} — {text}") for scope, text in settings.API_SCOPES.items()]
+
+
+class ApiClientForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=scope_choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = ApiClient
+        fields = ("program", "name", "scopes")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "scopes" in self.fields:
+            self.initial["scopes"] = self.instance.scopes.split()
+
+    def clean_scopes(self) -> str:
+        try:
+            return normalize_scopes(self.cleaned_data.get("scopes") or [])
+        except InvalidScopes as exc:
+            raise forms.ValidationError(str(exc)) from exc

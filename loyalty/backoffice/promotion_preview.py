@@ -1,0 +1,160 @@
+"""The promotion page's preview: a sample basket evaluated with the live promotions plus this one (as saved).
+
+Times on the page are in the program's timezone.
+"""
+
+import zoneinfo
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib.admin import ModelAdmin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from loyalty.backoffice.promotion_trial import basket_preview
+from members.models import Member
+from members.selectors import member_get
+from rewards.engine import Evaluation, Line
+from rewards.models import Promotion
+from rewards.services.earning import Basket
+
+LINE_ROWS = 5
+REASONS = {
+    "status": "not live",
+    "dates": "the basket's moment is outside its dates",
+    "channel": "the basket's channel is not among its channels",
+    "segment": "the member is in none of its segments (a guest gets no segmented promotion)",
+    "no_eligible_lines": "no line is among its products or categories, or they gave 0 points",
+    "min_amount": "the eligible amount is below its minimum amount (or the basket threshold)",
+}
+
+
+class BasketLineForm(forms.Form):
+    sku = forms.CharField(label="SKU", max_length=64, required=False)
+    product_category = forms.CharField(label="Category", max_length=64, required=False)
+    quantity = forms.IntegerField(min_value=1, max_value=100_000, required=False)
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, required=False, help_text="the line total")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        filled = any(cleaned.get(name) not in (None, "") for name in self.fields)
+        if filled:
+            if not cleaned.get("sku"):
+                self.add_error("sku", "Required on a line.")
+            if cleaned.get("amount") is None and "amount" not in self.errors:
+                self.add_error("amount", "Required on a line.")
+        cleaned["filled"] = filled
+        return cleaned
+
+
+BasketLineFormSet = forms.formset_factory(BasketLineForm, extra=LINE_ROWS, max_num=100)
+
+
+class PreviewForm(forms.Form):
+    member_id = forms.CharField(
+        label="Member id", max_length=64, required=False, help_text="Empty: a guest (no segmented promotion)."
+    )
+    channel = forms.CharField(max_length=32, required=False, help_text="e.g. store, web; empty: none.")
+    occurred_at = forms.DateTimeField(label="Occurred at", help_text="In the program's timezone.")
+
+    def __init__(self, *args: Any, promotion: Promotion, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.promotion = promotion
+        self.member: Member | None = None
+
+    def clean_member_id(self) -> str:
+        member_id = (self.cleaned_data.get("member_id") or "").strip()
+        if member_id:
+            self.member = member_get(program=self.promotion.program, member_id=member_id)
+            if self.member is None:
+                raise forms.ValidationError(f"No member {member_id} in {self.promotion.program.code}.")
+        return member_id
+
+
+def _lines(formset: Any) -> list[Line]:
+    lines = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if not data.get("filled"):
+            continue
+        lines.append(
+            Line(
+                line_id=str(len(lines) + 1),
+                sku=data["sku"],
+                product_category=data.get("product_category") or None,
+                quantity=data.get("quantity") or 1,
+                amount=data["amount"] or Decimal(0),
+            )
+        )
+    return lines
+
+
+def preview_page(model_admin: ModelAdmin, request: HttpRequest, promotion: Promotion) -> HttpResponse:
+    evaluation: Evaluation | None = None
+    lines: list[Line] = []
+    with timezone.override(zoneinfo.ZoneInfo(promotion.program.timezone)):
+        if request.method == "POST":
+            form = PreviewForm(request.POST, promotion=promotion)
+            formset = BasketLineFormSet(request.POST, prefix="lines")
+            if form.is_valid() and formset.is_valid():
+                lines = _lines(formset)
+                if not lines:
+                    form.add_error(None, "Enter at least one basket line.")
+                else:
+                    basket = Basket(
+                        lines=tuple(lines),
+                        occurred_at=form.cleaned_data["occurred_at"],
+                        channel=form.cleaned_data["channel"] or None,
+                    )
+                    evaluation = basket_preview(promotion=promotion, basket=basket, member=form.member)
+        else:
+            form = PreviewForm(
+                promotion=promotion, initial={"occurred_at": timezone.localtime().replace(microsecond=0)}
+            )
+            formset = BasketLineFormSet(prefix="lines")
+        context = {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.opts,
+            "original": promotion,
+            "title": f"Preview {promotion.code}",
+            "subtitle": None,
+            "form": form,
+            "formset": formset,
+            "evaluation": evaluation,
+            "result": _result(promotion, evaluation, lines) if evaluation is not None else None,
+            "member": form.member,
+            "timezone_name": promotion.program.timezone,
+        }
+        # Rendered now, inside the program's timezone.
+        return TemplateResponse(request, "admin/rewards/promotion/preview.html", context).render()
+
+
+def _result(promotion: Promotion, evaluation: Evaluation, lines: list[Line]) -> dict[str, Any]:
+    program = promotion.program
+    applied = [
+        {"code": p.code, "name": program.text(p.name), "points": p.points, "this": p.code == promotion.code}
+        for p in evaluation.promotions
+    ]
+    by_line = {result.line_id: result for result in evaluation.lines}
+    line_rows = [
+        {
+            "line": line,
+            "points": by_line[line.line_id].points,
+            "promotions": ", ".join(by_line[line.line_id].promotions) or "—",
+        }
+        for line in lines
+    ]
+    not_applied = [
+        {"code": code, "reason": reason, "why": REASONS.get(reason, reason), "this": code == promotion.code}
+        for code, reason in evaluation.not_applied
+    ]
+    this_points = next((p["points"] for p in applied if p["this"]), 0)
+    return {
+        "points": evaluation.points,
+        "applied": applied,
+        "lines": line_rows,
+        "not_applied": not_applied,
+        "this_points": this_points,
+    }

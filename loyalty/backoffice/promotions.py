@@ -1,0 +1,324 @@
+"""Admin of promotions: one form for the whole definition, validated like a program file, saved by the services.
+
+Saving goes through `promotion_create` / `promotion_save` (the version moves only when something changed, and
+the program's rules are reloaded everywhere); go live, pause and duplicate are actions calling the services;
+the change page links to a basket preview and a simulation over past earns (`admin_preview`,
+`admin_simulation`). Each action is logged in the object's history.
+"""
+
+import re
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.text import capfirst
+
+from loyalty.backoffice import promotion_preview as admin_preview
+from loyalty.backoffice import promotion_simulation as admin_simulation
+from loyalty.backoffice.missing import MissingObjectIs404
+from loyalty.backoffice.program_forms import report_problems
+from loyalty.backoffice.scope import ProgramScopedAdmin, staff_programs
+from loyalty.backoffice.translations import TranslatedFieldsAdmin, TranslatedTextsForm
+from loyalty.programfile.importer import object_problems
+from members.models import Segment
+from rewards.models import Promotion
+from rewards.services.promotions import (
+    ALL_KIND_KEYS,
+    DEFINITION_FIELDS,
+    promotion_create,
+    promotion_delete,
+    promotion_duplicate,
+    promotion_save,
+    promotion_set_status,
+)
+
+SEPARATORS = re.compile(r"[,\r\n]+")
+
+
+class CodeListField(forms.CharField):
+    """A JSON list of codes edited as text: one per line, or separated by commas."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 40})
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        if isinstance(value, list):
+            return value
+        return [part.strip() for part in SEPARATORS.split(super().to_python(value)) if part.strip()]
+
+
+def _file_value(value: Any) -> Any:
+    """A cleaned form value in the program file's shape (decimals and times as strings)."""
+    if value is None or isinstance(value, bool | int | str | list | dict):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return format(value, "f")  # Decimal
+
+
+class PromotionForm(TranslatedTextsForm):
+    required_translations = ("name",)
+    products = CodeListField(required=False, help_text="SKUs. Empty with no categories: every line.")
+    product_categories = CodeListField(label="Product categories", required=False)
+    channels = CodeListField(required=False, help_text="e.g. store, web, app. Empty: every channel.")
+
+    class Meta:
+        model = Promotion
+        fields = (
+            "program",
+            "code",
+            "kind",
+            "status",
+            "rate",
+            "points",
+            "threshold",
+            "factor",
+            "min_amount",
+            "max_points",
+            "products",
+            "product_categories",
+            "channels",
+            "segments",
+            "starts_at",
+            "ends_at",
+        )
+        help_texts = {
+            "rate": "spend: points per 1.00 of eligible amount.",
+            "points": "quantity: points per unit; basket: points once the threshold is reached.",
+            "threshold": "basket: eligible amount to reach.",
+            "factor": "multiplier: > 1, applied to what spend promotions give the eligible lines.",
+            "max_points": "Cap of this promotion's points in one transaction.",
+            "segments": "Empty: every member, guests included. Several: members of any of them.",
+        }
+
+    def code_value(self) -> str | None:
+        return self.cleaned_data.get("code") if "code" in self.fields else self.instance.code
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        program = self.form_program()
+        if program is None:
+            return cleaned
+        code = self.code_value()
+        if "code" in self.fields and code:
+            taken = Promotion.objects.filter(program=program, code=code).exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error("code", f"{program.code} already has a promotion {code}.")
+        # The importer's checks, on the form's values in the file's shape: one set of rules for both.
+        report_problems(self, object_problems("promotions", self.file_entry(code), program=program))
+        return cleaned
+
+    def file_entry(self, code: str | None) -> dict[str, Any]:
+        cleaned = self.cleaned_data
+        entry: dict[str, Any] = {"name": cleaned.get("name", {})}
+        if code:
+            entry["code"] = code
+        for name in ("kind", "status", "products", "product_categories", "channels", "starts_at", "ends_at"):
+            if name in cleaned:
+                entry[name] = _file_value(cleaned[name])
+        for name in ("min_amount", "max_points"):
+            if name in cleaned:
+                entry[name] = _file_value(cleaned[name])
+        if "segments" in cleaned:
+            entry["segments"] = [segment.code for segment in cleaned["segments"]]
+        # A kind's key is in the file only when filled in: an empty one is "absent", another kind's is refused.
+        for name in sorted(ALL_KIND_KEYS):
+            if cleaned.get(name) is not None:
+                entry[name] = _file_value(cleaned[name])
+        return entry
+
+
+@admin.register(Promotion)
+class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdmin):
+    form = PromotionForm
+    list_display = (
+        "code",
+        "display_name",
+        "program",
+        "kind",
+        "status",
+        "starts_at",
+        "ends_at",
+        "segment_codes",
+        "version",
+    )
+    list_filter = ("status", "kind", "program", "segments")
+    search_fields = ("code", "name")
+    list_select_related = ("program",)
+    autocomplete_fields = ("segments",)
+    readonly_fields = ("version", "created_at", "updated_at")
+    actions = ("go_live", "pause", "duplicate")
+    fieldsets = (
+        (None, {"fields": ("program", "code", "name", "kind", "status")}),
+        ("Points", {"fields": ("rate", "points", "threshold", "factor", "min_amount", "max_points")}),
+        ("Applies to", {"fields": ("products", "product_categories", "channels", "segments")}),
+        ("Dates", {"fields": ("starts_at", "ends_at")}),
+        ("Version", {"fields": ("version", "created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    # ---- times in the program's time zone -------------------------------------------------------------------
+
+    def timezone_name(self, request: HttpRequest, obj: Promotion | None = None) -> str | None:
+        """The program's time zone: the promotion's, or on lists and add pages the only program of the user."""
+        if obj is not None:
+            return obj.program.timezone
+        names = set(staff_programs(request.user).values_list("timezone", flat=True)[:2])
+        return names.pop() if len(names) == 1 else None
+
+    def _in_timezone(self, name: str | None, view, *args, **kwargs) -> HttpResponse:
+        with timezone.override(zoneinfo.ZoneInfo(name) if name else timezone.get_default_timezone()):
+            response = view(*args, **kwargs)
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()  # now, inside the time zone
+        return response
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        name = None
+        if object_id is not None:
+            try:
+                name = (
+                    self.get_queryset(request)
+                    .filter(pk=unquote(object_id))
+                    .values_list("program__timezone", flat=True)
+                    .first()
+                )
+            except (ValueError, ValidationError):
+                name = None  # a malformed id: the view answers 404
+        else:
+            name = self.timezone_name(request)
+        return self._in_timezone(name, super().changeform_view, request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        return self._in_timezone(self.timezone_name(request), super().changelist_view, request, extra_context)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Promotion | None = None):
+        name = self.timezone_name(request, obj) or str(timezone.get_default_timezone())
+        return [
+            (title, {**options, "description": f"Times in {name}."}) if title == "Dates" else (title, options)
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
+    def get_queryset(self, request: HttpRequest):
+        segments = Prefetch("segments", queryset=Segment.objects.only("id", "code", "program_id").order_by("code"))
+        return super().get_queryset(request).prefetch_related(segments)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Promotion | None = None):
+        if obj is None:
+            return self.readonly_fields
+        # Earn snapshots and partners refer to the code; segments belong to the program.
+        return ("program", "code", *self.readonly_fields)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/preview/", wrap(self.preview_view), name="{}_{}_preview".format(*info)),
+            path("<path:object_id>/simulate/", wrap(self.simulate_view), name="{}_{}_simulate".format(*info)),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="name")
+    def display_name(self, obj: Promotion) -> str:
+        return obj.program.text(obj.name)
+
+    @admin.display(description="segments")
+    def segment_codes(self, obj: Promotion) -> str:
+        return ", ".join(s.code for s in obj.segments.all()) or "everyone"
+
+    # ---- saving through the services -----------------------------------------------------------------------
+
+    def save_model(self, request: HttpRequest, obj: Promotion, form: PromotionForm, change: bool) -> None:
+        data = form.cleaned_data
+        values = {name: data[name] for name in DEFINITION_FIELDS if name in data}
+        if change:
+            saved = promotion_save(promotion=obj, values=values, segments=data.get("segments"))
+            form.saved_changes = saved.changed
+            obj.version = saved.promotion.version
+            return
+        created = promotion_create(program=data["program"], code=data["code"], values=values, segments=data["segments"])
+        obj.pk, obj.version = created.pk, created.version
+        obj._state.adding, obj._state.db = False, created._state.db
+
+    def save_related(self, request: HttpRequest, form: PromotionForm, formsets: Any, change: bool) -> None:
+        pass  # the service saved the segments with the rest
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        changes = getattr(form, "saved_changes", None)
+        if add or changes is None:
+            return super().construct_change_message(request, form, formsets, add)
+        # What the service found different from the stored promotion (not what the text inputs say).
+        labels = [capfirst(Promotion._meta.get_field(name).verbose_name) for name in changes]
+        return [{"changed": {"fields": labels}}] if labels else []
+
+    def delete_model(self, request: HttpRequest, obj: Promotion) -> None:
+        promotion_delete(promotion=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for promotion in queryset.select_related("program"):
+            self.delete_model(request, promotion)
+
+    # ---- actions ------------------------------------------------------------------------------------------
+
+    def _set_status(self, request: HttpRequest, queryset, status: str, allowed: tuple[str, ...]) -> None:
+        moved, skipped = [], []
+        for promotion in queryset.select_related("program"):
+            if promotion.status not in allowed:
+                skipped.append(promotion.code)
+                continue
+            before = promotion.status
+            promotion_set_status(promotion=promotion, status=status)
+            self.log_change(request, promotion, f"Status {before} → {status} (version {promotion.version}).")
+            moved.append(promotion.code)
+        if moved:
+            self.message_user(request, f"{status.capitalize()}: {', '.join(moved)}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"Left as they were: {', '.join(skipped)}.", messages.WARNING)
+
+    @admin.action(description="Go live", permissions=["change"])
+    def go_live(self, request: HttpRequest, queryset) -> None:
+        self._set_status(request, queryset, Promotion.LIVE, (Promotion.DRAFT, Promotion.PAUSED))
+
+    @admin.action(description="Pause", permissions=["change"])
+    def pause(self, request: HttpRequest, queryset) -> None:
+        self._set_status(request, queryset, Promotion.PAUSED, (Promotion.LIVE,))
+
+    @admin.action(description="Duplicate as a draft", permissions=["add"])
+    def duplicate(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        copies = []
+        for promotion in queryset.select_related("program"):
+            copy = promotion_duplicate(promotion=promotion)
+            self.log_addition(request, copy, f"Duplicated from {promotion.code}.")
+            copies.append(copy)
+        self.message_user(
+            request,
+            f"Draft copies: {', '.join(c.code for c in copies)}. Edit, preview, then go live.",
+            messages.SUCCESS,
+        )
+        if len(copies) == 1:
+            return HttpResponseRedirect(reverse("admin:rewards_promotion_change", args=[copies[0].pk]))
+        return None
+
+    # ---- preview and simulation ---------------------------------------------------------------------------
+
+    def _trial_object(self, request: HttpRequest, object_id: str) -> Promotion:
+        promotion = self.get_object(request, unquote(object_id))
+        if promotion is None:
+            raise Http404("No such promotion.")
+        if not self.has_view_permission(request, promotion):
+            raise PermissionDenied
+        return promotion
+
+    def preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return admin_preview.preview_page(self, request, self._trial_object(request, object_id))
+
+    def simulate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return admin_simulation.simulation_page(self, request, self._trial_object(request, object_id))

@@ -1,0 +1,25 @@
+"""Helpers of the admin tests: staff users in a group, attached to programs, and admin URLs."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from loyalty.backoffice.groups import PROGRAM_MANAGER, staff_groups_sync
+
+
+def staff_user(username: str, *programs, group: str = PROGRAM_MANAGER):
+    """A staff (not super) user in `group`, attached to `programs`."""
+    staff_groups_sync()
+    user = get_user_model().objects.create_user(username=username, password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    for program in programs:
+        program.staff.add(user)
+    return user
+
+
+def admin_url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []

@@ -1,0 +1,215 @@
+"""The program dashboard: its numbers on a small ledger written through the services, its scoping,
+its chart, and a query count that does not grow with the ledger."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import Gift
+from loyalty.backoffice.dashboard import program_dashboard, week_starts
+from rewards.engine import Line
+from rewards.models import PointsBalance
+from rewards.services.earning import Basket, earn_reverse, points_earn
+from rewards.services.events import event_accept, event_reward
+from rewards.services.points import points_adjust
+from rewards.services.redemption import redeem, redemption_transition
+from rewards.tests.helpers import fund
+from tests.factories import EventTypeFactory, GiftFactory, MemberFactory, ProgramFactory, PromotionFactory
+
+UTC = datetime.UTC
+# A Wednesday: the current ISO week (2026-W12) started on Monday 16 March.
+NOW = datetime.datetime(2026, 3, 18, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def program_a(db):
+    return ProgramFactory(code="A", name="Program A", timezone="Europe/Brussels")
+
+
+@pytest.fixture
+def program_b(db):
+    return ProgramFactory(code="B", name="Program B")
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser("root", "root@example.com", "pw")
+
+
+@pytest.fixture
+def staff_a(program_a):
+    user = User.objects.create_user("mia", "mia@example.com", "pw", is_staff=True)
+    program_a.staff.add(user)
+    return user
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def basket(amount: str, at: datetime.datetime) -> Basket:
+    return Basket(lines=(Line("1", "COF", "coffee", 1, Decimal(amount)),), occurred_at=at)
+
+
+@pytest.fixture
+def ledger(program_a, program_b):
+    """A hand-made ledger; each figure of the dashboard is worked out in the comments."""
+    PromotionFactory(program=program_a, code="SPEND", rate="1")  # 1 point per euro
+    mug = GiftFactory(program=program_a, sku="MUG", points=500, value="8.00", name={"en": "Mug"})
+    ball = GiftFactory(program=program_a, sku="BALL", points=300, value="0.00", name={"en": "Ball"})
+    lamp = GiftFactory(program=program_a, sku="LAMP", points=1000, value="25.00", name={"en": "Lamp"})
+    GiftFactory(program=program_a, sku="DRAFT", points=100, value="50.00", validated=False)  # not priced
+    survey = EventTypeFactory(program=program_a, code="SURVEY", points=40)
+    ann, bob, cid, dan = (MemberFactory(program=program_a, member_id=m) for m in ("ANN", "BOB", "CID", "DAN"))
+
+    with time_machine.travel(NOW - datetime.timedelta(weeks=20), tick=False):
+        fund(dan, 5000)  # outside the 12 weeks, and more than 90 days ago
+    with time_machine.travel(NOW - datetime.timedelta(weeks=1), tick=False):
+        fund(bob, 200)  # issued in 2026-W11
+        fund(cid, 300, expires_at=NOW - datetime.timedelta(days=1))
+    with time_machine.travel(NOW, tick=False):
+        fund(ann, 1500)  # issued +1500
+        earned = points_earn(program=program_a, member=bob, basket=basket("120.00", NOW), reference="POS-1")
+        assert earned.entry.points == 120  # issued +120
+        earn_reverse(program=program_a, earn_reference="POS-1", reference="RET-1", returns=None)  # reversed 120
+        event = event_accept(
+            program=program_a, member=bob, event_type=survey, reference="EV-1", occurred_at=NOW, attributes={}
+        )
+        event_reward(event_id=event.pk)  # issued +40
+        points_adjust(program=program_a, member=ann, points=-100, reference="ADJ-1", reason="goodwill error")
+        points_adjust(program=program_a, member=bob, points=60, reference="ADJ-2", reason="goodwill")  # issued +60
+        fund(cid, 50)  # issued +50; settling cid's balance first expires the 300 (expired 300)
+        first = redeem(program=program_a, member=ann, gift=mug, quantity=1, reference="R-1")  # burned 500
+        redeem(program=program_a, member=ann, gift=mug, quantity=1, reference="R-2")  # burned 500
+        cancelled = redeem(program=program_a, member=ann, gift=ball, quantity=1, reference="R-3")  # burned 300
+        redemption_transition(redemption=cancelled, status="cancelled")  # refund: burned -300
+        redeem(program=program_a, member=dan, gift=lamp, quantity=1, reference="R-4")  # burned 1000; dan active
+        for status in ("in_preparation", "in_delivery", "delivered"):
+            redemption_transition(redemption=first, status=status)  # R-1 no longer pending
+        # Another program's ledger never counts.
+        eve = MemberFactory(program=program_b, member_id="EVE")
+        fund(eve, 9999)
+        other_gift = GiftFactory(program=program_b, sku="OTHER", points=10)
+        redeem(program=program_b, member=eve, gift=other_gift, quantity=1, reference="R-B")
+    return {"ann": ann, "bob": bob, "cid": cid, "dan": dan}
+
+
+def test_dashboard_numbers(ledger, program_a):
+    dashboard = program_dashboard(program=program_a, now=NOW)
+    weeks = {week.label: week for week in dashboard.weeks}
+    labels = [week.label for week in dashboard.weeks]
+    assert (labels[0], labels[-1], len(labels)) == ("2026-W01", "2026-W12", 12)
+    this, last = weeks["2026-W12"], weeks["2026-W11"]
+    assert (this.issued, this.burned, this.reversed, this.expired) == (1500 + 120 + 40 + 60 + 50, 2000, 120, 300)
+    assert (last.issued, last.burned, last.reversed, last.expired) == (500, 0, 0, 0)
+    assert all(w.issued == w.burned == w.reversed == w.expired == 0 for w in dashboard.weeks[:-2])
+    assert dashboard.active_members == 4  # ann, bob, cid, and dan through his redemption
+    # ann 1500 - 100 - 500 - 500 - 300 + 300 = 400; bob 200 + 120 - 120 + 40 + 60 = 300;
+    # cid 300 - 300 + 50 = 50; dan 5000 - 1000 = 4000
+    assert dashboard.outstanding == 400 + 300 + 50 + 4000
+    stored = sum(b.total for b in PointsBalance.objects.filter(program=program_a))
+    assert dashboard.outstanding == stored
+    # A point is worth (8 + 0 + 25) / (500 + 300 + 1000) euro: the unvalidated gift does not count.
+    assert dashboard.point_value == Decimal(33) / Decimal(1800)
+    assert dashboard.outstanding_value == Decimal("87.08")  # 4750 × 33 / 1800 = 87.083…
+    assert [(g.sku, g.redemptions, g.units, g.points) for g in dashboard.top_gifts] == [
+        ("MUG", 2, 2, 1000),
+        ("LAMP", 1, 1, 1000),
+    ]  # the cancelled BALL is left out
+    assert dashboard.pending_redemptions == 2  # R-2 and R-4; R-1 delivered, R-3 cancelled
+
+
+def test_active_members_leave_after_90_days(ledger, program_a):
+    later = NOW + datetime.timedelta(days=91)
+    assert program_dashboard(program=program_a, now=later).active_members == 0
+
+
+def test_weeks_follow_the_program_time_zone(program_a):
+    # Sunday 22 March 23:30 UTC is already Monday in Brussels: a new ISO week there.
+    sunday_night = datetime.datetime(2026, 3, 22, 23, 30, tzinfo=UTC)
+    import zoneinfo
+
+    assert week_starts(sunday_night, zoneinfo.ZoneInfo("Europe/Brussels"))[-1] == datetime.date(2026, 3, 23)
+    member = MemberFactory(program=program_a)
+    with time_machine.travel(sunday_night, tick=False):
+        fund(member, 70)
+    weeks = program_dashboard(program=program_a, now=sunday_night).weeks
+    assert (weeks[-1].label, weeks[-1].issued) == ("2026-W13", 70)
+
+
+def test_empty_program(program_a):
+    dashboard = program_dashboard(program=program_a, now=NOW)
+    assert dashboard.outstanding == 0 and dashboard.outstanding_value is None and dashboard.top_gifts == []
+
+
+# ---- the page -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["superuser", "staff_a"])
+def test_dashboard_page(request, who, ledger, program_a):
+    client = logged_in(request.getfixturevalue(who))
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(f"/admin/dashboard/?program={program_a.pk}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<td id="active-members">4</td>' in page
+    assert "4750 (4750 + 0 + 0)" in page and "87.08 EUR" in page
+    assert page.count("<rect ") == 12 * 4 + 4  # bars and legend
+    assert "<script" not in page.split('class="flows-chart"')[1].split("</svg>")[0]
+    assert "<td>2026-W12</td><td>2026-03-16</td><td>1770</td><td>2000</td><td>120</td><td>300</td>" in page
+    assert "<td>MUG</td><td>Mug</td><td>2</td>" in page
+
+
+def test_staff_sees_only_their_programs(ledger, program_a, program_b, staff_a):
+    client = logged_in(staff_a)
+    page = client.get("/admin/dashboard/").content.decode()
+    assert "Program A" in page and "Program B" not in page
+    assert client.get(f"/admin/dashboard/?program={program_b.pk}").status_code == 404
+
+
+def test_a_staff_user_without_programs_is_told_so(db):
+    user = User.objects.create_user("new", "new@example.com", "pw", is_staff=True)
+    page = logged_in(user).get("/admin/dashboard/").content.decode()
+    assert "You manage no program yet" in page
+
+
+def test_dashboard_needs_a_staff_login(ledger):
+    response = Client().get("/admin/dashboard/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_admin_index_links_to_the_dashboard(superuser):
+    page = logged_in(superuser).get("/admin/").content.decode()
+    assert 'href="/admin/dashboard/"' in page
+
+
+def test_dashboard_queries_do_not_grow_with_the_ledger(program_a, staff_a):
+    client = logged_in(staff_a)
+    gift = GiftFactory(program=program_a, sku="MUG", points=10)
+    members = [MemberFactory(program=program_a) for _ in range(4)]
+
+    def write(entries: int) -> None:
+        for i in range(entries // 2):
+            member = members[i % len(members)]
+            fund(member, 20)
+            redeem(program=program_a, member=member, gift=gift, quantity=1, reference=f"R-{member.pk}-{i}-{entries}")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/admin/dashboard/").status_code == 200
+        return len(ctx.captured_queries)
+
+    write(10)
+    small = queries()
+    write(100)
+    assert queries() == small
+    assert small <= 12
+    assert Gift.objects.get(pk=gift.pk).redemptions.count() == 55

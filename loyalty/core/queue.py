@@ -1,0 +1,24 @@
+"""Enqueueing after commit, never failing the request: the database row is the outbox.
+
+If the broker is unreachable the message is lost, not the work: periodic sweepers find the rows
+still waiting and enqueue them again.
+"""
+
+import logging
+
+from django.db import transaction
+
+logger = logging.getLogger("loyalty.core.queue")
+
+
+def enqueue(task, *args) -> bool:
+    try:
+        task.delay(*args)
+    except Exception:  # broker down or misconfigured: the sweeper retries later
+        logger.warning("Could not enqueue %s%r; the sweeper will retry.", task.name, args, exc_info=True)
+        return False
+    return True
+
+
+def enqueue_on_commit(task, *args) -> None:
+    transaction.on_commit(lambda: enqueue(task, *args))

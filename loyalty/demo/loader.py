@@ -1,0 +1,231 @@
+"""The demo: a realistic program with members, an API client and an admin user, loaded idempotently.
+
+`demo_load` brings the program and its members; the `load_demo` command then adds the API client and the
+admin user. Ledger history, when it comes, belongs after `demo_load` (it gets every demo member in
+`DemoData.members`) and must stay idempotent like the rest: keyed by references derived from member ids.
+"""
+
+import datetime
+import json
+import random
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from loyalty.backoffice.groups import PROGRAM_MANAGER, staff_groups_sync
+from loyalty.programfile.importer import ImportResult, program_import_report
+from members.models import Member, Segment, SegmentMembership
+from members.services import member_enrol, member_set_status
+from programs.models import ApiClient, Program
+from programs.services import api_client_create, api_client_rotate_secret
+
+DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_program.json"
+NAMES_FILE = DEMO_FILE.with_name("names.json")
+DEMO_MEMBER_COUNT = 300
+DEMO_CLIENT_NAME = "Demo till"
+DEMO_SEED = 20261125  # fixed: the same members (names, segments) on every machine and every run
+LANGUAGE_WEIGHTS = {"en": 15, "fr": 38, "nl": 38, "it": 9}
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    member_id: str
+    first_name: str
+    last_name: str
+    email: str
+    language: str
+    birth_date: datetime.date
+    segments: tuple[str, ...]
+    blocked: bool
+
+
+@dataclass
+class DemoData:
+    program: Program
+    imported: ImportResult
+    members: list[Member]  # every demo member, in member_id order, created now or before
+    members_created: int
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().replace(" ", "")
+
+
+def demo_members(count: int = DEMO_MEMBER_COUNT) -> list[DemoMember]:
+    """The demo's members, always the same: generated from a fixed seed, without any network."""
+    names = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
+    rng = random.Random(DEMO_SEED)
+    people = []
+    for n in range(1, count + 1):
+        first, last = rng.choice(names["first_names"]), rng.choice(names["last_names"])
+        birth_date = datetime.date(1945, 1, 1) + datetime.timedelta(days=rng.randrange(61 * 365))
+        segments = []
+        if rng.random() < 0.08:
+            segments.append("VIP")
+        if n > count - 40:  # the most recent enrolments
+            segments.append("NEWCOMERS")
+        if rng.random() < 0.2:
+            segments.append("FAMILIES")
+        if birth_date.year >= 2000 and rng.random() < 0.6:
+            segments.append("STUDENTS")
+        if rng.random() < 0.05:
+            segments.append("BUSINESS")
+        people.append(
+            DemoMember(
+                member_id=f"DEMO-{n:04d}",
+                first_name=first,
+                last_name=last,
+                email=f"{_ascii(first)}.{_ascii(last)}.{n}@example.com",
+                language=rng.choices(list(LANGUAGE_WEIGHTS), weights=list(LANGUAGE_WEIGHTS.values()))[0],
+                birth_date=birth_date,
+                segments=tuple(segments),
+                blocked=rng.random() < 0.01,
+            )
+        )
+    return people
+
+
+@transaction.atomic
+def demo_load(*, progress: Callable[[int, int], None] | None = None) -> DemoData:
+    """Imports the demo program and enrols its members; what exists already is kept as it is."""
+    imported = program_import_report(data=json.loads(DEMO_FILE.read_text(encoding="utf-8")))
+    program = imported.program
+    people = demo_members()
+    existing = set(Member.objects.filter(program=program).values_list("member_id", flat=True))
+    segment_ids = dict(Segment.objects.filter(program=program).values_list("code", "id"))
+    memberships = []
+    created = 0
+    for index, person in enumerate(people, start=1):
+        if person.member_id not in existing:
+            # The service, not a bulk insert: it also opens the balance row. 300 enrolments take well under a second.
+            member = member_enrol(
+                program=program,
+                member_id=person.member_id,
+                email=person.email,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                language=person.language,
+                birth_date=person.birth_date,
+            )
+            if person.blocked:
+                member_set_status(member=member, status=Member.BLOCKED)
+            # Only new members get their segments: a re-run leaves later edits to memberships alone.
+            memberships += [SegmentMembership(segment_id=segment_ids[s], member=member) for s in person.segments]
+            created += 1
+        if progress and (index % 50 == 0 or index == len(people)):
+            progress(index, len(people))
+    SegmentMembership.objects.bulk_create(memberships, ignore_conflicts=True)
+    members = list(
+        Member.objects.filter(program=program, member_id__in=[p.member_id for p in people]).order_by("member_id")
+    )
+    return DemoData(program=program, imported=imported, members=members, members_created=created)
+
+
+@transaction.atomic
+def demo_api_client(*, program: Program) -> tuple[ApiClient, str, bool]:
+    """The demo till with every scope, and a fresh secret: secrets are stored hashed, so a re-run rotates it."""
+    client = (
+        ApiClient.objects.filter(program=program, name=DEMO_CLIENT_NAME, active=True)
+        .select_related("application")
+        .order_by("pk")
+        .first()
+    )
+    if client is None:
+        client, secret = api_client_create(program=program, name=DEMO_CLIENT_NAME, scopes=list(settings.API_SCOPES))
+        return client, secret, True
+    return client, api_client_rotate_secret(client=client), False
+
+
+def demo_superuser(*, username: str = "admin", password: str = "admin") -> bool:
+    """Creates the demo superuser if missing; an existing user is left untouched (its password too)."""
+    users = get_user_model()
+    if users.objects.filter(username=username).exists():
+        return False
+    users.objects.create_superuser(username=username, email=f"{username}@example.com", password=password)
+    return True
+
+
+# The webshop member of the demo: a few purchases (one old enough that its points expire soon) and a gift
+# on its way, so the shop has a balance, an expiry warning and a redemption status to show.
+DEMO_SHOP_BASKETS: tuple[tuple[int, tuple[tuple[str, str, int, str], ...]], ...] = (
+    # (days ago, lines as (sku, product category, quantity, unit price))
+    (705, (("COF-1000", "coffee", 8, "21.90"), ("BREAD-01", "bakery", 2, "3.40"))),
+    (
+        240,
+        (("COF-250", "coffee", 12, "7.90"), ("MILK-BIO-1L", "organic", 6, "1.85"), ("APPLE-1KG", "fruit", 2, "3.20")),
+    ),
+    (95, (("COF-1000", "coffee", 6, "21.90"), ("CHEESE-200", "dairy", 2, "5.60"))),
+    (33, (("WINE-RED", "wine", 6, "11.50"), ("COF-250", "coffee", 10, "7.90"))),
+    (9, (("COF-1000", "coffee", 8, "21.90"), ("TEA-GREEN", "organic", 3, "4.20"))),
+)
+DEMO_SHOP_GIFT = "COFFEE-250"
+
+
+@transaction.atomic
+def demo_shop_member(*, program: Program, members: list[Member]) -> Member:
+    """The first active demo member, given purchases and a gift through the ledger services; safe to run again."""
+    from catalog.models import Gift
+    from rewards.engine import Line
+    from rewards.models import Earn, Redemption
+    from rewards.services.earning import Basket, points_earn
+    from rewards.services.redemption import redeem
+
+    member = next(m for m in members if not m.is_blocked)
+    now = timezone.now()
+    for number, (days_ago, lines) in enumerate(DEMO_SHOP_BASKETS, start=1):
+        reference = f"DEMO-SHOP-{member.member_id}-{number}"
+        if Earn.objects.filter(program=program, reference=reference).exists():
+            continue
+        basket = Basket(
+            lines=tuple(
+                Line(line_id=str(i), sku=sku, product_category=category, quantity=qty, amount=Decimal(price) * qty)
+                for i, (sku, category, qty, price) in enumerate(lines, start=1)
+            ),
+            occurred_at=now - datetime.timedelta(days=days_ago, hours=3),
+            channel="store",
+            store="BRU-01",
+        )
+        points_earn(program=program, member=member, basket=basket, reference=reference)
+    reference = f"DEMO-SHOP-{member.member_id}-GIFT"
+    gift = Gift.objects.filter(program=program, sku=DEMO_SHOP_GIFT).select_related("category__parent__parent").first()
+    if gift is not None and not Redemption.objects.filter(program=program, reference=reference).exists():
+        redeem(program=program, member=member, gift=gift, quantity=1, reference=reference, actor="load_demo")
+    return member
+
+
+def demo_login_link(*, member: Member, base_url: str) -> str:
+    """A one-time webshop link for the member, made by the Identification user service."""
+    from django.urls import reverse
+
+    from members.identification import member_identify
+
+    token = member_identify(member=member).login_token
+    return base_url.rstrip("/") + reverse("shop:login", args=[token])
+
+
+@transaction.atomic
+def demo_staff_user(*, program: Program, username: str = "marketing", password: str = "marketing") -> bool:
+    """A staff user in the Program manager group, attached to the demo program only; True when created now.
+
+    An existing user keeps its password; its group and program are (re)attached.
+    """
+    staff_groups_sync()
+    users = get_user_model()
+    user = users.objects.filter(username=username).first()
+    created = user is None
+    if created:
+        user = users.objects.create_user(username=username, email=f"{username}@example.com", password=password)
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.groups.add(Group.objects.get(name=PROGRAM_MANAGER))
+    program.staff.add(user)
+    return created

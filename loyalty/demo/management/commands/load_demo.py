@@ -1,0 +1,85 @@
+from django.core.management.base import BaseCommand
+
+from loyalty.demo.history import demo_history
+from loyalty.demo.loader import (
+    DEMO_CLIENT_NAME,
+    demo_api_client,
+    demo_load,
+    demo_login_link,
+    demo_shop_member,
+    demo_staff_user,
+    demo_superuser,
+)
+from members.identification import login_link_seconds
+
+
+class Command(BaseCommand):
+    help = (
+        "Loads the demo program (DEMO) with members, an API client, an admin user and a webshop login link; "
+        "safe to run again."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--base-url", default="http://127.0.0.1:8000", help="Where the server runs, for the printed links."
+        )
+
+    def handle(self, *args, base_url: str, **options):
+        base_url = base_url.rstrip("/")
+        self.stdout.write("Importing the demo program and enrolling its members...")
+        data = demo_load(progress=lambda done, total: self.stdout.write(f"  members {done}/{total}"))
+        program, counts = data.program, data.imported.counts
+        client, secret, client_created = demo_api_client(program=program)
+        shop_member = demo_shop_member(program=program, members=data.members)
+        self.stdout.write("Posting the members' history (purchases, events, gifts)...")
+        history = demo_history(
+            program=program,
+            members=data.members,
+            progress=lambda done, total: self.stdout.write(f"  history {done}/{total}"),
+        )
+        self.stdout.write(f"History posted for {history} member(s) now.")
+        login_link = demo_login_link(member=shop_member, base_url=base_url)
+        admin_created = demo_superuser()
+        staff_created = demo_staff_user(program=program)
+
+        summary = ", ".join(f"{sum(c.values())} {section.replace('_', ' ')}" for section, c in counts.items())
+        self.stdout.write(f"Program {program.code} ({program.name}): {summary}.")
+        self.stdout.write(f"Members: {len(data.members)} ({data.members_created} enrolled now).")
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("Admin"))
+        self.stdout.write(f"  URL:      {base_url}/admin/")
+        if admin_created:
+            self.stdout.write("  login:    admin / admin")
+        else:
+            self.stdout.write("  login:    admin (the user already existed: its password was left unchanged)")
+        if staff_created:
+            self.stdout.write(f"  staff:    marketing / marketing (Program manager of {program.code} only)")
+        else:
+            self.stdout.write(f"  staff:    marketing (Program manager of {program.code}; password left unchanged)")
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"API client {DEMO_CLIENT_NAME!r} ({'created' if client_created else 'reused, new secret'})"
+            )
+        )
+        self.stdout.write(f"  client_id:     {client.application.client_id}")
+        self.stdout.write(f"  client_secret: {secret}")
+        self.stdout.write(f"  scopes:        {client.scopes}")
+        self.stdout.write("  The secret is stored hashed and shown only now; run load_demo again for a fresh one.")
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("Get a token, then call the API"))
+        self.stdout.write(
+            f"  curl -s -X POST {base_url}/oauth/token/ -u '{client.application.client_id}:{secret}' "
+            "-d grant_type=client_credentials"
+        )
+        self.stdout.write(f'  curl -s {base_url}/api/v1/program -H "Authorization: Bearer <access_token>"')
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("Member webshop"))
+        self.stdout.write(
+            f"  member:     {shop_member.member_id} ({shop_member.first_name} {shop_member.last_name}), "
+            f"{shop_member.balance.available} points available"
+        )
+        self.stdout.write(f"  login link: {login_link}")
+        self.stdout.write(
+            f"  The link works once, within {login_link_seconds() // 60} minutes; run load_demo again for a fresh one."
+        )

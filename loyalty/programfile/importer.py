@@ -1,0 +1,393 @@
+"""Program as code, import side: validate the whole document, then upsert it by codes in one transaction.
+
+Keys present in the file are written; a key omitted keeps the stored value (or the model default for a new
+object), so a partial file never wipes what it does not mention. Nothing is deleted.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from catalog.models import Gift, GiftCategory
+from loyalty.programfile.spec import (
+    ALL_KIND_KEYS,
+    INVALID,
+    KIND_KEYS,
+    MODELS,
+    REQUIRED_ON_CREATE,
+    SECTIONS,
+    document_specs,
+    object_values,
+)
+from members.models import Segment
+from programs.models import EventType, Program
+from rewards.models import Promotion
+from rewards.rules import promotions_changed
+
+
+class ProgramFileError(Exception):
+    """The document was refused; `errors` lists every problem as `json.path: message`."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class ImportResult:
+    program: Program
+    program_created: bool
+    # {"gifts": {"created": 2, "updated": 1, "unchanged": 30}, ...}
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class _Item:
+    """One object of the file: where it is (for messages), its present values, and its stored row if any."""
+
+    path: str
+    values: dict[str, Any]
+    existing: models.Model | None
+
+
+def _ok(*values: Any) -> bool:
+    return all(v is not INVALID for v in values)
+
+
+def _merged(item: _Item, name: str, default: Any = None) -> Any:
+    """The value the object will have: the file's if given, else the stored one, else `default`."""
+    if name in item.values:
+        return item.values[name]
+    return getattr(item.existing, name) if item.existing is not None else default
+
+
+# ---- validation of the whole document ----------------------------------------------------------------------
+
+
+@dataclass
+class _Stored:
+    """The program's current rows, loaded once per kind (the write phase reuses them)."""
+
+    program: Program | None
+    rows: dict[str, dict[str, Any]]
+    category_parents: dict[str, str | None]
+    links: dict[int, dict[int, int]]  # promotion pk -> {segment pk: link pk}
+
+    @classmethod
+    def load(cls, program: Program | None) -> "_Stored":
+        if program is None:
+            return cls(None, {section: {} for section in SECTIONS}, {}, {})
+        rows = {}
+        for section, model in MODELS.items():
+            # Primary-key order: rows locked by concurrent writers are always taken in the same order.
+            queryset = model.objects.filter(program=program).order_by("pk")
+            if section in ("gifts", "promotions"):  # also written by redemptions and the admin
+                queryset = queryset.select_for_update()
+            rows[section] = {getattr(obj, SECTIONS[section]): obj for obj in queryset}
+        codes = {obj.pk: code for code, obj in rows["categories"].items()}
+        parents = {code: codes.get(obj.parent_id) for code, obj in rows["categories"].items()}
+        links: dict[int, dict[int, int]] = {}
+        through = Promotion.segments.through.objects.filter(promotion__program=program)
+        for pk, promotion_id, segment_id in through.values_list("pk", "promotion_id", "segment_id"):
+            links.setdefault(promotion_id, {})[segment_id] = pk
+        return cls(program, rows, parents, links)
+
+
+def _section(data: dict, section: str, spec: dict, stored: _Stored, errors: list[str]) -> list[_Item]:
+    raw = data.get(section, [])
+    if not isinstance(raw, list):
+        errors.append(f"{section}: must be a JSON list")
+        return []
+    key = SECTIONS[section]
+    seen: dict[str, str] = {}
+    items = []
+    for index, entry in enumerate(raw):
+        path = f"{section}[{index}]"
+        values = object_values(entry, spec, path, errors)
+        if not isinstance(entry, dict):
+            continue
+        code = values.get(key, INVALID)
+        if key not in entry:
+            errors.append(f"{path}.{key}: required")
+        if section == "promotions" and "kind" not in entry:
+            errors.append(f"{path}.kind: required")
+        if code is INVALID:
+            continue
+        if code in seen:
+            errors.append(f"{path}.{key}: duplicate of {seen[code]}")
+            continue
+        seen[code] = path
+        existing = stored.rows[section].get(code)
+        if existing is None:
+            errors.extend(
+                f"{path}.{name}: required" for name in REQUIRED_ON_CREATE.get(section, ()) if name not in entry
+            )
+        items.append(_Item(path, values, existing))
+    return items
+
+
+def _check_order(item: _Item, first: str, last: str, errors: list[str]) -> None:
+    start, end = _merged(item, first), _merged(item, last)
+    if _ok(start, end) and start is not None and end is not None and start >= end:
+        blamed = last if last in item.values else first
+        errors.append(f"{item.path}.{blamed}: {first} must be before {last}")
+
+
+def _check_categories(items: list[_Item], stored: _Stored, errors: list[str]) -> None:
+    known = set(stored.rows["categories"]) | {item.values["code"] for item in items}
+    parents = dict(stored.category_parents)
+    moved = []
+    for item in items:
+        parent = item.values.get("parent")
+        if "parent" not in item.values or not _ok(parent):
+            continue
+        if parent is not None and parent not in known:
+            errors.append(f"{item.path}.parent: no category {parent!r} in the file or the program")
+            continue
+        parents[item.values["code"]] = parent
+        moved.append(item)
+    for item in moved:
+        code = item.values["code"]
+        chain, current = [code], parents.get(code)
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        if current == code:
+            errors.append(f"{item.path}.parent: makes a cycle {' -> '.join([*chain, code])}")
+
+
+def _check_gifts(items: list[_Item], categories: set[str], errors: list[str]) -> None:
+    for item in items:
+        category = item.values.get("category")
+        if _ok(category) and category is not None and category not in categories:
+            errors.append(f"{item.path}.category: no category {category!r} in the file or the program")
+        _check_order(item, "valid_from", "valid_until", errors)
+        kind, days = _merged(item, "type", Gift.PHYSICAL), _merged(item, "voucher_valid_days")
+        if _ok(kind, days) and kind != Gift.VOUCHER and days is not None:
+            blamed = "voucher_valid_days" if "voucher_valid_days" in item.values else "type"
+            errors.append(f"{item.path}.{blamed}: voucher_valid_days is only for voucher gifts (null otherwise)")
+
+
+def _check_promotions(items: list[_Item], segments: set[str], errors: list[str]) -> None:
+    for item in items:
+        kind = item.values.get("kind", INVALID)
+        if _ok(kind):
+            for name in sorted((ALL_KIND_KEYS & item.values.keys()) - KIND_KEYS[kind]):
+                owners = " and ".join(k for k, keys in KIND_KEYS.items() if name in keys)
+                errors.append(f"{item.path}.{name}: not a key of a {kind} promotion (only of {owners})")
+            # A new promotion, or one changing kind, must bring every key of its kind.
+            if item.existing is None or item.existing.kind != kind:
+                errors.extend(f"{item.path}.{name}: required" for name in sorted(KIND_KEYS[kind] - item.values.keys()))
+        _check_order(item, "starts_at", "ends_at", errors)
+        codes = item.values.get("segments", [])
+        if _ok(codes):
+            errors.extend(
+                f"{item.path}.segments[{index}]: no segment {code!r} in the file or the program"
+                for index, code in enumerate(codes)
+                if code not in segments
+            )
+
+
+def _validate(data: Any, stored: _Stored) -> tuple[dict[str, Any], dict[str, list[_Item]]]:
+    if not isinstance(data, dict):
+        raise ProgramFileError(["document: must be a JSON object"])
+    errors: list[str] = []
+    top = {key: value for key, value in data.items() if key not in SECTIONS}
+    program_values = object_values(top, document_specs(None)["program"], "", errors)
+    required = ("code",) if stored.program else ("code", "name", "currency", "languages", "default_language")
+    errors.extend(f"{key}: required" for key in required if key not in top)
+
+    program = stored.program
+    languages = program_values.get("languages", program.languages if program else INVALID)
+    default = program_values.get("default_language", program.default_language if program else INVALID)
+    if _ok(languages, default) and default not in languages:
+        blamed = "default_language" if "default_language" in program_values else "languages"
+        errors.append(f"{blamed}: default_language {default!r} must be one of languages ({', '.join(languages)})")
+
+    # Texts are checked against the file's languages; when those are refused, against the stored ones.
+    specs = document_specs(languages if _ok(languages) else (program.languages if program else None))
+    items = {section: _section(data, section, specs[section], stored, errors) for section in SECTIONS}
+    _check_categories(items["categories"], stored, errors)
+    categories = set(stored.rows["categories"]) | {item.values["code"] for item in items["categories"]}
+    _check_gifts(items["gifts"], categories, errors)
+    segments = set(stored.rows["segments"]) | {item.values["code"] for item in items["segments"]}
+    _check_promotions(items["promotions"], segments, errors)
+    if errors:
+        raise ProgramFileError(errors)
+    return program_values, items
+
+
+# ---- writing: bulk, by codes, in the caller's transaction ----------------------------------------------------
+
+
+def _assign(obj: models.Model, values: dict[str, Any]) -> list[str]:
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    for name in changed:
+        setattr(obj, name, values[name])
+    return changed
+
+
+def _upsert(
+    model: type[models.Model],
+    program: Program,
+    rows: list[tuple[Any, dict[str, Any]]],
+    *,
+    touched: set[int] = frozenset(),
+    on_change: Callable[[Any], list[str]] | None = None,
+) -> tuple[list, list]:
+    """Creates the rows without a stored object, updates the stored ones that differ; returns (new, changed)."""
+    new, changed, fields = [], [], set()
+    for existing, values in rows:
+        if existing is None:
+            new.append(model(program=program, **values))
+            continue
+        diff = _assign(existing, values)
+        if diff or existing.pk in touched:
+            fields.update(diff + (on_change(existing) if on_change else []))
+            changed.append(existing)
+    model.objects.bulk_create(new)
+    if changed:
+        if any(f.name == "updated_at" for f in model._meta.fields):
+            now = timezone.now()  # bulk_update skips auto_now
+            for obj in changed:
+                obj.updated_at = now
+            fields.add("updated_at")
+        model.objects.bulk_update(changed, sorted(fields))
+    return new, changed
+
+
+def _count(items: list, new: list, changed: Iterable) -> dict[str, int]:
+    updated = len({obj.pk for obj in changed})
+    return {"created": len(new), "updated": updated, "unchanged": len(items) - len(new) - updated}
+
+
+def _write(program_values: dict[str, Any], items: dict[str, list[_Item]], stored: _Stored) -> ImportResult:
+    program = stored.program
+    if program is None:
+        program = Program.objects.create(**program_values)
+    elif changed := _assign(program, program_values):
+        program.save(update_fields=[*changed, "updated_at"])
+    counts = {}
+
+    def by_code(section: str, new: list) -> dict[str, Any]:
+        return {**stored.rows[section], **{getattr(obj, SECTIONS[section]): obj for obj in new}}
+
+    rows = [(item.existing, item.values) for item in items["segments"]]
+    new, changed = _upsert(Segment, program, rows)
+    counts["segments"] = _count(rows, new, changed)
+    segment_ids = {code: obj.pk for code, obj in by_code("segments", new).items()}
+
+    # Categories first without parents (a parent may be new too), then parents once every row has a pk.
+    rows = [(item.existing, {k: v for k, v in item.values.items() if k != "parent"}) for item in items["categories"]]
+    new, changed = _upsert(GiftCategory, program, rows)
+    categories = by_code("categories", new)
+    moved = []
+    for item in items["categories"]:
+        if "parent" in item.values:
+            obj, parent = categories[item.values["code"]], item.values["parent"]
+            if _assign(obj, {"parent_id": categories[parent].pk if parent else None}):
+                moved.append(obj)
+    GiftCategory.objects.bulk_update(moved, ["parent"])
+    counts["categories"] = _count(rows, new, [*changed, *(obj for obj in moved if obj not in new)])
+
+    rows = []
+    for item in items["gifts"]:
+        values = {k: v for k, v in item.values.items() if k != "category"}
+        if "category" in item.values:
+            code = item.values["category"]
+            values["category_id"] = categories[code].pk if code else None
+        rows.append((item.existing, values))
+    new, changed = _upsert(Gift, program, rows)
+    counts["gifts"] = _count(rows, new, changed)
+
+    rows = [(item.existing, item.values) for item in items["event_types"]]
+    new, changed = _upsert(EventType, program, rows)
+    counts["event_types"] = _count(rows, new, changed)
+
+    _write_promotions(program, items["promotions"], stored, segment_ids, counts)
+    return ImportResult(program=program, program_created=stored.program is None, counts=counts)
+
+
+def _write_promotions(
+    program: Program, items: list[_Item], stored: _Stored, segment_ids: dict[str, int], counts: dict
+) -> None:
+    through = Promotion.segments.through
+    rows, wanted, touched = [], {}, set()
+    for item in items:
+        values = {k: v for k, v in item.values.items() if k != "segments"}
+        # Keys of the other kinds are cleared, so a promotion that changes kind keeps no stale rule.
+        values.update({name: None for name in ALL_KIND_KEYS - KIND_KEYS[values["kind"]]})
+        rows.append((item.existing, values))
+        if "segments" in item.values:
+            wanted[item.values["code"]] = {segment_ids[code] for code in item.values["segments"]}
+            if item.existing is not None and set(stored.links.get(item.existing.pk, {})) != wanted[item.values["code"]]:
+                touched.add(item.existing.pk)
+
+    def bump(promotion: Promotion) -> list[str]:
+        promotion.version += 1
+        return ["version"]
+
+    new, changed = _upsert(Promotion, program, rows, touched=touched, on_change=bump)
+    counts["promotions"] = _count(rows, new, changed)
+    promotions = {**stored.rows["promotions"], **{obj.code: obj for obj in new}}
+    stale, missing = [], []
+    for code, segments in wanted.items():
+        pk = promotions[code].pk
+        current = stored.links.get(pk, {})
+        stale += [link for segment, link in current.items() if segment not in segments]
+        missing += [through(promotion_id=pk, segment_id=segment) for segment in segments - current.keys()]
+    if stale:
+        through.objects.filter(pk__in=stale).delete()
+    through.objects.bulk_create(missing)
+    if new or changed:
+        promotions_changed(program=program)  # evaluations everywhere reload the rules
+        program.refresh_from_db(fields=["rules_version"])
+
+
+# ---- entry points ---------------------------------------------------------------------------------------------
+
+
+def program_import_report(*, data: dict) -> ImportResult:
+    """Validates the whole document, then creates or updates the program and everything in it, all or nothing.
+
+    Raises ProgramFileError with every problem found; nothing is written then.
+    """
+    with transaction.atomic():
+        code = data.get("code") if isinstance(data, dict) else None
+        # The program row is locked first: two imports of one program run one after the other.
+        program = (
+            Program.objects.select_for_update(no_key=True).filter(code=code).first() if isinstance(code, str) else None
+        )
+        stored = _Stored.load(program)
+        program_values, items = _validate(data, stored)
+        return _write(program_values, items, stored)
+
+
+def program_import(*, data: dict) -> Program:
+    return program_import_report(data=data).program
+
+
+# ---- one object, for the admin's forms --------------------------------------------------------------------------
+
+
+def object_problems(section: str, entry: dict[str, Any], *, program: Program) -> list[tuple[str, str]]:
+    """The import's checks of one object of `section`, given whole in the file's shape: (JSON key, message) pairs.
+
+    The admin's forms validate through this, so a promotion (or segment, or event type) is accepted by the admin
+    exactly when a program file holding it would be. The entry describes the whole object, so every key of a
+    promotion's kind is required (as for a new promotion in a file). Keys are like `rate`, `segments[1]` or
+    `limits.per_day`.
+    """
+    errors: list[str] = []
+    values = object_values(entry, document_specs(program.languages)[section], section, errors)
+    if section == "promotions":
+        segments = set(Segment.objects.filter(program=program).values_list("code", flat=True))
+        _check_promotions([_Item(section, values, None)], segments, errors)
+    problems = []
+    for error in errors:
+        where, _, message = error.partition(": ")
+        problems.append((where.removeprefix(f"{section}."), message))
+    return problems

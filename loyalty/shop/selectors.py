@@ -1,0 +1,127 @@
+"""Reads of the webshop: the member's balance, expiring points, history, catalog and redemptions."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Sum
+
+from catalog import selectors as catalog_selectors
+from catalog.models import Gift
+from catalog.selectors import CategoryNode, CategoryTree
+from catalog.services import gift_on_offer
+from loyalty.api.member_serializers import member_data
+from members import selectors as member_selectors
+from members.models import Member
+from programs.models import Program
+from rewards.models import PointsLot, Redemption
+from rewards.selectors import history_queryset
+
+HISTORY_PAGE_SIZE = 20
+CATALOG_PAGE_SIZE = 24
+EXPIRING_SOON_DAYS = 90
+
+
+def member_balance(member: Member) -> dict:
+    """{available, pending, locked, total}, computed exactly as the API shows it."""
+    loaded = member_selectors.member_get(program=member.program, member_id=member.member_id)
+    return member_data(loaded)["balance"]
+
+
+@dataclass(frozen=True)
+class Expiring:
+    expires_at: datetime.datetime
+    points: int
+
+
+def points_expiring_soon(
+    member: Member, now: datetime.datetime, days: int = EXPIRING_SOON_DAYS, limit: int = 5
+) -> list[Expiring]:
+    """Available or locked points whose lots expire within `days`, grouped by expiry moment."""
+    rows = (
+        PointsLot.objects.filter(
+            member=member,
+            pending=False,
+            remaining__gt=0,
+            expires_at__gt=now,
+            expires_at__lte=now + datetime.timedelta(days=days),
+        )
+        .order_by("expires_at")
+        .values("expires_at")
+        .annotate(points=Sum("remaining"))[:limit]
+    )
+    return [Expiring(expires_at=row["expires_at"], points=row["points"]) for row in rows]
+
+
+def history_page(member: Member, page_number: str | int | None) -> Page:
+    """One page of the member's history, newest first; a page number out of range gives the nearest page."""
+    queryset = history_queryset(member=member).order_by("-id")
+    return Paginator(queryset, HISTORY_PAGE_SIZE).get_page(page_number)
+
+
+@dataclass(frozen=True)
+class CatalogCategory:
+    node: CategoryNode
+    depth: int
+    gift_count: int
+
+
+def catalog_categories(program: Program, now: datetime.datetime, tree: CategoryTree) -> list[CatalogCategory]:
+    """Active categories holding gifts on offer, depth first in display order."""
+    counts = catalog_selectors.category_gift_counts(program, now, tree)
+    out: list[CatalogCategory] = []
+
+    def walk(ids: list[int], depth: int) -> None:
+        nodes = sorted((tree.nodes[i] for i in ids), key=lambda n: (n.position, n.code))
+        for node in nodes:
+            if node.active and counts.get(node.id, 0) > 0:
+                out.append(CatalogCategory(node=node, depth=depth, gift_count=counts[node.id]))
+                walk(tree.children.get(node.id, []), depth + 1)
+
+    walk([n.id for n in tree.nodes.values() if n.parent_id is None or n.parent_id not in tree.nodes], 0)
+    return out
+
+
+def catalog_page(
+    program: Program, now: datetime.datetime, tree: CategoryTree, category: CategoryNode | None, page_number
+) -> Page:
+    """The gifts on offer (in `category` and its sub-categories), cheapest first."""
+    category_ids = catalog_selectors.descendant_category_ids(tree, category.id) if category else None
+    queryset = (
+        catalog_selectors.gift_list(program=program, now=now, tree=tree, category_ids=category_ids)
+        .prefetch_related("uploaded_images")
+        .order_by("points", "sku")
+    )
+    return Paginator(queryset, CATALOG_PAGE_SIZE).get_page(page_number)
+
+
+def gift_on_offer_get(program: Program, sku: str, now: datetime.datetime) -> Gift | None:
+    """The gift when it is on offer now (validated, in its window, in active categories)."""
+    gift = (
+        Gift.objects.filter(program=program, sku=sku)
+        .select_related("category__parent__parent")
+        .prefetch_related("uploaded_images")
+        .first()
+    )
+    if gift is None or not gift_on_offer(gift, now):
+        return None
+    return gift
+
+
+def member_redemption(member: Member, redemption_id: int) -> Redemption | None:
+    """One of the member's redemptions, with its gift and voucher; another member's is None."""
+    return (
+        Redemption.objects.filter(member=member, pk=redemption_id).select_related("gift", "voucher", "program").first()
+    )
+
+
+def redemption_by_reference(member: Member, reference: str) -> Redemption | None:
+    return Redemption.objects.filter(member=member, program_id=member.program_id, reference=reference).first()
+
+
+def recent_redemptions(member: Member, limit: int = 3) -> list[Redemption]:
+    return list(
+        Redemption.objects.filter(member=member)
+        .select_related("gift", "voucher", "program")
+        .order_by("-created_at", "-id")[:limit]
+    )

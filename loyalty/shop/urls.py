@@ -1,0 +1,19 @@
+from django.urls import path
+
+from loyalty.shop import views
+
+app_name = "shop"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/<key:token>", views.login, name="login"),
+    path("history", views.history, name="history"),
+    path("catalog", views.catalog, name="catalog"),
+    path("gifts/<key:sku>", views.gift, name="gift"),
+    path("gifts/<key:sku>/confirm", views.confirm, name="confirm"),
+    path("gifts/<key:sku>/redeem", views.redeem, name="redeem"),
+    path("redemptions/<int:redemption_id>", views.redemption, name="redemption"),
+    path("redemptions/<int:redemption_id>/status", views.redemption_status, name="redemption-status"),
+    path("language", views.language, name="language"),
+    path("logout", views.logout, name="logout"),
+]
