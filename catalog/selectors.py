@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 
 from catalog.models import Gift, GiftCategory
-from members.models import Member
 from programs.models import Program
 
 
@@ -119,6 +118,37 @@ def offered_gifts(program: Program, now: datetime.datetime, tree: CategoryTree |
     return queryset
 
 
+def gift_is_on_offer(gift: Gift, now: datetime.datetime) -> bool:
+    """The same question as `offered_gifts`, for one loaded gift: validated, inside its validity window, and in
+    an active category (parents included)."""
+    if not gift.validated:
+        return False
+    if gift.valid_from is not None and now < gift.valid_from:
+        return False
+    if gift.valid_until is not None and now >= gift.valid_until:
+        return False
+    category = gift.category
+    seen = 0
+    while category is not None and seen < 32:
+        if not category.active:
+            return False
+        category, seen = category.parent, seen + 1
+    return True
+
+
+def gift_on_offer_get(
+    *, program: Program, sku: str, now: datetime.datetime, tree: CategoryTree | None = None
+) -> Gift | None:
+    """The gift when it is on offer now, with its uploaded pictures; None when unknown or not on offer."""
+    return offered_gifts(program, now, tree).filter(sku=sku).prefetch_related("uploaded_images").first()
+
+
+def gift_image_urls(gift: Gift) -> list[str]:
+    """The gift's image URLs, then its uploaded pictures (prefetch `uploaded_images` to save a query per gift)."""
+    urls = [url for url in gift.images if isinstance(url, str)] if isinstance(gift.images, list) else []
+    return urls + [image.file.url for image in gift.uploaded_images.all()]
+
+
 def gift_list(
     *,
     program: Program,
@@ -157,18 +187,6 @@ def category_gift_counts(program: Program, now: datetime.datetime, tree: Categor
     return {
         category_id: sum(direct[d] for d in descendant_category_ids(tree, category_id)) for category_id in tree.nodes
     }
-
-
-def member_available_points(program: Program, member_id: str) -> int | None:
-    """The member's available points (0 without a balance row), or None for an unknown member."""
-    if "\x00" in member_id:
-        return None  # no member id holds NUL, and PostgreSQL refuses it in a query
-    rows = list(
-        Member.objects.filter(program=program, member_id=member_id).values_list("balance__available", flat=True)
-    )
-    if not rows:
-        return None
-    return rows[0] or 0
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,5 @@
 """Writes on the catalog: stock moves with F() and a guard on the rows touched."""
 
-import datetime
-
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -22,23 +20,6 @@ class _Unset:
 
 
 UNSET = _Unset()
-
-
-def gift_on_offer(gift: Gift, now: datetime.datetime) -> bool:
-    """Validated, inside its validity window, and in an active category (parents included)."""
-    if not gift.validated:
-        return False
-    if gift.valid_from is not None and now < gift.valid_from:
-        return False
-    if gift.valid_until is not None and now >= gift.valid_until:
-        return False
-    category = gift.category
-    seen = 0
-    while category is not None and seen < 32:
-        if not category.active:
-            return False
-        category, seen = category.parent, seen + 1
-    return True
 
 
 def gift_stock_take(*, gift: Gift, quantity: int) -> bool:

@@ -7,4 +7,5 @@ class LoyaltyConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI extension for the program-bound bearer token.
+        from loyalty import converters  # noqa: F401 - the <key:...> path converter of the API and the shop
         from loyalty.api import schema  # noqa: F401

@@ -6,7 +6,6 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider import views as oauth_views
 
-import loyalty.converters  # noqa: F401 - registers <key:...> before the included routes use it
 from loyalty.backoffice.dashboard_view import dashboard_view
 
 urlpatterns = [

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from members.errors import MemberBlocked
 from members.models import Member, MemberLoginLink, MemberSession
-from rewards.errors import MemberBlocked
 
 COOKIE_NAME = "loyalty_member"
 # token_urlsafe(32): 43 characters of [A-Za-z0-9_-], 256 random bits.

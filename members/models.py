@@ -1,7 +1,12 @@
+import re
+
 from django.db import models
 from django.db.models import Q
 
 from programs.models import Program
+
+# What a partner's member id may be: it travels in URL paths, so no spaces, '/', '?', '#', '%' or '\'.
+MEMBER_ID_RE = re.compile(r"^[^\s/?#%\\]{1,64}$")
 
 
 class Member(models.Model):

@@ -5,19 +5,14 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
-from members.models import Member
+from members.errors import MemberExists
+from members.models import Member, SegmentMembership
 from programs.models import Program
-from rewards.models import PointsBalance
-
-
-class MemberExists(Exception):
-    pass
-
 
 PROFILE_FIELDS = ("email", "first_name", "last_name", "language", "birth_date", "status")
 
 
-def member_enrol(
+def member_create(
     *,
     program: Program,
     member_id: str,
@@ -27,7 +22,8 @@ def member_enrol(
     language: str = "",
     birth_date: datetime.date | None = None,
 ) -> Member:
-    """Enrols a member with an empty balance. A member id already taken raises MemberExists."""
+    """The member's row (the ledger's balance row comes with `rewards.services.enrolment.member_enrol`).
+    A member id already taken raises MemberExists."""
     try:
         with transaction.atomic():
             member = Member.objects.create(
@@ -39,10 +35,9 @@ def member_enrol(
                 language=language or program.default_language,
                 birth_date=birth_date,
             )
-            PointsBalance.objects.create(member=member, program=program)
     except IntegrityError as exc:
         # The unique (program, member_id) constraint decides, also between two racing enrolments.
-        raise MemberExists(member_id) from exc
+        raise MemberExists(f"Member {member_id} already exists.") from exc
     return member
 
 
@@ -70,16 +65,12 @@ def member_set_status(*, member: Member, status: str) -> Member:
 
 def segment_add_member(*, segment, member: Member) -> bool:
     """Adds the member; True when the membership is new. Safe under concurrent identical calls."""
-    from members.models import SegmentMembership
-
     # get_or_create retries the read when a concurrent insert wins the unique (segment, member) key.
     _, created = SegmentMembership.objects.get_or_create(segment=segment, member=member)
     return created
 
 
 def segment_remove_member(*, segment, member: Member) -> bool:
-    from members.models import SegmentMembership
-
     deleted, _ = SegmentMembership.objects.filter(segment=segment, member=member).delete()
     return deleted > 0
 
@@ -97,8 +88,6 @@ def segment_bulk_update(*, segment, add: list[str], remove: list[str]) -> BulkRe
 
     Unknown ids are reported; the rest is applied in one transaction.
     """
-    from members.models import SegmentMembership
-
     wanted = set(add) | set(remove)
     found = dict(
         Member.objects.filter(program_id=segment.program_id, member_id__in=wanted).values_list("member_id", "id")
@@ -138,19 +127,3 @@ def segment_members_add(*, segment, member_ids: list[str]) -> BulkResult:
         added += result.added
         unknown += result.unknown_members
     return BulkResult(added=added, removed=0, unknown_members=unknown)
-
-
-@transaction.atomic
-def segment_delete(*, segment) -> None:
-    """Deletes a segment; the promotions it restricted change, so their version and the program's
-    rules move on in the same transaction."""
-    from django.db.models import F
-
-    from rewards.models import Promotion
-    from rewards.rules import promotions_changed
-
-    promotion_ids = list(segment.promotions.values_list("pk", flat=True))
-    segment.delete()
-    if promotion_ids:
-        Promotion.objects.filter(pk__in=promotion_ids).update(version=F("version") + 1)
-        promotions_changed(program=segment.program)

@@ -1,51 +1,35 @@
-"""Business errors raised by the rewards services; the API maps each to its 409/404 code."""
+"""Errors of the rewards services; the API answers each with its `code` (409, or 400 for InvalidReturn)."""
+
+from loyalty.core.errors import DomainError, InvalidInput
 
 
-class RewardsError(Exception):
-    code = "conflict"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class InsufficientPoints(RewardsError):
+class InsufficientPoints(DomainError):
     code = "insufficient_points"
 
 
-class MemberBlocked(RewardsError):
-    code = "member_blocked"
-
-
-class AlreadyReversed(RewardsError):
+class AlreadyReversed(DomainError):
     code = "already_reversed"
 
 
-class ReversalExceedsEarn(RewardsError):
+class ReversalExceedsEarn(DomainError):
     code = "reversal_exceeds_earn"
 
 
-class InvalidTransition(RewardsError):
+class InvalidTransition(DomainError):
     code = "invalid_transition"
 
 
-class OutOfStock(RewardsError):
+class OutOfStock(DomainError):
     code = "out_of_stock"
 
 
-class GiftUnavailable(RewardsError):
+class GiftUnavailable(DomainError):
     code = "gift_unavailable"
 
 
-class LimitReached(RewardsError):
+class LimitReached(DomainError):
     code = "limit_reached"
 
 
-class InvalidReturn(RewardsError):
-    """A return naming an unknown line or more units than the line had: a 400, not a 409."""
-
-    code = "invalid_request"
-
-    def __init__(self, message: str, fields: dict | None = None):
-        super().__init__(message)
-        self.fields = fields or {}
+class InvalidReturn(InvalidInput):
+    """A return naming an unknown line or more units than the line had."""

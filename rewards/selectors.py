@@ -2,12 +2,13 @@
 
 import datetime
 
-from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from members.models import Member
-from rewards.models import INTERNAL_KINDS, EntryKind, LedgerEntry
+from programs.models import Program
+from rewards.models import INTERNAL_KINDS, EntryKind, LedgerEntry, LockStatus, PointsBalance, PointsLock, PointsLot
 
 HISTORY_KINDS = [k.value for k in EntryKind if k not in INTERNAL_KINDS]
 
@@ -54,12 +55,12 @@ def member_total(model, field: str, **filters):
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
-def balance_view(balance, program=None, now: datetime.datetime | None = None) -> dict:
+def balance_view(
+    balance: PointsBalance | None, program: Program | None = None, now: datetime.datetime | None = None
+) -> dict[str, int]:
     """The balance as the member has it now, even when the clock jobs have not run yet: pending
     points past `available_at` count as available, expired locks as released, and lots past their
     expiry as expired. One query, only when something could be due."""
-    from rewards.models import LockStatus, PointsBalance, PointsLock, PointsLot
-
     if balance is None:
         return {"available": 0, "pending": 0, "locked": 0, "total": 0}
     available, pending, locked = balance.available, balance.pending, balance.locked
@@ -83,3 +84,29 @@ def balance_view(balance, program=None, now: datetime.datetime | None = None) ->
             locked -= due["due_locks"]
             available -= max(0, min(due["due_lots"], available))
     return {"available": available, "pending": pending, "locked": locked, "total": available + pending + locked}
+
+
+def member_balance(*, member: Member, now: datetime.datetime | None = None) -> dict[str, int]:
+    """The member's balance as of now, `{available, pending, locked, total}`: what the API, the admin, the shop
+    and the catalog's `affordable_for` all show. Uses the balance row loaded with the member when there is one."""
+    try:
+        balance = member.balance
+    except PointsBalance.DoesNotExist:
+        balance = None
+    return balance_view(balance, member.program, now)
+
+
+def points_expiring(
+    *, member: Member, now: datetime.datetime | None = None, until: datetime.datetime | None = None
+) -> QuerySet[PointsLot, dict]:
+    """The member's points by exact expiry moment, `{"expires_at", "points"}` rows, soonest first (unordered
+    until the caller orders or pages them by `expires_at`): the remaining points of available and locked lots,
+    pending lots included once their `available_at` has passed (as the balance counts them), points that never
+    expire left out. `until` keeps the moments up to then."""
+    now = now or timezone.now()
+    lots = PointsLot.objects.filter(
+        Q(pending=False) | Q(available_at__lte=now), member=member, remaining__gt=0, expires_at__gt=now
+    )
+    if until is not None:
+        lots = lots.filter(expires_at__lte=until)
+    return lots.order_by().values("expires_at").annotate(points=Sum("remaining"))

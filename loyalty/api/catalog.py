@@ -12,7 +12,9 @@ from catalog.selectors import CategoryTree
 from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.catalog_serializers import CATEGORY_PAGE, GIFT, GIFT_PAGE, category_data, gift_data
 from loyalty.api.errors import invalid, not_found
+from loyalty.api.members import get_member_or_404
 from loyalty.api.pagination import page_response_data, paginate_queryset
+from rewards.selectors import member_balance
 
 CATEGORY_ORDERING = ["position", "code", "id"]
 GIFT_ORDERING = ["points", "sku", "id"]
@@ -81,10 +83,9 @@ def read_gift_filters(request, program, tree: CategoryTree) -> dict:
         filters["category_ids"] = selectors.descendant_category_ids(tree, node.id)
     member_id = request.query_params.get("affordable_for")
     if member_id:
-        available = selectors.member_available_points(program, member_id)
-        if available is None:
-            raise not_found(f"Member {member_id} not found.", "affordable_for")
-        filters["affordable_points"] = available
+        member = get_member_or_404(program, member_id, field="affordable_for", segments=False)
+        # The balance as of now, as GET /members/{id} shows it (pending points past available_at count).
+        filters["affordable_points"] = member_balance(member=member)["available"]
     return filters
 
 
@@ -155,12 +156,7 @@ class GiftDetailView(ProgramAPIView):
     def get(self, request, sku: str):
         program = self.program
         tree = selectors.category_tree(program)
-        gift = (
-            selectors.offered_gifts(program, timezone.now(), tree)
-            .filter(sku=sku)
-            .prefetch_related("uploaded_images")
-            .first()
-        )
+        gift = selectors.gift_on_offer_get(program=program, sku=sku, now=timezone.now(), tree=tree)
         if gift is None:
             raise not_found(f"Gift {sku} not found.")
         return Response(gift_data(gift, program=program, tree=tree, language=self.get_language()))

@@ -6,7 +6,7 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from catalog.models import Gift
-from catalog.selectors import CategoryNode, CategoryTree
+from catalog.selectors import CategoryNode, CategoryTree, gift_image_urls
 from programs.models import Program
 
 CENT = Decimal("0.01")
@@ -70,12 +70,6 @@ def category_data(node: CategoryNode, *, program: Program, tree: CategoryTree, l
 
 def _texts(value) -> dict:
     return value if isinstance(value, dict) else {}
-
-
-def gift_image_urls(gift: Gift) -> list[str]:
-    """The gift's image URLs, then its uploaded pictures (prefetched by the views: no query here)."""
-    urls = [url for url in gift.images if isinstance(url, str)] if isinstance(gift.images, list) else []
-    return urls + [image.file.url for image in gift.uploaded_images.all()]
 
 
 def gift_data(gift: Gift, *, program: Program, tree: CategoryTree, language: str) -> dict:

@@ -6,22 +6,14 @@ from rest_framework.response import Response
 
 from loyalty.api import earning_serializers as s
 from loyalty.api.base import ProgramAPIView, error_responses
-from loyalty.api.errors import ApiError, conflict, invalid, not_found
+from loyalty.api.errors import conflict, not_found
 from loyalty.api.fields import AwareDateTimeField
-from loyalty.api.member_serializers import balance_data
 from loyalty.api.members import get_member_or_404
 from loyalty.api.pagination import page_response_data, paginate_queryset
 from rewards import selectors
 from rewards.engine import Evaluation, Line
-from rewards.errors import InvalidReturn, RewardsError
 from rewards.idempotency import Answer, IdempotencyMismatch, run_idempotent
 from rewards.services.earning import Basket, basket_evaluate, earn_reverse, points_earn
-
-
-def rewards_error(exc: RewardsError) -> ApiError:
-    if isinstance(exc, InvalidReturn):
-        return invalid(exc.message, exc.fields)
-    return conflict(exc.code, exc.message)
 
 
 def idempotent_response(answer: Answer) -> Response:
@@ -44,8 +36,6 @@ def run_write(view, *, operation: str, reference: str, perform, extra: str = "")
         )
     except IdempotencyMismatch as exc:
         raise conflict("idempotency_mismatch", str(exc)) from None
-    except RewardsError as exc:
-        raise rewards_error(exc) from None
     return idempotent_response(answer)
 
 
@@ -141,7 +131,7 @@ class EarnView(ProgramAPIView):
                     for k, v in evaluation_data(outcome.evaluation, self.program, language).items()
                     if k != "points"
                 },
-                "balance": balance_data(outcome.balance, settled=True),
+                "balance": outcome.balance.as_dict(),
             }
             return Answer(status=201, body=body)
 
@@ -178,7 +168,7 @@ class ReversalView(ProgramAPIView):
                 "reference": own_reference,
                 "original_reference": reference,
                 "points": -outcome.points,
-                "balance": balance_data(outcome.balance, settled=True),
+                "balance": outcome.balance.as_dict(),
             }
             return Answer(status=201, body=body)
 

@@ -8,6 +8,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from loyalty.core.errors import DomainError, InvalidInput
+
 logger = logging.getLogger("loyalty.api")
 
 
@@ -71,8 +73,17 @@ def _summary(fields: dict[str, list[str]]) -> str:
     return "Invalid request. " + "; ".join(parts[:5]) if parts else "Invalid request."
 
 
+def domain_error(exc: DomainError) -> ApiError:
+    """A domain refusal as the API answers it: 400 for input only the domain could judge, else 409."""
+    if isinstance(exc, InvalidInput):
+        return invalid(exc.message, exc.fields)
+    return conflict(exc.code, exc.message)
+
+
 def exception_handler(exc, context):
     """DRF exception handler: every error under /api/ answers the envelope, never a trace."""
+    if isinstance(exc, DomainError):
+        exc = domain_error(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

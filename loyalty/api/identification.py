@@ -7,13 +7,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loyalty.api.base import ERROR_SCHEMA, ProgramAPIView, error_responses
-from loyalty.api.errors import conflict, invalid
+from loyalty.api.errors import invalid
 from loyalty.api.member_cookie import IsMember, MemberCookieAuthentication
 from loyalty.api.member_serializers import MemberOutput, member_data
 from loyalty.api.members import get_member_or_404
 from members import selectors
 from members.identification import COOKIE_NAME, login_link_seconds, member_identify, session_seconds
-from rewards.errors import MemberBlocked
 
 IDENTIFICATION = inline_serializer(
     name="Identification",
@@ -56,10 +55,7 @@ class IdentificationView(ProgramAPIView):
         if not isinstance(request.data, dict) or request.data:
             raise invalid("This endpoint takes no body (or an empty JSON object).")
         member = get_member_or_404(self.program, member_id)
-        try:
-            identification = member_identify(member=member)
-        except MemberBlocked as exc:
-            raise conflict(exc.code, exc.message) from None
+        identification = member_identify(member=member)
         session = identification.session
         body = {
             "cookie": {

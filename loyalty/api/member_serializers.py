@@ -1,13 +1,12 @@
 import datetime
-import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from rest_framework import serializers
 
 from loyalty.api.fields import ClosedSerializer, StrictCharField, StrictDateField
-
-MEMBER_ID_RE = re.compile(r"^[^\s/?#%\\]{1,64}$")
+from members.models import MEMBER_ID_RE
+from rewards.selectors import member_balance
 
 
 def validate_member_id(value: str) -> str:
@@ -94,7 +93,6 @@ class MemberOutput(serializers.Serializer):
 
 def member_data(member) -> dict:
     """The member as the API shows it (balance and segments must be loaded by the selector)."""
-    balance = getattr(member, "balance", None)
     return {
         "member_id": member.member_id,
         "email": member.email,
@@ -104,18 +102,6 @@ def member_data(member) -> dict:
         "birth_date": member.birth_date.isoformat() if member.birth_date else None,
         "status": member.status,
         "enrolled_at": member.enrolled_at.isoformat(),
-        "balance": balance_data(balance, program=member.program),
+        "balance": member_balance(member=member),
         "segments": sorted(s.code for s in member.segments.all()),
     }
-
-
-def balance_data(balance, *, settled: bool = False, program=None) -> dict:
-    """The balance as the member has it now. `settled`: the row was just brought up to date under
-    its lock (inside a write), so it is read as is; otherwise due points are counted on read."""
-    if balance is None:
-        return {"available": 0, "pending": 0, "locked": 0, "total": 0}
-    if settled:
-        return balance.as_dict()
-    from rewards.selectors import balance_view
-
-    return balance_view(balance, program)

@@ -3,14 +3,17 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from loyalty.api.base import ProgramAPIView, error_responses
-from loyalty.api.errors import conflict, not_found
+from loyalty.api.errors import not_found
 from loyalty.api.member_serializers import MemberCreateInput, MemberOutput, MemberUpdateInput, member_data
 from members import selectors, services
 from members.models import Member
+from rewards.services.enrolment import member_enrol
 
 
-def get_member_or_404(program, member_id: str, field: str | None = None, related: bool = True) -> Member:
-    member = selectors.member_get(program=program, member_id=member_id, related=related)
+def get_member_or_404(
+    program, member_id: str, field: str | None = None, related: bool = True, segments: bool = True
+) -> Member:
+    member = selectors.member_get(program=program, member_id=member_id, related=related, segments=segments)
     if member is None:
         raise not_found(f"Member {member_id} not found.", field)
     return member
@@ -28,10 +31,7 @@ class MemberCreateView(ProgramAPIView):
     def post(self, request):
         data = MemberCreateInput(data=request.data, context={"program": self.program})
         data.is_valid(raise_exception=True)
-        try:
-            member = services.member_enrol(program=self.program, **data.validated_data)
-        except services.MemberExists:
-            raise conflict("member_exists", f"Member {data.validated_data['member_id']} already exists.") from None
+        member = member_enrol(program=self.program, **data.validated_data)
         member = selectors.member_get(program=self.program, member_id=member.member_id)
         return Response(member_data(member), status=status.HTTP_201_CREATED)
 

@@ -1,21 +1,19 @@
 """Points lifecycle endpoints: locks, capture/release, transfers, adjustments, expiring points."""
 
-from django.db.models import Sum
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from loyalty.api.base import ProgramAPIView, error_responses
-from loyalty.api.earning import rewards_error, run_write
+from loyalty.api.earning import run_write
 from loyalty.api.errors import invalid, not_found
 from loyalty.api.fields import ReferenceField, StrictCharField, StrictIntegerField
-from loyalty.api.member_serializers import BalanceOutput, MemberIdField, balance_data
+from loyalty.api.member_serializers import BalanceOutput, MemberIdField
 from loyalty.api.members import get_member_or_404
 from loyalty.api.pagination import page_response_data, paginate_queryset
-from rewards.errors import RewardsError
 from rewards.idempotency import Answer
-from rewards.models import PointsLock, PointsLot
+from rewards.models import PointsLock
+from rewards.selectors import points_expiring
 from rewards.services import points as services
 
 MAX_POINTS = 1_000_000_000
@@ -111,7 +109,7 @@ def lock_data(lock: PointsLock, member_id: str) -> dict:
         "points": lock.points,
         "captured_points": lock.captured_points,
         "expires_at": lock.expires_at.isoformat(),
-        "balance": balance_data(lock.balance, settled=True),
+        "balance": lock.balance.as_dict(),
     }
 
 
@@ -167,8 +165,6 @@ class LockFinishView(ProgramAPIView):
             raise not_found(f"Lock {reference} not found.") from None
         except ValueError as exc:
             raise invalid(str(exc), {"points": [str(exc)]}) from None
-        except RewardsError as exc:
-            raise rewards_error(exc) from None
         return Response(lock_data(lock, lock.member.member_id))
 
 
@@ -229,8 +225,8 @@ class TransferView(ProgramAPIView):
                 "from_member_id": sender.member_id,
                 "to_member_id": receiver.member_id,
                 "points": v["points"],
-                "from_balance": balance_data(outcome.from_balance, settled=True),
-                "to_balance": balance_data(outcome.to_balance, settled=True),
+                "from_balance": outcome.from_balance.as_dict(),
+                "to_balance": outcome.to_balance.as_dict(),
             }
             return Answer(status=201, body=body)
 
@@ -263,7 +259,7 @@ class AdjustmentView(ProgramAPIView):
                 "member_id": member.member_id,
                 "points": v["points"],
                 "reason": v["reason"],
-                "balance": balance_data(balance, settled=True),
+                "balance": balance.as_dict(),
             }
             return Answer(status=201, body=body)
 
@@ -282,12 +278,6 @@ class ExpiringView(ProgramAPIView):
     )
     def get(self, request, member_id: str):
         member = get_member_or_404(self.program, member_id, related=False)
-        groups = (
-            PointsLot.objects.filter(member=member, pending=False, remaining__gt=0, expires_at__gt=timezone.now())
-            .order_by()
-            .values("expires_at")
-            .annotate(points=Sum("remaining"))
-        )
-        rows, next_cursor = paginate_queryset(request, groups, ["expires_at"])
+        rows, next_cursor = paginate_queryset(request, points_expiring(member=member), ["expires_at"])
         results = [{"expires_at": row["expires_at"].isoformat(), "points": row["points"]} for row in rows]
         return Response(page_response_data(results, next_cursor))

@@ -6,10 +6,9 @@ from rest_framework.response import Response
 from catalog.models import Gift
 from loyalty.api import redemption_serializers as s
 from loyalty.api.base import ProgramAPIView, error_responses
-from loyalty.api.earning import rewards_error, run_write
+from loyalty.api.earning import run_write
 from loyalty.api.errors import not_found
 from loyalty.api.members import get_member_or_404
-from rewards.errors import RewardsError
 from rewards.idempotency import Answer
 from rewards.models import Redemption, Voucher
 from rewards.services import redemption as services
@@ -126,12 +125,7 @@ class RedemptionTransitionView(ProgramAPIView):
 
     def transition(self, request, redemption_id: str, status: str) -> Response:
         redemption = load_redemption(self.program, redemption_id)
-        try:
-            services.redemption_transition(
-                redemption=redemption, status=status, actor=f"api:{request.user.client.name}"
-            )
-        except RewardsError as exc:
-            raise rewards_error(exc) from None
+        services.redemption_transition(redemption=redemption, status=status, actor=f"api:{request.user.client.name}")
         return Response(redemption_data(load_redemption(self.program, redemption_id), self.get_language()))
 
 
@@ -201,8 +195,5 @@ class VoucherUseView(ProgramAPIView):
         voucher = load_voucher(self.program, code)
         data = s.VoucherUseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            voucher = services.voucher_use(voucher=voucher, order_reference=data.validated_data["order_reference"])
-        except RewardsError as exc:
-            raise rewards_error(exc) from None
+        voucher = services.voucher_use(voucher=voucher, order_reference=data.validated_data["order_reference"])
         return Response(plain_voucher_data(voucher))

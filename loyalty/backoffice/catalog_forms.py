@@ -2,7 +2,7 @@
 
 Translated JSON texts ({"en": "Mug", "fr": "Tasse"}) are edited as one field per program language
 (`name_en`, `description_en`, ...); values are checked with the program importer's checks
-(`loyalty.programfile.spec`), so a gift saved here is one an import would accept. The stock is not a model
+(`catalog.document`), so a gift saved here is one an import would accept. The stock is not a model
 field of the form: the admin sets it through `catalog.services.gift_stock_set`, which logs the change.
 """
 
@@ -11,19 +11,20 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
+from catalog.document import category_spec, gift_spec
 from catalog.images import validate_gift_image
 from catalog.models import Gift, GiftCategory, GiftImage
 from catalog.selectors import category_ancestor_ids, category_outline
 from loyalty.core.translation import language_name
-from loyalty.programfile.spec import BadValue, document_specs
+from loyalty.core.values import BadValue
 from programs.models import Program
 
-GIFT_CHECKS = document_specs(None)["gifts"]
-CATEGORY_CHECKS = document_specs(None)["categories"]
+GIFT_CHECKS = gift_spec(None)
+CATEGORY_CHECKS = category_spec(None)
 
 
 def run_check(check, value: Any) -> tuple[Any, list[str]]:
-    """(cleaned value, []) or (None, messages) for one of program_io's value checks."""
+    """(cleaned value, []) or (None, messages) for one of the program document's value checks."""
     try:
         return check(value), []
     except BadValue as bad:

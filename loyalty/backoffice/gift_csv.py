@@ -1,7 +1,7 @@
 """Gifts as CSV: one row per gift, a name and a description column per program language.
 
 Export writes every gift of a program. Import reads the same format: every row is checked with the
-program importer's value checks (`loyalty.programfile.spec`) and compared with the stored gift, giving a
+program document's value checks (`catalog.document`) and compared with the stored gift, giving a
 preview of each row as new, update (with its changed fields), unchanged, or an error at its line.
 `gift_csv_apply` writes all the rows in one transaction, and nothing when any row has an error.
 
@@ -24,9 +24,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.document import gift_spec
 from catalog.models import Gift, GiftCategory
 from catalog.services import gift_stock_set
-from loyalty.programfile.spec import INVALID, document_specs, object_values
+from loyalty.core.values import INVALID, object_values
 from programs.models import Program
 
 BASE_COLUMNS = (
@@ -172,7 +173,7 @@ def _decode(data: bytes | str) -> str:
 
 
 def _cell_value(column: str, raw: str) -> Any:
-    """The CSV cell as the JSON value the program document would hold, for program_io's checks."""
+    """The CSV cell as the JSON value the program document would hold, for the document's checks."""
     text = raw.strip()
     if column in NULLABLE_COLUMNS and text == "":
         return None
@@ -319,7 +320,7 @@ def gift_csv_preview(*, program: Program, data: bytes | str, lock: bool = False)
     stored = {gift.sku: gift for gift in gifts}
     categories = dict(GiftCategory.objects.filter(program=program).values_list("code", "id"))
     codes = {pk: code for code, pk in categories.items()}
-    spec = document_specs(list(program.languages))["gifts"]
+    spec = gift_spec(list(program.languages))
     zone = zoneinfo.ZoneInfo(program.timezone)
     rows: list[RowPreview] = []
     seen: dict[str, int] = {}

@@ -6,9 +6,9 @@ import itertools
 
 from django import forms
 
-from loyalty.api.member_serializers import MEMBER_ID_RE
 from loyalty.backoffice.program_forms import ProgramCodeForm
-from members.models import Member, Segment
+from members.document import segment_spec
+from members.models import MEMBER_ID_RE, Member, Segment
 
 UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 UPLOAD_MAX_IDS = 100_000
@@ -37,6 +37,7 @@ class MemberForm(forms.ModelForm):
 
 class SegmentForm(ProgramCodeForm):
     section = "segments"
+    spec = segment_spec
 
     class Meta:
         model = Segment

@@ -23,12 +23,14 @@ from loyalty.backoffice.member_forms import AdjustPointsForm, MemberForm, Segmen
 from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.scope import ProgramScopedAdmin
 from loyalty.backoffice.translations import TranslatedFieldsAdmin
+from loyalty.core.errors import DomainError
 from members import services
 from members.models import Member, Segment
-from rewards.errors import RewardsError
 from rewards.models import LedgerEntry
 from rewards.selectors import balance_view
+from rewards.services.enrolment import member_enrol
 from rewards.services.points import points_adjust
+from rewards.services.promotions import segment_delete
 
 RECENT_ENTRIES = 50
 UNKNOWN_SHOWN = 100
@@ -181,7 +183,7 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
         if change:
             return form.save(commit=False)
         data = form.cleaned_data
-        return services.member_enrol(
+        return member_enrol(
             program=data["program"],
             member_id=data["member_id"],
             email=data.get("email") or "",
@@ -235,7 +237,7 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
                 balance = points_adjust(
                     program=member.program, member=member, points=points, reference=reference, reason=reason
                 )
-            except RewardsError as exc:
+            except DomainError as exc:
                 form.add_error("points", exc.message)
             else:
                 now = balance_view(balance, member.program)
@@ -300,7 +302,7 @@ class SegmentAdmin(MissingObjectIs404, ObjectViewsMixin, TranslatedFieldsAdmin, 
         return getattr(obj, "member_count", 0)
 
     def delete_model(self, request, obj):
-        services.segment_delete(segment=obj)
+        segment_delete(segment=obj)
 
     def delete_queryset(self, request, queryset):
         for segment in queryset.select_related("program"):

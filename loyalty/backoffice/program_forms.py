@@ -10,7 +10,8 @@ from django.conf import settings
 
 from loyalty.backoffice.translations import TranslatedTextsForm
 from loyalty.core.translation import is_known_language
-from loyalty.programfile.importer import object_problems
+from loyalty.core.values import Spec, object_values, problems_of
+from programs.document import event_type_spec
 from programs.models import ApiClient, EventType, Program
 from programs.services import InvalidScopes, normalize_scopes
 
@@ -79,10 +80,18 @@ class ProgramForm(forms.ModelForm):
         return cleaned
 
 
+def document_problems(section: str, spec: Spec, entry: dict[str, Any]) -> list[tuple[str, str]]:
+    """The program document's checks of one object (`section` names it in messages): (JSON key, message) pairs."""
+    errors: list[str] = []
+    object_values(entry, spec, section, errors)
+    return problems_of(errors, section)
+
+
 class ProgramCodeForm(TranslatedTextsForm):
     """A form of a program's object with a code unique in the program, checked like the program importer."""
 
     section = ""  # of the program file: "segments", "event_types"...
+    spec: Callable[[list[str] | None], Spec]  # the section's keys and checks, from the owning app's document module
     required_translations = ("name",)
 
     def code_value(self) -> str | None:
@@ -104,12 +113,14 @@ class ProgramCodeForm(TranslatedTextsForm):
             model = self._meta.model
             if model.objects.filter(program=program, code=code).exclude(pk=self.instance.pk).exists():
                 self.add_error("code", f"{program.code} already has a {model._meta.verbose_name} {code}.")
-        report_problems(self, object_problems(self.section, self.file_entry(code), program=program), self.problem_field)
+        problems = document_problems(self.section, type(self).spec(program.languages), self.file_entry(code))
+        report_problems(self, problems, self.problem_field)
         return cleaned
 
 
 class EventTypeForm(ProgramCodeForm):
     section = "event_types"
+    spec = event_type_spec
 
     class Meta:
         model = EventType

@@ -26,8 +26,8 @@ from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.program_forms import report_problems
 from loyalty.backoffice.scope import ProgramScopedAdmin, staff_programs
 from loyalty.backoffice.translations import TranslatedFieldsAdmin, TranslatedTextsForm
-from loyalty.programfile.importer import object_problems
 from members.models import Segment
+from rewards.document import promotion_problems
 from rewards.models import Promotion
 from rewards.services.promotions import (
     ALL_KIND_KEYS,
@@ -114,7 +114,7 @@ class PromotionForm(TranslatedTextsForm):
             if taken.exists():
                 self.add_error("code", f"{program.code} already has a promotion {code}.")
         # The importer's checks, on the form's values in the file's shape: one set of rules for both.
-        report_problems(self, object_problems("promotions", self.file_entry(code), program=program))
+        report_problems(self, promotion_problems(self.file_entry(code), program=program))
         return cleaned
 
     def file_entry(self, code: str | None) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from loyalty.backoffice.fulfilment import DELIVERY_KEYS, fulfilment_rows
 from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.scope import ProgramScopedAdmin, staff_program_ids
-from rewards.errors import RewardsError
+from loyalty.core.errors import DomainError
 from rewards.models import Redemption, RedemptionStatus, RedemptionStatusChange, Voucher
 from rewards.services.redemption import allowed_transitions, redemption_transition
 
@@ -187,7 +187,7 @@ class RedemptionAdmin(MissingObjectIs404, ProgramScopedAdmin):
             before = redemption.status
             try:
                 redemption_transition(redemption=redemption, status=status, actor=actor)
-            except RewardsError as exc:
+            except DomainError as exc:
                 refused += 1
                 text, level = f"{redemption.reference}: refused. {exc.message}", messages.ERROR
             else:

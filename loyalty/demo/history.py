@@ -12,10 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Gift
+from loyalty.core.errors import DomainError
 from members.models import Member
 from programs.models import EventType, Program
 from rewards.engine import Line
-from rewards.errors import RewardsError
 from rewards.models import Earn
 from rewards.services.earning import Basket, points_earn
 from rewards.services.events import event_accept, event_reward
@@ -110,7 +110,7 @@ def _post(program: Program, member: Member, plan: dict, event_types: dict, gifts
             reference=f"DEMO-H-{member.member_id}-GIFT",
             actor="load_demo",
         )
-    except RewardsError:
+    except DomainError:
         return  # not enough points (or no stock): no gift for this member
     if gift.type != Gift.PHYSICAL:
         return

@@ -23,9 +23,10 @@ from django.utils import timezone
 from loyalty.backoffice.groups import PROGRAM_MANAGER, staff_groups_sync
 from loyalty.programfile.importer import ImportResult, program_import_report
 from members.models import Member, Segment, SegmentMembership
-from members.services import member_enrol, member_set_status
+from members.services import member_set_status
 from programs.models import ApiClient, Program
 from programs.services import api_client_create, api_client_rotate_secret
+from rewards.services.enrolment import member_enrol
 
 DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_program.json"
 NAMES_FILE = DEMO_FILE.with_name("names.json")

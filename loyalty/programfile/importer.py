@@ -11,19 +11,13 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from catalog.document import check_categories, check_gifts
 from catalog.models import Gift, GiftCategory
-from loyalty.programfile.spec import (
-    ALL_KIND_KEYS,
-    INVALID,
-    KIND_KEYS,
-    MODELS,
-    REQUIRED_ON_CREATE,
-    SECTIONS,
-    document_specs,
-    object_values,
-)
+from loyalty.core.values import INVALID, Item, object_values, ok
+from loyalty.programfile.spec import MODELS, REQUIRED_ON_CREATE, SECTIONS, document_specs
 from members.models import Segment
 from programs.models import EventType, Program
+from rewards.document import ALL_KIND_KEYS, KIND_KEYS, check_promotions
 from rewards.models import Promotion
 from rewards.rules import promotions_changed
 
@@ -42,26 +36,6 @@ class ImportResult:
     program_created: bool
     # {"gifts": {"created": 2, "updated": 1, "unchanged": 30}, ...}
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
-
-
-@dataclass
-class _Item:
-    """One object of the file: where it is (for messages), its present values, and its stored row if any."""
-
-    path: str
-    values: dict[str, Any]
-    existing: models.Model | None
-
-
-def _ok(*values: Any) -> bool:
-    return all(v is not INVALID for v in values)
-
-
-def _merged(item: _Item, name: str, default: Any = None) -> Any:
-    """The value the object will have: the file's if given, else the stored one, else `default`."""
-    if name in item.values:
-        return item.values[name]
-    return getattr(item.existing, name) if item.existing is not None else default
 
 
 # ---- validation of the whole document ----------------------------------------------------------------------
@@ -96,7 +70,7 @@ class _Stored:
         return cls(program, rows, parents, links)
 
 
-def _section(data: dict, section: str, spec: dict, stored: _Stored, errors: list[str]) -> list[_Item]:
+def _section(data: dict, section: str, spec: dict, stored: _Stored, errors: list[str]) -> list[Item]:
     raw = data.get(section, [])
     if not isinstance(raw, list):
         errors.append(f"{section}: must be a JSON list")
@@ -125,73 +99,11 @@ def _section(data: dict, section: str, spec: dict, stored: _Stored, errors: list
             errors.extend(
                 f"{path}.{name}: required" for name in REQUIRED_ON_CREATE.get(section, ()) if name not in entry
             )
-        items.append(_Item(path, values, existing))
+        items.append(Item(path, values, existing))
     return items
 
 
-def _check_order(item: _Item, first: str, last: str, errors: list[str]) -> None:
-    start, end = _merged(item, first), _merged(item, last)
-    if _ok(start, end) and start is not None and end is not None and start >= end:
-        blamed = last if last in item.values else first
-        errors.append(f"{item.path}.{blamed}: {first} must be before {last}")
-
-
-def _check_categories(items: list[_Item], stored: _Stored, errors: list[str]) -> None:
-    known = set(stored.rows["categories"]) | {item.values["code"] for item in items}
-    parents = dict(stored.category_parents)
-    moved = []
-    for item in items:
-        parent = item.values.get("parent")
-        if "parent" not in item.values or not _ok(parent):
-            continue
-        if parent is not None and parent not in known:
-            errors.append(f"{item.path}.parent: no category {parent!r} in the file or the program")
-            continue
-        parents[item.values["code"]] = parent
-        moved.append(item)
-    for item in moved:
-        code = item.values["code"]
-        chain, current = [code], parents.get(code)
-        while current is not None and current not in chain:
-            chain.append(current)
-            current = parents.get(current)
-        if current == code:
-            errors.append(f"{item.path}.parent: makes a cycle {' -> '.join([*chain, code])}")
-
-
-def _check_gifts(items: list[_Item], categories: set[str], errors: list[str]) -> None:
-    for item in items:
-        category = item.values.get("category")
-        if _ok(category) and category is not None and category not in categories:
-            errors.append(f"{item.path}.category: no category {category!r} in the file or the program")
-        _check_order(item, "valid_from", "valid_until", errors)
-        kind, days = _merged(item, "type", Gift.PHYSICAL), _merged(item, "voucher_valid_days")
-        if _ok(kind, days) and kind != Gift.VOUCHER and days is not None:
-            blamed = "voucher_valid_days" if "voucher_valid_days" in item.values else "type"
-            errors.append(f"{item.path}.{blamed}: voucher_valid_days is only for voucher gifts (null otherwise)")
-
-
-def _check_promotions(items: list[_Item], segments: set[str], errors: list[str]) -> None:
-    for item in items:
-        kind = item.values.get("kind", INVALID)
-        if _ok(kind):
-            for name in sorted((ALL_KIND_KEYS & item.values.keys()) - KIND_KEYS[kind]):
-                owners = " and ".join(k for k, keys in KIND_KEYS.items() if name in keys)
-                errors.append(f"{item.path}.{name}: not a key of a {kind} promotion (only of {owners})")
-            # A new promotion, or one changing kind, must bring every key of its kind.
-            if item.existing is None or item.existing.kind != kind:
-                errors.extend(f"{item.path}.{name}: required" for name in sorted(KIND_KEYS[kind] - item.values.keys()))
-        _check_order(item, "starts_at", "ends_at", errors)
-        codes = item.values.get("segments", [])
-        if _ok(codes):
-            errors.extend(
-                f"{item.path}.segments[{index}]: no segment {code!r} in the file or the program"
-                for index, code in enumerate(codes)
-                if code not in segments
-            )
-
-
-def _validate(data: Any, stored: _Stored) -> tuple[dict[str, Any], dict[str, list[_Item]]]:
+def _validate(data: Any, stored: _Stored) -> tuple[dict[str, Any], dict[str, list[Item]]]:
     if not isinstance(data, dict):
         raise ProgramFileError(["document: must be a JSON object"])
     errors: list[str] = []
@@ -203,18 +115,18 @@ def _validate(data: Any, stored: _Stored) -> tuple[dict[str, Any], dict[str, lis
     program = stored.program
     languages = program_values.get("languages", program.languages if program else INVALID)
     default = program_values.get("default_language", program.default_language if program else INVALID)
-    if _ok(languages, default) and default not in languages:
+    if ok(languages, default) and default not in languages:
         blamed = "default_language" if "default_language" in program_values else "languages"
         errors.append(f"{blamed}: default_language {default!r} must be one of languages ({', '.join(languages)})")
 
     # Texts are checked against the file's languages; when those are refused, against the stored ones.
-    specs = document_specs(languages if _ok(languages) else (program.languages if program else None))
+    specs = document_specs(languages if ok(languages) else (program.languages if program else None))
     items = {section: _section(data, section, specs[section], stored, errors) for section in SECTIONS}
-    _check_categories(items["categories"], stored, errors)
+    check_categories(items["categories"], set(stored.rows["categories"]), stored.category_parents, errors)
     categories = set(stored.rows["categories"]) | {item.values["code"] for item in items["categories"]}
-    _check_gifts(items["gifts"], categories, errors)
+    check_gifts(items["gifts"], categories, errors)
     segments = set(stored.rows["segments"]) | {item.values["code"] for item in items["segments"]}
-    _check_promotions(items["promotions"], segments, errors)
+    check_promotions(items["promotions"], segments, errors)
     if errors:
         raise ProgramFileError(errors)
     return program_values, items
@@ -264,7 +176,7 @@ def _count(items: list, new: list, changed: Iterable) -> dict[str, int]:
     return {"created": len(new), "updated": updated, "unchanged": len(items) - len(new) - updated}
 
 
-def _write(program_values: dict[str, Any], items: dict[str, list[_Item]], stored: _Stored) -> ImportResult:
+def _write(program_values: dict[str, Any], items: dict[str, list[Item]], stored: _Stored) -> ImportResult:
     program = stored.program
     if program is None:
         program = Program.objects.create(**program_values)
@@ -312,7 +224,7 @@ def _write(program_values: dict[str, Any], items: dict[str, list[_Item]], stored
 
 
 def _write_promotions(
-    program: Program, items: list[_Item], stored: _Stored, segment_ids: dict[str, int], counts: dict
+    program: Program, items: list[Item], stored: _Stored, segment_ids: dict[str, int], counts: dict
 ) -> None:
     through = Promotion.segments.through
     rows, wanted, touched = [], {}, set()
@@ -368,26 +280,3 @@ def program_import_report(*, data: dict) -> ImportResult:
 
 def program_import(*, data: dict) -> Program:
     return program_import_report(data=data).program
-
-
-# ---- one object, for the admin's forms --------------------------------------------------------------------------
-
-
-def object_problems(section: str, entry: dict[str, Any], *, program: Program) -> list[tuple[str, str]]:
-    """The import's checks of one object of `section`, given whole in the file's shape: (JSON key, message) pairs.
-
-    The admin's forms validate through this, so a promotion (or segment, or event type) is accepted by the admin
-    exactly when a program file holding it would be. The entry describes the whole object, so every key of a
-    promotion's kind is required (as for a new promotion in a file). Keys are like `rate`, `segments[1]` or
-    `limits.per_day`.
-    """
-    errors: list[str] = []
-    values = object_values(entry, document_specs(program.languages)[section], section, errors)
-    if section == "promotions":
-        segments = set(Segment.objects.filter(program=program).values_list("code", flat=True))
-        _check_promotions([_Item(section, values, None)], segments, errors)
-    problems = []
-    for error in errors:
-        where, _, message = error.partition(": ")
-        problems.append((where.removeprefix(f"{section}."), message))
-    return problems

@@ -5,8 +5,7 @@ from decimal import Decimal
 from django.utils import formats, timezone
 
 from catalog.models import Gift
-from catalog.selectors import CategoryNode
-from loyalty.api.catalog_serializers import gift_image_urls
+from catalog.selectors import CategoryNode, gift_image_urls
 from loyalty.shop.labels import ENTRY_KIND, ENTRY_STATUS, GIFT_TYPE, REDEMPTION_STATUS, VOUCHER_STATUS, label
 from loyalty.shop.selectors import CatalogCategory
 from programs.models import Program

@@ -4,17 +4,13 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Sum
 
 from catalog import selectors as catalog_selectors
-from catalog.models import Gift
 from catalog.selectors import CategoryNode, CategoryTree
-from catalog.services import gift_on_offer
-from loyalty.api.member_serializers import member_data
-from members import selectors as member_selectors
 from members.models import Member
 from programs.models import Program
-from rewards.models import PointsLot, Redemption
+from rewards import selectors as rewards_selectors
+from rewards.models import Redemption
 from rewards.selectors import history_queryset
 
 HISTORY_PAGE_SIZE = 20
@@ -22,10 +18,9 @@ CATALOG_PAGE_SIZE = 24
 EXPIRING_SOON_DAYS = 90
 
 
-def member_balance(member: Member) -> dict:
-    """{available, pending, locked, total}, computed exactly as the API shows it."""
-    loaded = member_selectors.member_get(program=member.program, member_id=member.member_id)
-    return member_data(loaded)["balance"]
+def member_balance(member: Member) -> dict[str, int]:
+    """{available, pending, locked, total} as of now, exactly as the API shows it."""
+    return rewards_selectors.member_balance(member=member)
 
 
 @dataclass(frozen=True)
@@ -37,20 +32,9 @@ class Expiring:
 def points_expiring_soon(
     member: Member, now: datetime.datetime, days: int = EXPIRING_SOON_DAYS, limit: int = 5
 ) -> list[Expiring]:
-    """Available or locked points whose lots expire within `days`, grouped by expiry moment."""
-    rows = (
-        PointsLot.objects.filter(
-            member=member,
-            pending=False,
-            remaining__gt=0,
-            expires_at__gt=now,
-            expires_at__lte=now + datetime.timedelta(days=days),
-        )
-        .order_by("expires_at")
-        .values("expires_at")
-        .annotate(points=Sum("remaining"))[:limit]
-    )
-    return [Expiring(expires_at=row["expires_at"], points=row["points"]) for row in rows]
+    """The member's points that expire within `days`, grouped by expiry moment, soonest first."""
+    rows = rewards_selectors.points_expiring(member=member, now=now, until=now + datetime.timedelta(days=days))
+    return [Expiring(expires_at=row["expires_at"], points=row["points"]) for row in rows.order_by("expires_at")[:limit]]
 
 
 def history_page(member: Member, page_number: str | int | None) -> Page:
@@ -93,19 +77,6 @@ def catalog_page(
         .order_by("points", "sku")
     )
     return Paginator(queryset, CATALOG_PAGE_SIZE).get_page(page_number)
-
-
-def gift_on_offer_get(program: Program, sku: str, now: datetime.datetime) -> Gift | None:
-    """The gift when it is on offer now (validated, in its window, in active categories)."""
-    gift = (
-        Gift.objects.filter(program=program, sku=sku)
-        .select_related("category__parent__parent")
-        .prefetch_related("uploaded_images")
-        .first()
-    )
-    if gift is None or not gift_on_offer(gift, now):
-        return None
-    return gift
 
 
 def member_redemption(member: Member, redemption_id: int) -> Redemption | None:

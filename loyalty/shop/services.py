@@ -6,15 +6,15 @@ import uuid
 from django.db import IntegrityError, transaction
 
 from catalog.models import Gift
+from loyalty.core.errors import DomainError
 from members.models import Member
-from rewards.errors import RewardsError
 from rewards.models import Redemption
 from rewards.services.redemption import redeem
 
 REFERENCE_RE = re.compile(r"^SHOP-[0-9a-f]{32}$")
 
 
-class ReferenceTaken(RewardsError):
+class ReferenceTaken(DomainError):
     code = "reference_taken"
 
 

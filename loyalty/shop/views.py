@@ -9,14 +9,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.selectors import category_tree
+from catalog.selectors import category_tree, gift_on_offer_get
+from loyalty.core.errors import DomainError
 from loyalty.shop import selectors
 from loyalty.shop.auth import delete_member_cookie, member_required, set_member_cookie
 from loyalty.shop.forms import LanguageForm, QuantityForm, RedeemForm
 from loyalty.shop.presenters import category_item, gift_card, history_row, redemption_status_data
 from loyalty.shop.services import new_reference, shop_redeem
 from members.identification import login_link_use, session_revoke, session_set_language
-from rewards.errors import RewardsError
 
 
 def _render(
@@ -104,7 +104,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
 @member_required
 def gift(request: HttpRequest, sku: str) -> HttpResponse:
     shop = request.shop
-    found = selectors.gift_on_offer_get(shop.program, sku, timezone.now())
+    found = gift_on_offer_get(program=shop.program, sku=sku, now=timezone.now())
     if found is None:
         return _not_found(request)
     available = selectors.member_balance(shop.member)["available"]
@@ -134,7 +134,7 @@ def _confirm_page(request, found, quantity: int, reference: str, *, error: str =
 @require_GET
 @member_required
 def confirm(request: HttpRequest, sku: str) -> HttpResponse:
-    found = selectors.gift_on_offer_get(request.shop.program, sku, timezone.now())
+    found = gift_on_offer_get(program=request.shop.program, sku=sku, now=timezone.now())
     if found is None:
         return _not_found(request)
     form = QuantityForm(request.GET)
@@ -147,7 +147,7 @@ def confirm(request: HttpRequest, sku: str) -> HttpResponse:
 @member_required
 def redeem(request: HttpRequest, sku: str) -> HttpResponse:
     shop = request.shop
-    found = selectors.gift_on_offer_get(shop.program, sku, timezone.now())
+    found = gift_on_offer_get(program=shop.program, sku=sku, now=timezone.now())
     if found is None:
         return _not_found(request)
     form = RedeemForm(request.POST)
@@ -158,12 +158,12 @@ def redeem(request: HttpRequest, sku: str) -> HttpResponse:
     quantity, reference = form.cleaned_data["quantity"], form.cleaned_data["reference"]
     try:
         redemption = shop_redeem(member=shop.member, gift=found, quantity=quantity, reference=reference)
-    except RewardsError as exc:
+    except DomainError as exc:
         return _confirm_page(request, found, quantity, new_reference(), error=_error_text(exc), status=409)
     return redirect("shop:redemption", redemption_id=redemption.pk)
 
 
-def _error_text(exc: RewardsError) -> str:
+def _error_text(exc: DomainError) -> str:
     messages = {
         "insufficient_points": _("You do not have enough points for this gift."),
         "out_of_stock": _("Sorry, this gift is out of stock."),

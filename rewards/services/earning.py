@@ -7,11 +7,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from members.errors import MemberBlocked
 from members.models import Member
 from programs.models import Program
 from rewards.dates import available_for, expiry_for
 from rewards.engine import Context, Evaluation, Line, Rule, RuleSet
-from rewards.errors import AlreadyReversed, InsufficientPoints, InvalidReturn, MemberBlocked, ReversalExceedsEarn
+from rewards.errors import AlreadyReversed, InsufficientPoints, InvalidReturn, ReversalExceedsEarn
 from rewards.models import Earn, EntryKind, LedgerEntry, PointsBalance, PointsLot
 from rewards.rules import live_ruleset
 from rewards.services.ledger import balance_lock, entry_post, lot_open, lot_take, lots_consume

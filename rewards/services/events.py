@@ -7,10 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from loyalty.core.queue import enqueue_on_commit
+from members.errors import MemberBlocked
 from members.models import Member
 from programs.models import EventType, Program
 from rewards.dates import expiry_for
-from rewards.errors import MemberBlocked
 from rewards.models import EntryKind, Event, EventStatus
 from rewards.services.ledger import balance_lock, entry_post, lot_open
 

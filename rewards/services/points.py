@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from members.errors import MemberBlocked
 from members.models import Member
 from programs.models import Program
 from rewards.dates import expiry_for
-from rewards.errors import InsufficientPoints, InvalidTransition, MemberBlocked
+from rewards.errors import InsufficientPoints, InvalidTransition
 from rewards.models import EntryKind, LockStatus, PointsBalance, PointsLock
 from rewards.services.ledger import (
     balance_lock,

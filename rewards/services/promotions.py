@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 
 from members.models import Segment
 from programs.models import Program
@@ -175,3 +176,14 @@ def promotion_delete(*, promotion: Promotion) -> None:
     program = promotion.program
     promotion.delete()
     promotions_changed(program=program)
+
+
+@transaction.atomic
+def segment_delete(*, segment: Segment) -> None:
+    """Deletes a segment; the promotions it restricted change, so their version and the program's
+    rules move on in the same transaction."""
+    promotion_ids = list(segment.promotions.values_list("pk", flat=True))
+    segment.delete()
+    if promotion_ids:
+        Promotion.objects.filter(pk__in=promotion_ids).update(version=F("version") + 1)
+        promotions_changed(program=segment.program)

@@ -8,11 +8,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.models import Gift
-from catalog.services import gift_on_offer, gift_stock_return, gift_stock_take
+from catalog.selectors import gift_is_on_offer
+from catalog.services import gift_stock_return, gift_stock_take
 from loyalty.core.queue import enqueue_on_commit
+from members.errors import MemberBlocked
 from members.models import Member
 from programs.models import Program
-from rewards.errors import GiftUnavailable, InsufficientPoints, InvalidTransition, MemberBlocked, OutOfStock
+from rewards.errors import GiftUnavailable, InsufficientPoints, InvalidTransition, OutOfStock
 from rewards.models import (
     EntryKind,
     LotMovement,
@@ -60,7 +62,7 @@ def redeem(
     if member.is_blocked:
         raise MemberBlocked(f"Member {member.member_id} is blocked and cannot redeem.")
     now = timezone.now()
-    if not gift_on_offer(gift, now):
+    if not gift_is_on_offer(gift, now):
         raise GiftUnavailable(f"Gift {gift.sku} is not on offer.")
     cost = gift.points * quantity
     with transaction.atomic():

@@ -7,8 +7,8 @@ from django.core.management import CommandError, call_command
 
 from rewards.ledger_check import ledger_differences
 from rewards.models import LedgerEntry, PointsBalance, PointsLot
-from rewards.tests.helpers import fund
 from tests.factories import MemberFactory
+from tests.helpers import fund
 
 pytestmark = pytest.mark.django_db
 

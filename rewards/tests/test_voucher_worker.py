@@ -5,9 +5,9 @@ import pytest
 from catalog.models import Gift
 from conftest import ApiClient, issue_token
 from rewards.models import Redemption, Voucher
-from rewards.tests.helpers import fund
 from tests.celery_worker import wait_for
 from tests.factories import GiftFactory, MemberFactory, ProgramFactory
+from tests.helpers import fund
 
 pytestmark = [pytest.mark.postgres, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 

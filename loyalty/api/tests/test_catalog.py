@@ -3,12 +3,13 @@
 import datetime
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from rewards.models import PointsBalance
-from tests.factories import CategoryFactory, GiftFactory, MemberFactory
+from tests.factories import CategoryFactory, GiftFactory, MemberFactory, PromotionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -234,6 +235,23 @@ def test_affordable_for(api, program, member, home):
     for ghost in ("GHOST", "M-1%00"):
         body = error(api.get(f"/api/v1/gifts?affordable_for={ghost}"), 404)
         assert body["code"] == "not_found" and list(body["fields"]) == ["affordable_for"]
+
+
+def test_affordable_for_counts_the_balance_as_of_now_like_the_member_answer(api, program, member, home):
+    """Points past their `available_at` are available, whether or not the activation job has run: the catalog
+    filter and GET /members/{id} read the same selector, so they agree."""
+    program.pending_days = 1
+    program.save(update_fields=["pending_days"])
+    PromotionFactory(program=program, code="BASE", kind="spend", rate="1")
+    GiftFactory(program=program, category=home, sku="G50", points=50)
+    line = {"line_id": "1", "sku": "X", "quantity": 1, "unit_price": "100.00"}
+    with time_machine.travel(timezone.now() - 2 * DAY):
+        earned = api.post("/api/v1/transactions/earn", {"reference": "B-1", "member_id": "M-1", "lines": [line]})
+        assert earned.status_code == 201, earned.content
+        assert skus(api.get("/api/v1/gifts?affordable_for=M-1")) == []  # pending for a day
+    assert PointsBalance.objects.get(member=member).pending == 100  # no job has activated them
+    assert api.get("/api/v1/members/M-1").json()["balance"]["available"] == 100
+    assert skus(api.get("/api/v1/gifts?affordable_for=M-1")) == ["G50"]
 
 
 def test_gift_pagination_has_no_duplicates_and_no_gaps(api, program, home):

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from members.models import SegmentMembership
 from rewards.models import Earn, IdempotencyRecord, LedgerEntry, PointsBalance, PointsLot, Promotion
 from rewards.rules import clear_cache, promotions_changed
-from rewards.tests.helpers import basket, earn, line
 from tests.factories import MemberFactory, PromotionFactory, SegmentFactory
+from tests.helpers import basket, earn, line
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@
 import pytest
 
 from rewards.rules import clear_cache
-from rewards.tests.helpers import earn, line
 from tests.factories import PromotionFactory
+from tests.helpers import earn, line
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from members.identification import COOKIE_NAME
 from members.models import Member, MemberLoginLink, MemberSession
-from rewards.tests.helpers import fund
 from tests.factories import MemberFactory
+from tests.helpers import fund
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from rewards.ledger_check import ledger_differences
 from rewards.models import LedgerEntry, PointsBalance, PointsLot
 from rewards.rules import clear_cache
 from rewards.services import clock
-from rewards.tests.helpers import basket, line
 from tests.factories import GiftFactory, MemberFactory, PromotionFactory
+from tests.helpers import basket, line
 
 pytestmark = pytest.mark.django_db
 T0 = datetime.datetime(2026, 1, 10, 9, 0, tzinfo=datetime.UTC)
@@ -55,6 +55,22 @@ def test_pending_points_become_available_on_read_and_by_the_job(api, program, me
         assert PointsBalance.objects.get(member=member).available == 100
         assert clock.activate_due_points() == 0
     assert ledger_differences() == []
+
+
+def test_expiring_lists_pending_points_once_due_even_before_the_job(api, program, member):
+    """The points by expiry date agree with the balance: points past `available_at` are listed whether or not
+    the activation job has run (the API and the shop read the same selector)."""
+    program.pending_days = 14
+    program.expiry_months = 12
+    program.save()
+    with time_machine.travel(T0, tick=False):
+        earn(api, "100.00", "E1")
+        assert api.get("/api/v1/members/M-1/expiring").json()["results"] == []
+    with time_machine.travel(T0 + datetime.timedelta(days=14), tick=False):
+        assert PointsBalance.objects.get(member=member).pending == 100
+        assert api.get("/api/v1/members/M-1/expiring").json()["results"] == [
+            {"expires_at": "2027-01-10T09:00:00+00:00", "points": 100}
+        ]
 
 
 def test_pending_points_can_be_spent_once_due_even_before_the_job(api, program, member):

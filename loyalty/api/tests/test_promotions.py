@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from members.models import SegmentMembership
 from rewards.rules import clear_cache
-from rewards.tests.helpers import line
 from tests.factories import MemberFactory, PromotionFactory, SegmentFactory
+from tests.helpers import line
 
 pytestmark = pytest.mark.django_db
 

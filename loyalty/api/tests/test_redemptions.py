@@ -9,8 +9,8 @@ from catalog.models import Gift
 from rewards.ledger_check import ledger_differences
 from rewards.models import LedgerEntry, PointsBalance, Redemption, Voucher
 from rewards.services.redemption import CODE_ALPHABET, voucher_issue
-from rewards.tests.helpers import fund
 from tests.factories import CategoryFactory, GiftFactory, MemberFactory
+from tests.helpers import fund
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import pytest
 from rewards.ledger_check import ledger_differences
 from rewards.models import LedgerEntry, PointsBalance
 from rewards.rules import clear_cache
-from rewards.tests.helpers import earn, line
 from tests.factories import PromotionFactory
+from tests.helpers import earn, line
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from loyalty.backoffice.groups import PROGRAM_MANAGER, staff_groups_sync
 from programs.services import api_client_create
 from rewards.models import Promotion
 from rewards.rules import clear_cache
-from rewards.tests.helpers import basket, line
 from tests.factories import MemberFactory, ProgramFactory, PromotionFactory
+from tests.helpers import basket, line
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -19,8 +19,8 @@ from rewards.services.earning import Basket, earn_reverse, points_earn
 from rewards.services.events import event_accept, event_reward
 from rewards.services.points import points_adjust
 from rewards.services.redemption import redeem, redemption_transition
-from rewards.tests.helpers import fund
 from tests.factories import EventTypeFactory, GiftFactory, MemberFactory, ProgramFactory, PromotionFactory
+from tests.helpers import fund
 
 UTC = datetime.UTC
 # A Wednesday: the current ISO week (2026-W12) started on Monday 16 March.

@@ -12,8 +12,8 @@ from django.test import Client
 from catalog.models import Gift
 from rewards.models import LedgerEntry, PointsBalance, Redemption, RedemptionStatusChange
 from rewards.services.redemption import redeem, voucher_issue
-from rewards.tests.helpers import fund
 from tests.factories import GiftFactory, MemberFactory, ProgramFactory
+from tests.helpers import fund
 
 ADDRESS = {
     "name": "Ann Peeters",

@@ -15,8 +15,8 @@ from members.identification import COOKIE_NAME
 from members.models import MemberSession
 from rewards.models import LedgerEntry, PointsBalance, Redemption
 from rewards.services.redemption import voucher_issue
-from rewards.tests.helpers import earn, fund, line
 from tests.factories import CategoryFactory, GiftFactory, MemberFactory, PromotionFactory
+from tests.helpers import earn, fund, line
 
 pytestmark = pytest.mark.django_db
 

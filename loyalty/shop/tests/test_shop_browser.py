@@ -19,8 +19,8 @@ from django.utils import timezone
 from catalog.models import Gift
 from programs.services import api_client_create
 from rewards.models import PointsBalance, Redemption
-from rewards.tests.helpers import fund
 from tests.factories import CategoryFactory, GiftFactory, MemberFactory, ProgramFactory
+from tests.helpers import fund
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

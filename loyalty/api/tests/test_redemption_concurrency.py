@@ -6,9 +6,9 @@ from catalog.models import Gift
 from conftest import issue_token
 from rewards.ledger_check import ledger_differences
 from rewards.models import LedgerEntry, PointsBalance, Redemption, Voucher
-from rewards.tests.helpers import fund
-from rewards.tests.test_concurrency import race
+from tests.concurrency import race
 from tests.factories import GiftFactory, MemberFactory, ProgramFactory
+from tests.helpers import fund
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -1,17 +1,14 @@
 """Real concurrency on PostgreSQL: threads, each with its own connection, racing on one member."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connections
 
 from conftest import ApiClient, issue_token
 from rewards.ledger_check import ledger_differences
 from rewards.models import Earn, LedgerEntry, PointsBalance
 from rewards.rules import clear_cache
-from rewards.tests.helpers import basket, line
+from tests.concurrency import race
 from tests.factories import MemberFactory, ProgramFactory, PromotionFactory
+from tests.helpers import basket, line
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -24,23 +21,6 @@ def setup(transactional_db):
     member = MemberFactory(program=program, member_id="M-1")
     token = issue_token(program)
     return program, member, token
-
-
-def race(token: str, calls: list) -> list:
-    """Runs each (method, path, body) in its own thread at the same moment; returns the responses."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        method, path, body = call
-        client = ApiClient(token)
-        try:
-            barrier.wait()
-            return getattr(client, method)(path, body)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_identical_earns_post_once(setup):

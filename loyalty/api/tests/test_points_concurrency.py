@@ -13,9 +13,9 @@ from conftest import issue_token
 from rewards.ledger_check import ledger_differences
 from rewards.models import LedgerEntry, PointsBalance, PointsLot
 from rewards.services import clock
-from rewards.tests.helpers import fund
-from rewards.tests.test_concurrency import race
+from tests.concurrency import race
 from tests.factories import GiftFactory, MemberFactory, ProgramFactory
+from tests.helpers import fund
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -1,4 +1,4 @@
-"""Helpers for the rewards API tests: baskets and posting earns."""
+"""Helpers for tests: baskets, posting earns over the API, funding a member through the ledger."""
 
 import itertools
 

@@ -4,7 +4,7 @@ import pytest
 
 from conftest import issue_token
 from members.models import SegmentMembership
-from rewards.tests.test_concurrency import race
+from tests.concurrency import race
 from tests.factories import MemberFactory, ProgramFactory, SegmentFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -1,0 +1,13 @@
+"""Errors of the members domain (the API answers their `code` with a 409)."""
+
+from loyalty.core.errors import DomainError
+
+
+class MemberExists(DomainError):
+    code = "member_exists"
+
+
+class MemberBlocked(DomainError):
+    """The member is blocked: no points move for them and they cannot log into the webshop."""
+
+    code = "member_blocked"
