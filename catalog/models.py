@@ -85,7 +85,7 @@ class GiftImage(models.Model):
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.file.name or ""
 
 
 class GiftStockChange(models.Model):

@@ -128,11 +128,12 @@ def gift_is_on_offer(gift: Gift, now: datetime.datetime) -> bool:
     if gift.valid_until is not None and now >= gift.valid_until:
         return False
     category = gift.category
-    seen = 0
-    while category is not None and seen < 32:
-        if not category.active:
-            return False
-        category, seen = category.parent, seen + 1
+    seen: set[int] = set()
+    while category is not None:
+        if not category.active or category.pk in seen:
+            return False  # inactive, or on a parent cycle (hidden like in `category_tree`)
+        seen.add(category.pk)
+        category = category.parent
     return True
 
 
@@ -212,7 +213,9 @@ def category_outline(rows: list[tuple[int, int | None, str, int, str]]) -> dict[
     for siblings in children.values():
         siblings.sort(key=lambda r: (r[2], r[3], r[4], r[0]))
     outline: dict[int, OutlineRow] = {}
-    stack = [(row, 0, ()) for row in reversed(children.get(None, []))]
+    stack: list[tuple[tuple[int, int | None, str, int, str], int, tuple[str, ...]]] = [
+        (row, 0, ()) for row in reversed(children.get(None, []))
+    ]
     while stack:
         row, depth, path = stack.pop()
         if row[0] in outline:

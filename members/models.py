@@ -24,7 +24,9 @@ class Member(models.Model):
     status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
     enrolled_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    segments = models.ManyToManyField("Segment", through="SegmentMembership", related_name="members", blank=True)
+    segments: "models.ManyToManyField[Segment, SegmentMembership]" = models.ManyToManyField(
+        "Segment", through="SegmentMembership", related_name="members", blank=True
+    )
 
     class Meta:
         ordering = ["program", "member_id"]

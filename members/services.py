@@ -2,11 +2,12 @@
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from members.errors import MemberExists
-from members.models import Member, SegmentMembership
+from members.models import Member, Segment, SegmentMembership
 from programs.models import Program
 
 PROFILE_FIELDS = ("email", "first_name", "last_name", "language", "birth_date", "status")
@@ -42,7 +43,7 @@ def member_create(
 
 
 @transaction.atomic
-def member_update(*, member: Member, changes: dict) -> Member:
+def member_update(*, member: Member, changes: dict[str, Any]) -> Member:
     fields = [f for f in PROFILE_FIELDS if f in changes]
     for field in fields:
         value = changes[field]
@@ -63,14 +64,14 @@ def member_set_status(*, member: Member, status: str) -> Member:
     return member
 
 
-def segment_add_member(*, segment, member: Member) -> bool:
+def segment_add_member(*, segment: Segment, member: Member) -> bool:
     """Adds the member; True when the membership is new. Safe under concurrent identical calls."""
     # get_or_create retries the read when a concurrent insert wins the unique (segment, member) key.
     _, created = SegmentMembership.objects.get_or_create(segment=segment, member=member)
     return created
 
 
-def segment_remove_member(*, segment, member: Member) -> bool:
+def segment_remove_member(*, segment: Segment, member: Member) -> bool:
     deleted, _ = SegmentMembership.objects.filter(segment=segment, member=member).delete()
     return deleted > 0
 
@@ -83,7 +84,7 @@ class BulkResult:
 
 
 @transaction.atomic
-def segment_bulk_update(*, segment, add: list[str], remove: list[str]) -> BulkResult:
+def segment_bulk_update(*, segment: Segment, add: list[str], remove: list[str]) -> BulkResult:
     """Adds and removes members by partner id in a constant number of set-based queries.
 
     Unknown ids are reported; the rest is applied in one transaction.
@@ -115,7 +116,7 @@ BULK_CHUNK = 5000
 
 
 @transaction.atomic
-def segment_members_add(*, segment, member_ids: list[str]) -> BulkResult:
+def segment_members_add(*, segment: Segment, member_ids: list[str]) -> BulkResult:
     """Adds many members by partner id (an uploaded file), all or nothing except unknown ids, which are reported.
 
     Calls `segment_bulk_update` in chunks, so that no query carries more ids than a database accepts.

@@ -8,10 +8,7 @@ from loyalty.core import values as v
 from loyalty.core.values import Item
 from members.models import Segment
 from programs.models import Program
-from rewards.models import Promotion
-
-KIND_KEYS = {kind: set(keys) for kind, keys in Promotion.KIND_KEYS.items()}
-ALL_KIND_KEYS = set().union(*KIND_KEYS.values())
+from rewards.models import ALL_KIND_KEYS, KIND_KEYS, Promotion
 
 
 def promotion_spec(languages: list[str] | None) -> v.Spec:

@@ -1,6 +1,6 @@
 """Errors of the rewards services; the API answers each with its `code` (409, or 400 for InvalidReturn)."""
 
-from loyalty.core.errors import DomainError, InvalidInput
+from loyalty.core.errors import DomainError, InvalidInput, NotFound
 
 
 class InsufficientPoints(DomainError):
@@ -33,3 +33,15 @@ class LimitReached(DomainError):
 
 class InvalidReturn(InvalidInput):
     """A return naming an unknown line or more units than the line had."""
+
+
+class LockNotFound(NotFound):
+    pass
+
+
+class CaptureExceedsLock(InvalidInput):
+    """More points to capture than the lock holds."""
+
+
+class EarnNotFound(NotFound):
+    pass

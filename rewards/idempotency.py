@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -28,7 +29,7 @@ class Answer:
     replayed: bool = False
 
 
-def request_hash(payload, extra: str = "") -> str:
+def request_hash(payload: Any, extra: str = "") -> str:
     canonical = json.dumps({"extra": extra, "body": payload}, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -38,11 +39,12 @@ def _replay(record: IdempotencyRecord, digest: str) -> Answer:
         raise IdempotencyMismatch(
             f"Reference {record.reference} was already used for a different {record.operation} request."
         )
+    assert record.response_body is not None  # a record is read only once its answer is stored
     return Answer(status=200, body=json.loads(record.response_body), replayed=True)
 
 
 def run_idempotent(
-    *, program: Program, operation: str, reference: str, payload, perform: Callable[[], Answer], extra: str = ""
+    *, program: Program, operation: str, reference: str, payload: Any, perform: Callable[[], Answer], extra: str = ""
 ) -> Answer:
     """Runs `perform` once per reference; `perform` must do all its writes in the caller's transaction."""
     digest = request_hash(payload, extra)
@@ -58,7 +60,7 @@ def run_idempotent(
             return answer
     except IntegrityError:
         # The reference is taken (earlier, or by a concurrent duplicate we waited for): replay its answer.
-        record = IdempotencyRecord.objects.filter(**lookup).first()
-        if record is None or record.response_body is None:
+        stored = IdempotencyRecord.objects.filter(**lookup).first()
+        if stored is None or stored.response_body is None:
             raise
-        return _replay(record, digest)
+        return _replay(stored, digest)

@@ -70,6 +70,11 @@ class Promotion(models.Model):
         return self.code
 
 
+# The rule keys of each kind of promotion: a promotion carries only its own kind's keys (the others are null).
+KIND_KEYS: dict[str, set[str]] = {kind: set(keys) for kind, keys in Promotion.KIND_KEYS.items()}
+ALL_KIND_KEYS: set[str] = set().union(*KIND_KEYS.values())
+
+
 class PointsBalance(models.Model):
     """The member's balance row. It moves only in the transaction that writes the entries explaining it."""
 

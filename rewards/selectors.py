@@ -1,14 +1,19 @@
 """Reads on the ledger."""
 
 import datetime
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from members.models import Member
 from programs.models import Program
+from rewards.lots import expirable_points
 from rewards.models import INTERNAL_KINDS, EntryKind, LedgerEntry, LockStatus, PointsBalance, PointsLock, PointsLot
+
+if TYPE_CHECKING:
+    from django_stubs_ext import ValuesQuerySet
 
 HISTORY_KINDS = [k.value for k in EntryKind if k not in INTERNAL_KINDS]
 
@@ -42,11 +47,11 @@ def entry_status(entry: LedgerEntry, now: datetime.datetime | None = None) -> st
     return "posted"
 
 
-def member_total(model, field: str, **filters):
+def member_total(model: type[Model], field: str, **filters: Any) -> Coalesce:
     """A subquery: the sum of `field` over the member's rows of `model` (0 when none), to annotate
     balance rows with (one query for any number of members)."""
     rows = (
-        model.objects.filter(member_id=OuterRef("member_id"), **filters)
+        model._default_manager.filter(member_id=OuterRef("member_id"), **filters)
         .order_by()
         .values("member_id")
         .annotate(total=Sum(field))
@@ -82,7 +87,7 @@ def balance_view(
             available += due["due_pending"] + due["due_locks"]
             pending -= due["due_pending"]
             locked -= due["due_locks"]
-            available -= max(0, min(due["due_lots"], available))
+            available -= expirable_points(due["due_lots"], available, locked)
     return {"available": available, "pending": pending, "locked": locked, "total": available + pending + locked}
 
 
@@ -96,9 +101,14 @@ def member_balance(*, member: Member, now: datetime.datetime | None = None) -> d
     return balance_view(balance, member.program, now)
 
 
+class ExpiringPoints(TypedDict):
+    expires_at: datetime.datetime
+    points: int
+
+
 def points_expiring(
     *, member: Member, now: datetime.datetime | None = None, until: datetime.datetime | None = None
-) -> QuerySet[PointsLot, dict]:
+) -> "ValuesQuerySet[PointsLot, ExpiringPoints]":
     """The member's points by exact expiry moment, `{"expires_at", "points"}` rows, soonest first (unordered
     until the caller orders or pages them by `expires_at`): the remaining points of available and locked lots,
     pending lots included once their `available_at` has passed (as the balance counts them), points that never
@@ -109,4 +119,6 @@ def points_expiring(
     )
     if until is not None:
         lots = lots.filter(expires_at__lte=until)
-    return lots.order_by().values("expires_at").annotate(points=Sum("remaining"))
+    rows = lots.order_by().values("expires_at").annotate(points=Sum("remaining"))
+    # The stubs type `expires_at` as nullable; the filter above leaves no null.
+    return cast("ValuesQuerySet[PointsLot, ExpiringPoints]", rows)

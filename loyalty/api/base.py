@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from loyalty.api.authentication import ApiCaller
 from programs.models import Program
 
 ERROR_SCHEMA = inline_serializer(
@@ -40,8 +41,15 @@ class ProgramAPIView(APIView):
     required_scope: str | None = None
 
     @property
+    def caller(self) -> ApiCaller:
+        """The authenticated API client (the authentication class puts it where DRF keeps the user)."""
+        user = self.request.user
+        assert isinstance(user, ApiCaller)
+        return user
+
+    @property
     def program(self) -> Program:
-        return self.request.user.program
+        return self.caller.program
 
     def get_language(self) -> str:
         from loyalty.core.translation import pick_language

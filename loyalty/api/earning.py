@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from loyalty.api import earning_serializers as s
 from loyalty.api.base import ProgramAPIView, error_responses
-from loyalty.api.errors import conflict, not_found
+from loyalty.api.errors import conflict
 from loyalty.api.fields import AwareDateTimeField
 from loyalty.api.members import get_member_or_404
 from loyalty.api.pagination import page_response_data, paginate_queryset
@@ -158,12 +158,9 @@ class ReversalView(ProgramAPIView):
         returns = [(line["line_id"], line["quantity"]) for line in lines] if lines is not None else None
 
         def perform() -> Answer:
-            try:
-                outcome = earn_reverse(
-                    program=self.program, earn_reference=reference, reference=own_reference, returns=returns
-                )
-            except LookupError:
-                raise not_found(f"Earn {reference} not found.") from None
+            outcome = earn_reverse(
+                program=self.program, earn_reference=reference, reference=own_reference, returns=returns
+            )
             body = {
                 "reference": own_reference,
                 "original_reference": reference,

@@ -39,7 +39,9 @@ class BasketInput(serializers.Serializer):
     channel = StrictCharField(max_length=32, required=False, allow_null=True, allow_blank=True)
     store = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
     currency = StrictCharField(max_length=3, required=False)
-    lines = BasketLineInput(many=True, allow_empty=False, max_length=MAX_LINES)
+    lines: serializers.ListSerializer = serializers.ListSerializer(
+        child=BasketLineInput(), allow_empty=False, max_length=MAX_LINES
+    )
 
     def validate_currency(self, value):
         program = self.context["program"]
@@ -71,7 +73,9 @@ class ReturnLineInput(serializers.Serializer):
 
 class ReversalInput(serializers.Serializer):
     reference = ReferenceField()
-    lines = ReturnLineInput(many=True, required=False, allow_empty=False, max_length=MAX_LINES)
+    lines: serializers.ListSerializer = serializers.ListSerializer(
+        child=ReturnLineInput(), required=False, allow_empty=False, max_length=MAX_LINES
+    )
 
 
 class PromotionPointsOutput(serializers.Serializer):

@@ -8,7 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from loyalty.core.errors import DomainError, InvalidInput
+from loyalty.core.errors import DomainError, InvalidInput, NotFound
 
 logger = logging.getLogger("loyalty.api")
 
@@ -77,6 +77,8 @@ def domain_error(exc: DomainError) -> ApiError:
     """A domain refusal as the API answers it: 400 for input only the domain could judge, else 409."""
     if isinstance(exc, InvalidInput):
         return invalid(exc.message, exc.fields)
+    if isinstance(exc, NotFound):
+        return not_found(exc.message)
     return conflict(exc.code, exc.message)
 
 

@@ -1,5 +1,6 @@
 """Event Rewarding: 202 at once, the reward follows from a worker."""
 
+import datetime
 import json
 
 from django.utils import timezone
@@ -40,7 +41,7 @@ class EventInput(serializers.Serializer):
         return value
 
     def validate_occurred_at(self, value):
-        if value > timezone.now() + timezone.timedelta(minutes=5):
+        if value > timezone.now() + datetime.timedelta(minutes=5):
             raise serializers.ValidationError("Must not be in the future.")
         return value
 

@@ -31,9 +31,10 @@ class MemberCreateView(ProgramAPIView):
     def post(self, request):
         data = MemberCreateInput(data=request.data, context={"program": self.program})
         data.is_valid(raise_exception=True)
-        member = member_enrol(program=self.program, **data.validated_data)
-        member = selectors.member_get(program=self.program, member_id=member.member_id)
-        return Response(member_data(member), status=status.HTTP_201_CREATED)
+        enrolled = member_enrol(program=self.program, **data.validated_data)
+        return Response(
+            member_data(get_member_or_404(self.program, enrolled.member_id)), status=status.HTTP_201_CREATED
+        )
 
 
 class MemberDetailView(ProgramAPIView):

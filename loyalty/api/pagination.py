@@ -51,7 +51,7 @@ def _decode(cursor: str, size: int) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
         if not isinstance(values, list) or len(values) != size:
             raise ValueError
-        out = []
+        out: list[Any] = []
         for v in values:
             if isinstance(v, dict) and "dt" in v:
                 parsed = parse_datetime(v["dt"])

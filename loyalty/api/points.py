@@ -6,13 +6,11 @@ from rest_framework.response import Response
 
 from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.earning import run_write
-from loyalty.api.errors import invalid, not_found
 from loyalty.api.fields import ReferenceField, StrictCharField, StrictIntegerField
 from loyalty.api.member_serializers import BalanceOutput, MemberIdField
 from loyalty.api.members import get_member_or_404
 from loyalty.api.pagination import page_response_data, paginate_queryset
 from rewards.idempotency import Answer
-from rewards.models import PointsLock
 from rewards.selectors import points_expiring
 from rewards.services import points as services
 
@@ -101,7 +99,8 @@ EXPIRING = inline_serializer(
 )
 
 
-def lock_data(lock: PointsLock, member_id: str) -> dict:
+def lock_data(outcome: services.LockOutcome, member_id: str) -> dict:
+    lock = outcome.lock
     return {
         "reference": lock.reference,
         "member_id": member_id,
@@ -109,7 +108,7 @@ def lock_data(lock: PointsLock, member_id: str) -> dict:
         "points": lock.points,
         "captured_points": lock.captured_points,
         "expires_at": lock.expires_at.isoformat(),
-        "balance": lock.balance.as_dict(),
+        "balance": outcome.balance.as_dict(),
     }
 
 
@@ -131,14 +130,14 @@ class LockCreateView(ProgramAPIView):
         member = get_member_or_404(self.program, v["member_id"], "member_id", related=False)
 
         def perform() -> Answer:
-            lock = services.points_lock(
+            outcome = services.points_lock(
                 program=self.program,
                 member=member,
                 points=v["points"],
                 reference=v["reference"],
                 expires_in=v["expires_in"],
             )
-            return Answer(status=201, body=lock_data(lock, member.member_id))
+            return Answer(status=201, body=lock_data(outcome, member.member_id))
 
         return run_write(self, operation="lock", reference=v["reference"], perform=perform)
 
@@ -148,24 +147,16 @@ class LockFinishView(ProgramAPIView):
     capture = False
 
     def finish(self, request, reference: str) -> Response:
-        points = None
         if self.capture:
-            # The body is optional: an empty POST (any content type) captures the whole lock.
+            # The body is optional: an empty POST (any content type), or {}, captures the whole lock.
             body = request.data if request._request.body.strip() else {}
             data = CaptureInput(data=body)
             data.is_valid(raise_exception=True)
             points = data.validated_data.get("points")
-        try:
-            lock = services.lock_finish(
-                program=self.program,
-                reference=reference,
-                capture=(points if points is not None else -1) if self.capture else None,
-            )
-        except LookupError:
-            raise not_found(f"Lock {reference} not found.") from None
-        except ValueError as exc:
-            raise invalid(str(exc), {"points": [str(exc)]}) from None
-        return Response(lock_data(lock, lock.member.member_id))
+            outcome = services.lock_capture(program=self.program, reference=reference, points=points)
+        else:
+            outcome = services.lock_release(program=self.program, reference=reference)
+        return Response(lock_data(outcome, outcome.lock.member.member_id))
 
 
 class LockCaptureView(LockFinishView):

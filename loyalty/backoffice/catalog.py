@@ -5,6 +5,8 @@ language, uploaded pictures, and a stock set through `catalog.services.gift_stoc
 CSV export and import with a preview live in `loyalty.backoffice.catalog_csv`.
 """
 
+from typing import Any, ClassVar
+
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.views.main import ChangeList
@@ -17,7 +19,7 @@ from catalog.models import Gift, GiftCategory, GiftImage, GiftStockChange
 from catalog.selectors import category_outline
 from catalog.services import StockChanged, gift_stock_set, gifts_set_validated
 from loyalty.backoffice import catalog_csv as admin_csv
-from loyalty.backoffice.catalog_forms import GiftCategoryForm, GiftForm, GiftImageForm, with_languages
+from loyalty.backoffice.catalog_forms import GiftCategoryForm, GiftForm, GiftImageForm, TranslatedForm, with_languages
 from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.scope import ProgramScopedAdmin, staff_programs
 from programs.models import Program
@@ -28,6 +30,8 @@ ONLY_PRESENT = admin.RelatedOnlyFieldListFilter
 class CatalogAdmin(MissingObjectIs404, ProgramScopedAdmin):
     """Shared by the catalog's admins: the program is chosen once, and languages follow it."""
 
+    form: type[TranslatedForm]  # each admin sets one: with_languages adds its language fields
+
     def get_list_filter(self, request):
         # Choices limited to what the user's rows hold: another program's names never show in a filter.
         filters = super().get_list_filter(request)
@@ -35,7 +39,7 @@ class CatalogAdmin(MissingObjectIs404, ProgramScopedAdmin):
             return tuple(f for f in filters if not (isinstance(f, tuple) and f[0] == "program"))
         return filters
 
-    readonly_fields = ("texts",)
+    readonly_fields: ClassVar[tuple[str, ...]] = ("texts",)
 
     def get_readonly_fields(self, request, obj=None):
         # A category or gift does not move between programs (redemptions and children point at it).
@@ -58,11 +62,12 @@ class CatalogAdmin(MissingObjectIs404, ProgramScopedAdmin):
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th>" + cells + "</tr>", rows))
 
     def programs(self, request: HttpRequest) -> list[Program]:
-        cached = getattr(request, "_catalog_programs", None)
-        if cached is None:
-            cached = list(staff_programs(request.user))
-            request._catalog_programs = cached
-        return cached
+        # Kept on the request (in its __dict__: HttpRequest declares no such attribute).
+        cache = vars(request)
+        if "_catalog_programs" not in cache:
+            cache["_catalog_programs"] = list(staff_programs(request.user))
+        programs: list[Program] = cache["_catalog_programs"]
+        return programs
 
     def form_program(self, request: HttpRequest, obj=None) -> Program | None:
         """The program whose languages the form shows: the object's, the one posted or asked for in the
@@ -86,8 +91,8 @@ class CatalogAdmin(MissingObjectIs404, ProgramScopedAdmin):
             languages += [language for language in p.languages if language not in languages]
         return languages
 
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial: dict[str, Any] = super().get_changeform_initial_data(request)  # the URL's strings, and a pk
         program = self.form_program(request)
         if program is not None:
             initial.setdefault("program", program.pk)
@@ -242,6 +247,8 @@ class GiftAdmin(CatalogAdmin):
         return super().get_queryset(request).prefetch_related("uploaded_images")
 
     def get_fieldsets(self, request, obj=None):
+        offer: tuple[str | tuple[str, str], ...]
+        translations: tuple[str | tuple[str, str], ...]
         if self.editable(request, obj):
             offer = ("validated", ("valid_from", "valid_until"), "stock", "stock_seen")
             translations = tuple(

@@ -5,18 +5,22 @@ applying checks the file again and refuses it when its preview changed since (lo
 """
 
 import csv
+from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin import ModelAdmin
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
+from catalog.models import Gift
 from loyalty.backoffice.gift_csv import GiftCsvPreview, GiftCsvRefused, gift_csv_apply, gift_csv_preview, gift_csv_rows
 from loyalty.backoffice.scope import staff_programs
 from programs.models import Program
@@ -29,9 +33,11 @@ PAYLOAD_MAX_AGE = 3600
 class ProgramForm(forms.Form):
     program = forms.ModelChoiceField(queryset=Program.objects.none(), empty_label=None)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["program"].queryset = staff_programs(user)
+        field = self.fields["program"]
+        if isinstance(field, forms.ModelChoiceField):  # the field declared above
+            field.queryset = staff_programs(user)
 
 
 class UploadForm(ProgramForm):
@@ -50,15 +56,19 @@ class ApplyForm(forms.Form):
 
 def _log(request: HttpRequest, preview: GiftCsvPreview) -> None:
     """The import in the admin's history of each gift (Django's LogEntry), one bulk insert per kind of change."""
-    added = [row.gift for row in preview.rows if row.status == "new"]
+    user = request.user
+    if not user.is_authenticated:  # not reached: the view requires add and change permissions
+        return
+    # After the apply, every new and updated row has its gift.
+    added = [row.gift for row in preview.rows if row.status == "new" and row.gift is not None]
     if added:
-        LogEntry.objects.log_actions(request.user.pk, added, ADDITION, "Added by CSV import.")
-    changed: dict[tuple[str, ...], list] = {}
+        LogEntry.objects.log_actions(user.pk, added, ADDITION, "Added by CSV import.")
+    changed: dict[tuple[str, ...], list[Gift]] = {}
     for row in preview.rows:
-        if row.status == "update":
+        if row.status == "update" and row.gift is not None:
             changed.setdefault(tuple(change.field for change in row.changes), []).append(row.gift)
     for fields, gifts in changed.items():
-        LogEntry.objects.log_actions(request.user.pk, gifts, CHANGE, f"Changed {', '.join(fields)} by CSV import.")
+        LogEntry.objects.log_actions(user.pk, gifts, CHANGE, f"Changed {', '.join(fields)} by CSV import.")
 
 
 def _payload(program: Program, text: str, preview: GiftCsvPreview) -> str:
@@ -67,11 +77,21 @@ def _payload(program: Program, text: str, preview: GiftCsvPreview) -> str:
     )
 
 
-class GiftCsvExportView(View):
-    model_admin = None
+class GiftAdminView(View):
+    """A page of the gift admin: `as_view(model_admin=...)` gives it the gift ModelAdmin."""
 
+    model_admin: ModelAdmin | None = None
+
+    @property
+    def gift_admin(self) -> ModelAdmin:
+        if self.model_admin is None:
+            raise ImproperlyConfigured(f"{type(self).__name__}.as_view() needs model_admin.")
+        return self.model_admin
+
+
+class GiftCsvExportView(GiftAdminView):
     def get(self, request: HttpRequest) -> HttpResponse:
-        if not self.model_admin.has_view_permission(request):
+        if not self.gift_admin.has_view_permission(request):
             raise PermissionDenied
         form = ProgramForm(request.GET, user=request.user)
         if not form.is_valid():
@@ -83,18 +103,17 @@ class GiftCsvExportView(View):
         return response
 
 
-class GiftCsvView(View):
+class GiftCsvView(GiftAdminView):
     """GET: the export and upload forms. POST: a preview of the upload, or (with `payload`) the apply."""
 
-    model_admin = None
     template_name = "admin/catalog/gift/csv.html"
 
     def _allowed(self, request: HttpRequest) -> bool:
-        admin = self.model_admin
+        admin = self.gift_admin
         return admin.has_add_permission(request) and admin.has_change_permission(request)
 
     def _render(self, request: HttpRequest, **context) -> HttpResponse:
-        admin = self.model_admin
+        admin = self.gift_admin
         chosen = request.GET.get("program") or request.GET.get("program__id__exact")
         initial = {"program": chosen} if chosen else {}
         context.setdefault("export_form", ProgramForm(initial=initial, user=request.user))
@@ -108,7 +127,7 @@ class GiftCsvView(View):
         return render(request, self.template_name, context)
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        if not self.model_admin.has_view_permission(request):
+        if not self.gift_admin.has_view_permission(request):
             raise PermissionDenied
         return self._render(request)
 

@@ -6,10 +6,13 @@ Translated JSON texts ({"en": "Mug", "fr": "Tasse"}) are edited as one field per
 field of the form: the admin sets it through `catalog.services.gift_stock_set`, which logs the change.
 """
 
+from __future__ import annotations
+
 from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 
 from catalog.document import category_spec, gift_spec
 from catalog.images import validate_gift_image
@@ -54,8 +57,9 @@ class TranslatedForm(forms.ModelForm):
         cleaned = getattr(self, "cleaned_data", {})
         return cleaned.get("program") or (self.instance.program if self.instance.program_id else None)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns, without the None of Form.clean's signature
         program = self.program()
         for field in self.translated:
             # Texts in languages the form does not show (a language dropped from the program) are kept.
@@ -83,7 +87,7 @@ class TranslatedForm(forms.ModelForm):
         # The JSON fields are not form fields: set them before the model's own validation.
         for field, texts in self.texts.items():
             setattr(self.instance, field, texts)
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # BaseModelForm._post_clean exists; the stubs omit private methods
 
     def check_code(self, cleaned: dict, field: str, check, model) -> None:
         """The importer's code check, and uniqueness in the program (the form may not show the program)."""
@@ -112,7 +116,7 @@ def with_languages(form_class: type[TranslatedForm], languages: list[str]) -> ty
                 )
             else:
                 attrs[f"{field}_{language}"] = forms.CharField(label=label, required=False, max_length=200)
-    return type(form_class)(form_class.__name__, (form_class,), attrs)
+    return type(form_class.__name__, (form_class,), attrs)  # created by the bases' metaclass, ModelFormMetaclass
 
 
 def same_program_error(program: Program | None, related, what: str) -> str | None:
@@ -121,10 +125,12 @@ def same_program_error(program: Program | None, related, what: str) -> str | Non
     return None
 
 
-def tree_labels(queryset) -> dict[int, str]:
+def tree_labels(queryset: QuerySet[GiftCategory]) -> dict[int, str]:
     """Choice labels that show where a category sits: `HOME › KITCHEN` (prefixed by the program when
     the choices span several)."""
-    rows = list(queryset.values_list("id", "parent_id", "program__code", "position", "code"))
+    rows: list[tuple[int, int | None, str, int, str]] = list(
+        queryset.values_list("id", "parent_id", "program__code", "position", "code")
+    )
     outline = category_outline(rows)
     several = len({row[2] for row in rows}) > 1
     programs = {row[0]: row[2] for row in rows}
@@ -134,10 +140,12 @@ def tree_labels(queryset) -> dict[int, str]:
     }
 
 
-def use_tree_labels(field: forms.ModelChoiceField) -> None:
+def use_tree_labels(field: forms.ModelChoiceField[GiftCategory]) -> None:
     """Orders the category choices as the tree and labels them with their path (one query)."""
+    if field.queryset is None:
+        return
     labels = tree_labels(field.queryset)
-    field.label_from_instance = lambda obj: labels.get(obj.pk, obj.code)
+    # Fixed choices replace the queryset's iterator, the only caller of the field's label_from_instance.
     field.choices = [("", field.empty_label or "---------"), *labels.items()]
 
 
@@ -151,11 +159,11 @@ class GiftCategoryForm(TranslatedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         parent = self.fields.get("parent")
-        if parent is None:
+        if not isinstance(parent, forms.ModelChoiceField) or parent.queryset is None:
             return
         if self.instance.pk:
             # Only the same program's categories, and none under this one (that would make a cycle).
-            parents = dict(
+            parents: dict[int, int | None] = dict(
                 GiftCategory.objects.filter(program_id=self.instance.program_id).values_list("id", "parent_id")
             )
             below = {pk for pk in parents if self.instance.pk in category_ancestor_ids(pk, parents)}
@@ -169,7 +177,9 @@ class GiftCategoryForm(TranslatedForm):
         if error := same_program_error(program, parent, "parent"):
             self.add_error("parent", error)
         elif parent is not None and self.instance.pk:
-            parents = dict(GiftCategory.objects.filter(program=program).values_list("id", "parent_id"))
+            parents: dict[int, int | None] = dict(
+                GiftCategory.objects.filter(program=program).values_list("id", "parent_id")
+            )
             chain = category_ancestor_ids(parent.pk, parents)
             if self.instance.pk in chain:
                 codes = dict(GiftCategory.objects.filter(pk__in=chain).values_list("id", "code"))
@@ -214,8 +224,8 @@ class GiftForm(TranslatedForm):
         self.initial.setdefault("stock_seen", "" if stock is None else str(stock))
         self.initial.setdefault("image_urls", "\n".join(u for u in (self.instance.images or []) if isinstance(u, str)))
         self.image_list: list[str] = list(self.instance.images or [])
-        if "category" in self.fields:
-            category = self.fields["category"]
+        category = self.fields.get("category")
+        if isinstance(category, forms.ModelChoiceField) and category.queryset is not None:
             if self.instance.pk:
                 category.queryset = category.queryset.filter(program_id=self.instance.program_id)
             use_tree_labels(category)
@@ -264,7 +274,8 @@ class GiftForm(TranslatedForm):
                     "stock",
                     f"The stock changed to {now} since this page was opened (redemptions): check it and save again.",
                 )
-                data = self.data.copy()
+                # A bound form's data is a QueryDict (a dict); the stubs type it as a read-only Mapping.
+                data = self.data.copy() if isinstance(self.data, dict) else dict(self.data)
                 data[self.add_prefix("stock_seen")] = "" if self.instance.stock is None else str(self.instance.stock)
                 self.data = data
         return cleaned

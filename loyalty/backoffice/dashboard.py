@@ -22,8 +22,10 @@ Cost: nine queries for the page, whatever the ledger holds. The two ledger queri
 
 import datetime
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 
@@ -133,7 +135,8 @@ def weekly_flows(program: Program, now: datetime.datetime) -> list[Week]:
         .order_by()
     )
     totals: list[dict[str, int]] = [dict.fromkeys(SERIES, 0) for _ in mondays]
-    for row in rows:
+    for group in rows:
+        row: Mapping[str, Any] = group  # the weekly sums are annotated under computed names (w0, w1...)
         for i, week in enumerate(totals):
             points = row[f"w{i}"] or 0
             kind = row["kind"]

@@ -89,7 +89,7 @@ def gift_csv_rows(*, program: Program) -> Iterator[list[str]]:
             texts += [names.get(language, ""), descriptions.get(language, "")]
         yield [
             gift.sku,
-            categories.get(gift.category_id, ""),
+            "" if gift.category_id is None else categories.get(gift.category_id, ""),
             gift.type,
             str(gift.points),
             f"{gift.value:.2f}",
@@ -388,14 +388,17 @@ def gift_csv_apply(*, program: Program, data: bytes | str, actor: str, expected:
                 preview, "The catalog changed since the preview: check the new preview and apply again."
             )
         now = timezone.now()
-        new_rows = [row for row in preview.rows if row.status == "new"]
-        for row in new_rows:
-            row.gift = Gift(program=program, sku=row.sku, **row.values)
-        Gift.objects.bulk_create([row.gift for row in new_rows])
+        new_gifts: list[Gift] = []
+        for row in preview.rows:
+            if row.status == "new":
+                row.gift = Gift(program=program, sku=row.sku, **row.values)
+                new_gifts.append(row.gift)
+        Gift.objects.bulk_create(new_gifts)
         for row in preview.rows:
             if row.status != "update":
                 continue
             gift, values = row.gift, dict(row.values)
+            assert gift is not None  # _row gives every update row its stored gift
             stock = values.pop("stock", ...)
             if values:
                 for name, value in values.items():

@@ -66,7 +66,7 @@ GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 def _codenames(models: dict[str, tuple[str, ...]]) -> set[tuple[str, str]]:
-    wanted = set()
+    wanted: set[tuple[str, str]] = set()
     for label, actions in models.items():
         app_label, model = label.split(".")
         wanted.update((app_label, f"{action}_{model}") for action in actions)

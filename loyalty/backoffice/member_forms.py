@@ -3,6 +3,7 @@
 import csv
 import io
 import itertools
+from typing import Any
 
 from django import forms
 
@@ -26,8 +27,9 @@ class MemberForm(forms.ModelForm):
             raise forms.ValidationError("1-64 characters without spaces, '/', '?', '#', '%' or '\\'.")
         return member_id
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns, without the None of Form.clean's signature
         program = cleaned.get("program") or (self.instance.program if self.instance.program_id else None)
         language = cleaned.get("language")
         if program is not None and language and language not in program.languages:

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -37,11 +38,11 @@ UNKNOWN_SHOWN = 100
 ADJUST_PERMISSION = "rewards.add_ledgerentry"  # the ledger is append-only: adding an entry is an adjustment
 
 
-class ObjectViewsMixin:
+class ObjectViewsMixin(admin.ModelAdmin):
     """Custom pages of one object: found through the scoped queryset (404 otherwise), with a permission check."""
 
     def object_for(self, request: HttpRequest, object_id: str, allowed) -> Any:
-        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        obj = self.get_object(request, unquote(object_id))
         if obj is None:
             raise Http404("No such object.")
         if not allowed(request, obj):
@@ -50,8 +51,8 @@ class ObjectViewsMixin:
 
     def page(self, request: HttpRequest, template: str, obj: Any, title: str, **context: Any) -> HttpResponse:
         context = {
-            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
-            "opts": self.opts,  # type: ignore[attr-defined]
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
             "original": obj,
             "title": title,
             "subtitle": None,
@@ -127,9 +128,13 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
         return obj.balance.locked if hasattr(obj, "balance") else 0
 
     def _balance(self, obj: Member) -> dict[str, int]:
-        if not hasattr(obj, "_balance_now"):
-            obj._balance_now = balance_view(getattr(obj, "balance", None), obj.program)
-        return obj._balance_now
+        # Four page fields read it: computed once, kept on the instance (in its __dict__: Member declares no such
+        # attribute).
+        cache = vars(obj)
+        if "_balance_now" not in cache:
+            cache["_balance_now"] = balance_view(getattr(obj, "balance", None), obj.program)
+        balance: dict[str, int] = cache["_balance_now"]
+        return balance
 
     @admin.display(description="available")
     def balance_available(self, obj: Member) -> int:
@@ -317,7 +322,8 @@ class SegmentAdmin(MissingObjectIs404, ObjectViewsMixin, TranslatedFieldsAdmin, 
         if request.method == "POST" and form.is_valid():
             ids = form.cleaned_data["file"]
             result = services.segment_members_add(segment=segment, member_ids=ids)
-            name = request.FILES["file"].name
+            upload = request.FILES["file"]  # a list only for a key without files, not after is_valid
+            name = upload.name if isinstance(upload, UploadedFile) else ""
             self.log_change(
                 request,
                 segment,

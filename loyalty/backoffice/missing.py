@@ -5,14 +5,18 @@ scoping that redirect would still tell "not yours" from "no such id" apart by no
 is what the rest of the site (and the API) answers.
 """
 
-from django.http import Http404
+from typing import Any
+
+from django.contrib import admin
+from django.http import Http404, HttpRequest
 
 
-class MissingObjectIs404:
+class MissingObjectIs404(admin.ModelAdmin):
     """Mix in before the ModelAdmin base: change, delete and history pages raise Http404 for an object
     outside the admin's (scoped) queryset."""
 
-    def get_object(self, request, object_id, from_field=None):
+    # Any: the model of the admin this is mixed into (ModelAdmin is not subscriptable at run time).
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             raise Http404("No such object.")

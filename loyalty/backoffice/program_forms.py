@@ -3,7 +3,7 @@
 import re
 import zoneinfo
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
@@ -25,7 +25,7 @@ def default_field(key: str) -> str:
 
 
 def report_problems(
-    form: forms.Form, problems: Iterable[tuple[str, str]], field_of: Callable[[str], str] = default_field
+    form: forms.BaseForm, problems: Iterable[tuple[str, str]], field_of: Callable[[str], str] = default_field
 ) -> None:
     """Adds the importer's problems to the form, on their field when the form has it (else on the form)."""
     for key, message in problems:
@@ -72,8 +72,9 @@ class ProgramForm(forms.ModelForm):
             raise forms.ValidationError("Unknown time zone, e.g. Europe/Brussels.")
         return name
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns, without the None of Form.clean's signature
         languages, default = cleaned.get("languages"), cleaned.get("default_language")
         if languages and default and default not in languages:
             self.add_error("default_language", "Must be one of the program's languages.")
@@ -91,7 +92,8 @@ class ProgramCodeForm(TranslatedTextsForm):
     """A form of a program's object with a code unique in the program, checked like the program importer."""
 
     section = ""  # of the program file: "segments", "event_types"...
-    spec: Callable[[list[str] | None], Spec]  # the section's keys and checks, from the owning app's document module
+    # The section's keys and checks, from the owning app's document module; a plain function, called on the class.
+    spec: ClassVar[Callable[[list[str] | None], Spec]]
     required_translations = ("name",)
 
     def code_value(self) -> str | None:

@@ -3,12 +3,15 @@
 Times on the page are in the program's timezone.
 """
 
+from __future__ import annotations
+
 import zoneinfo
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib.admin import ModelAdmin
+from django.forms.formsets import BaseFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -38,7 +41,8 @@ class BasketLineForm(forms.Form):
     amount = forms.DecimalField(max_digits=12, decimal_places=2, required=False, help_text="the line total")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what Form.clean returns, without the None of its signature
         filled = any(cleaned.get(name) not in (None, "") for name in self.fields)
         if filled:
             if not cleaned.get("sku"):
@@ -73,8 +77,8 @@ class PreviewForm(forms.Form):
         return member_id
 
 
-def _lines(formset: Any) -> list[Line]:
-    lines = []
+def _lines(formset: BaseFormSet[BasketLineForm]) -> list[Line]:
+    lines: list[Line] = []
     for form in formset.forms:
         data = form.cleaned_data
         if not data.get("filled"):

@@ -14,6 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
@@ -53,7 +54,8 @@ class CodeListField(forms.CharField):
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
         if isinstance(value, list):
             return value
-        return [part.strip() for part in SEPARATORS.split(super().to_python(value)) if part.strip()]
+        text = super().to_python(value) or ""  # None only for a CharField whose empty_value is None
+        return [part.strip() for part in SEPARATORS.split(text) if part.strip()]
 
 
 def _file_value(value: Any) -> Any:
@@ -65,8 +67,16 @@ def _file_value(value: Any) -> Any:
     return format(value, "f")  # Decimal
 
 
+def _verbose_name(name: str) -> str:
+    field = Promotion._meta.get_field(name)
+    # A definition field is a model field (a reverse relation, which has no verbose name, never changes here);
+    # str: the change message is stored as JSON.
+    return str(field.verbose_name) if isinstance(field, models.Field) else name
+
+
 class PromotionForm(TranslatedTextsForm):
     required_translations = ("name",)
+    saved_changes: list[str]  # set by PromotionAdmin.save_model: what the service changed
     products = CodeListField(required=False, help_text="SKUs. Empty with no categories: every line.")
     product_categories = CodeListField(label="Product categories", required=False)
     channels = CodeListField(required=False, help_text="e.g. store, web, app. Empty: every channel.")
@@ -256,7 +266,7 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
         if add or changes is None:
             return super().construct_change_message(request, form, formsets, add)
         # What the service found different from the stored promotion (not what the text inputs say).
-        labels = [capfirst(Promotion._meta.get_field(name).verbose_name) for name in changes]
+        labels = [capfirst(_verbose_name(name)) for name in changes]
         return [{"changed": {"fields": labels}}] if labels else []
 
     def delete_model(self, request: HttpRequest, obj: Promotion) -> None:

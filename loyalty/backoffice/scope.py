@@ -6,18 +6,28 @@ change pages reached by typing another program's URL all behave as if the row di
 foreign-key choices are limited the same way. Superusers see every program.
 """
 
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import QuerySet
+from django.db.models import ForeignKey, ManyToManyField, Model, QuerySet
+from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import HttpRequest
 
 from programs.models import Program
 
+_M = TypeVar("_M", bound=Model)
 
-def staff_programs(user) -> QuerySet[Program]:
+
+def staff_programs(user: User | AnonymousUser) -> QuerySet[Program]:
     if user.is_superuser:
         return Program.objects.all()
+    if not user.is_authenticated:
+        return Program.objects.none()  # admin pages let only staff in: no program for anyone else
     return Program.objects.filter(staff=user)
 
 
@@ -25,14 +35,16 @@ def staff_program_ids(request: HttpRequest) -> set[int] | None:
     """The ids of the programs the user manages; None for a superuser (no restriction)."""
     if request.user.is_superuser:
         return None
-    cached = getattr(request, "_staff_program_ids", None)
-    if cached is None:
-        cached = set(Program.objects.filter(staff=request.user).values_list("id", flat=True))
-        request._staff_program_ids = cached
-    return cached
+    # Kept on the request: every list filter and choice field of a page asks. (HttpRequest declares no such
+    # attribute, hence its __dict__.)
+    cache = vars(request)
+    if "_staff_program_ids" not in cache:
+        cache["_staff_program_ids"] = set(staff_programs(request.user).values_list("id", flat=True))
+    ids: set[int] = cache["_staff_program_ids"]
+    return ids
 
 
-def scope_queryset(request: HttpRequest, queryset: QuerySet, program_path: str) -> QuerySet:
+def scope_queryset(request: HttpRequest, queryset: QuerySet[_M], program_path: str) -> QuerySet[_M]:
     ids = staff_program_ids(request)
     if ids is None:
         return queryset
@@ -45,18 +57,22 @@ class ProgramScopedAdmin(admin.ModelAdmin):
 
     program_path = "program"
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return scope_queryset(request, super().get_queryset(request), self.program_path)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
+        if field is not None and hasattr(field, "queryset") and field.queryset is not None:
             field.queryset = _scoped_choices(request, field.queryset)
         return field
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
+    def formfield_for_manytomany(
+        self, db_field: ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelMultipleChoiceField[Any] | None:
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if field is not None and hasattr(field, "queryset"):
+        if field is not None and hasattr(field, "queryset") and field.queryset is not None:
             field.queryset = _scoped_choices(request, field.queryset)
         return field
 
@@ -92,7 +108,7 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         return [(obj.pk, str(obj)) for obj in queryset]
 
 
-def _scoped_choices(request: HttpRequest, queryset: QuerySet) -> QuerySet:
+def _scoped_choices(request: HttpRequest, queryset: QuerySet[_M]) -> QuerySet[_M]:
     """Choices of a related model, limited to the user's programs when the model has a program."""
     model = queryset.model
     if model is Program:

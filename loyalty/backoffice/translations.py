@@ -6,9 +6,11 @@ not chosen yet, per language of the user's programs) and puts the dict back toge
 in a language the chosen program does not have is refused; the program's default language is required.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.contrib import admin
 from django.http import HttpRequest
 
 from loyalty.backoffice.scope import staff_programs
@@ -43,7 +45,8 @@ class TranslatedTextsForm(forms.ModelForm):
         return program
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns, without the None of Form.clean's signature
         program = self.form_program()
         for field in self.translated_fields:
             texts = {}
@@ -81,13 +84,14 @@ def translated_form(
     return type(base.__name__, (base,), attrs)
 
 
-class TranslatedFieldsAdmin:
+class TranslatedFieldsAdmin(admin.ModelAdmin):
     """ModelAdmin mixin (put it before the ModelAdmin base): `translated_fields` edited one input per language.
 
     In `fieldsets` (or `fields`), name the JSON field itself (`"name"`): it is expanded to the language inputs.
     """
 
     translated_fields: tuple[str, ...] = ("name",)
+    form: type[TranslatedTextsForm]  # each admin sets one: translated_form adds its language inputs
 
     def translation_languages(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is not None and getattr(obj, "program_id", None):
@@ -97,9 +101,9 @@ class TranslatedFieldsAdmin:
             languages += [code for code in program.languages if code not in languages]
         return languages
 
-    def _expand(self, names: Any, languages: list[str] | None) -> list:
+    def _expand(self, names: Iterable[Any], languages: list[str] | None) -> list[str | tuple[Any, ...]]:
         """The translated fields replaced by their language inputs, or (None: a read-only page) by a display."""
-        expanded = []
+        expanded: list[str | tuple[Any, ...]] = []
         for name in names:
             if isinstance(name, str) and name in self.translated_fields:
                 if languages is None:
@@ -113,13 +117,13 @@ class TranslatedFieldsAdmin:
         return expanded
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None):
-        read_only = obj is not None and not self.has_change_permission(request, obj)  # type: ignore[attr-defined]
+        read_only = obj is not None and not self.has_change_permission(request, obj)
         languages = None if read_only else self.translation_languages(request, obj)
         fieldsets = []
-        for title, options in super().get_fieldsets(request, obj):  # type: ignore[misc]
-            options = dict(options)
-            options["fields"] = self._expand(options.get("fields", ()), languages)
-            fieldsets.append((title, options))
+        for title, options in super().get_fieldsets(request, obj):
+            expanded: dict[str, Any] = dict(options)
+            expanded["fields"] = self._expand(options.get("fields", ()), languages)
+            fieldsets.append((title, expanded))
         return fieldsets
 
     def __getattr__(self, attr: str) -> Any:
@@ -133,13 +137,12 @@ class TranslatedFieldsAdmin:
                 order += [code for code in texts if code not in order]
                 return " · ".join(f"{language_name(code)}: {texts[code]}" for code in order if texts.get(code)) or "—"
 
-            display.short_description = field.replace("_", " ")  # type: ignore[attr-defined]
-            return display
+            return admin.display(description=field.replace("_", " "))(display)
         raise AttributeError(attr)
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
-        read_only = obj is not None and not self.has_change_permission(request, obj)  # type: ignore[attr-defined]
+        read_only = obj is not None and not self.has_change_permission(request, obj)
         languages = [] if read_only else self.translation_languages(request, obj)
-        base = kwargs.pop("form", None) or self.form  # type: ignore[attr-defined]
+        base = kwargs.pop("form", None) or self.form
         kwargs["form"] = translated_form(base, self.translated_fields, languages)
-        return super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]
+        return super().get_form(request, obj, change, **kwargs)

@@ -16,6 +16,12 @@ class DomainError(Exception):
         self.fields = fields or {}
 
 
+class NotFound(DomainError):
+    """The object named does not exist (in the caller's program)."""
+
+    code = "not_found"
+
+
 class InvalidInput(DomainError):
     """Input that only the domain can judge wrong (a returned line the earn never had): a 400, not a 409."""
 

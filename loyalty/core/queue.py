@@ -5,13 +5,15 @@ still waiting and enqueue them again.
 """
 
 import logging
+from typing import Any
 
+from celery import Task
 from django.db import transaction
 
 logger = logging.getLogger("loyalty.core.queue")
 
 
-def enqueue(task, *args) -> bool:
+def enqueue(task: Task, *args: Any) -> bool:
     try:
         task.delay(*args)
     except Exception:  # broker down or misconfigured: the sweeper retries later
@@ -20,5 +22,5 @@ def enqueue(task, *args) -> bool:
     return True
 
 
-def enqueue_on_commit(task, *args) -> None:
+def enqueue_on_commit(task: Task, *args: Any) -> None:
     transaction.on_commit(lambda: enqueue(task, *args))

@@ -222,7 +222,7 @@ def demo_staff_user(*, program: Program, username: str = "marketing", password: 
     users = get_user_model()
     user = users.objects.filter(username=username).first()
     created = user is None
-    if created:
+    if user is None:
         user = users.objects.create_user(username=username, email=f"{username}@example.com", password=password)
     if not user.is_staff:
         user.is_staff = True

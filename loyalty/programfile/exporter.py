@@ -62,7 +62,7 @@ def program_export(*, program: Program) -> dict[str, Any]:
             {
                 "code": c.code,
                 "name": _texts(c.name, languages),
-                "parent": category_codes.get(c.parent_id),
+                "parent": category_codes.get(c.parent_id) if c.parent_id else None,
                 "active": c.active,
                 "position": c.position,
             }
@@ -71,7 +71,7 @@ def program_export(*, program: Program) -> dict[str, Any]:
         "gifts": [
             {
                 "sku": g.sku,
-                "category": category_codes.get(g.category_id),
+                "category": category_codes.get(g.category_id) if g.category_id else None,
                 "type": g.type,
                 "points": g.points,
                 "value": _money(g.value),

@@ -4,7 +4,7 @@ Keys present in the file are written; a key omitted keeps the stored value (or t
 object), so a partial file never wipes what it does not mention. Nothing is deleted.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +17,8 @@ from loyalty.core.values import INVALID, Item, object_values, ok
 from loyalty.programfile.spec import MODELS, REQUIRED_ON_CREATE, SECTIONS, document_specs
 from members.models import Segment
 from programs.models import EventType, Program
-from rewards.document import ALL_KIND_KEYS, KIND_KEYS, check_promotions
-from rewards.models import Promotion
+from rewards.document import check_promotions
+from rewards.models import ALL_KIND_KEYS, KIND_KEYS, Promotion
 from rewards.rules import promotions_changed
 
 
@@ -54,15 +54,16 @@ class _Stored:
     def load(cls, program: Program | None) -> "_Stored":
         if program is None:
             return cls(None, {section: {} for section in SECTIONS}, {}, {})
-        rows = {}
+        rows: dict[str, dict[str, Any]] = {}
         for section, model in MODELS.items():
             # Primary-key order: rows locked by concurrent writers are always taken in the same order.
-            queryset = model.objects.filter(program=program).order_by("pk")
+            queryset = model._default_manager.filter(program=program).order_by("pk")
             if section in ("gifts", "promotions"):  # also written by redemptions and the admin
                 queryset = queryset.select_for_update()
             rows[section] = {getattr(obj, SECTIONS[section]): obj for obj in queryset}
-        codes = {obj.pk: code for code, obj in rows["categories"].items()}
-        parents = {code: codes.get(obj.parent_id) for code, obj in rows["categories"].items()}
+        categories: dict[str, GiftCategory] = rows["categories"]
+        codes = {obj.pk: code for code, obj in categories.items()}
+        parents = {code: codes.get(obj.parent_id) if obj.parent_id else None for code, obj in categories.items()}
         links: dict[int, dict[int, int]] = {}
         through = Promotion.segments.through.objects.filter(promotion__program=program)
         for pk, promotion_id, segment_id in through.values_list("pk", "promotion_id", "segment_id"):
@@ -147,7 +148,7 @@ def _upsert(
     program: Program,
     rows: list[tuple[Any, dict[str, Any]]],
     *,
-    touched: set[int] = frozenset(),
+    touched: Set[int] = frozenset(),
     on_change: Callable[[Any], list[str]] | None = None,
 ) -> tuple[list, list]:
     """Creates the rows without a stored object, updates the stored ones that differ; returns (new, changed)."""
@@ -160,14 +161,14 @@ def _upsert(
         if diff or existing.pk in touched:
             fields.update(diff + (on_change(existing) if on_change else []))
             changed.append(existing)
-    model.objects.bulk_create(new)
+    model._default_manager.bulk_create(new)
     if changed:
         if any(f.name == "updated_at" for f in model._meta.fields):
             now = timezone.now()  # bulk_update skips auto_now
             for obj in changed:
                 obj.updated_at = now
             fields.add("updated_at")
-        model.objects.bulk_update(changed, sorted(fields))
+        model._default_manager.bulk_update(changed, sorted(fields))
     return new, changed
 
 

@@ -4,6 +4,7 @@ import functools
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -24,6 +25,12 @@ class Shop:
     member: Member
     program: Program
     language: str
+
+
+class ShopRequest(HttpRequest):
+    """The request of a view behind `member_required`: it carries the visitor's `shop`."""
+
+    shop: Shop
 
 
 def shop_language(session: MemberSession) -> str:
@@ -76,7 +83,7 @@ def member_required(view: Callable | None = None, *, api: bool = False) -> Calla
     def decorate(func: Callable) -> Callable:
         @functools.wraps(func)
         @never_cache
-        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapper(request: ShopRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             value = request.COOKIES.get(COOKIE_NAME)
             session = session_from_cookie(value)
             if session is None:

@@ -28,4 +28,6 @@ class LanguageForm(forms.Form):
 
     def __init__(self, *args, languages: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [(code, language_name(code)) for code in languages]
+        field = self.fields["language"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(code, language_name(code)) for code in languages]

@@ -67,7 +67,11 @@ def catalog_categories(program: Program, now: datetime.datetime, tree: CategoryT
 
 
 def catalog_page(
-    program: Program, now: datetime.datetime, tree: CategoryTree, category: CategoryNode | None, page_number
+    program: Program,
+    now: datetime.datetime,
+    tree: CategoryTree,
+    category: CategoryNode | None,
+    page_number: str | int | None,
 ) -> Page:
     """The gifts on offer (in `category` and its sub-categories), cheapest first."""
     category_ids = catalog_selectors.descendant_category_ids(tree, category.id) if category else None

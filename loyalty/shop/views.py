@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from catalog.selectors import category_tree, gift_on_offer_get
 from loyalty.core.errors import DomainError
 from loyalty.shop import selectors
-from loyalty.shop.auth import delete_member_cookie, member_required, set_member_cookie
+from loyalty.shop.auth import ShopRequest, delete_member_cookie, member_required, set_member_cookie
 from loyalty.shop.forms import LanguageForm, QuantityForm, RedeemForm
 from loyalty.shop.presenters import category_item, gift_card, history_row, redemption_status_data
 from loyalty.shop.services import new_reference, shop_redeem
@@ -20,7 +20,7 @@ from members.identification import login_link_use, session_revoke, session_set_l
 
 
 def _render(
-    request: HttpRequest,
+    request: ShopRequest,
     template: str,
     context: dict,
     *,
@@ -39,7 +39,7 @@ def _render(
     return render(request, template, {**base, **context}, status=status)
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
+def _not_found(request: ShopRequest) -> HttpResponse:
     return _render(request, "shop/not_found.html", {}, status=404)
 
 
@@ -57,7 +57,7 @@ def login(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 @member_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: ShopRequest) -> HttpResponse:
     member = request.shop.member
     now = timezone.now()
     context = {
@@ -71,7 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @member_required
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: ShopRequest) -> HttpResponse:
     shop = request.shop
     page = selectors.history_page(shop.member, request.GET.get("page"))
     rows = [history_row(entry, shop.program, shop.language) for entry in page.object_list]
@@ -80,7 +80,7 @@ def history(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @member_required
-def catalog(request: HttpRequest) -> HttpResponse:
+def catalog(request: ShopRequest) -> HttpResponse:
     shop = request.shop
     now = timezone.now()
     tree = category_tree(shop.program)
@@ -102,7 +102,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @member_required
-def gift(request: HttpRequest, sku: str) -> HttpResponse:
+def gift(request: ShopRequest, sku: str) -> HttpResponse:
     shop = request.shop
     found = gift_on_offer_get(program=shop.program, sku=sku, now=timezone.now())
     if found is None:
@@ -133,7 +133,7 @@ def _confirm_page(request, found, quantity: int, reference: str, *, error: str =
 
 @require_GET
 @member_required
-def confirm(request: HttpRequest, sku: str) -> HttpResponse:
+def confirm(request: ShopRequest, sku: str) -> HttpResponse:
     found = gift_on_offer_get(program=request.shop.program, sku=sku, now=timezone.now())
     if found is None:
         return _not_found(request)
@@ -145,7 +145,7 @@ def confirm(request: HttpRequest, sku: str) -> HttpResponse:
 
 @require_POST
 @member_required
-def redeem(request: HttpRequest, sku: str) -> HttpResponse:
+def redeem(request: ShopRequest, sku: str) -> HttpResponse:
     shop = request.shop
     found = gift_on_offer_get(program=shop.program, sku=sku, now=timezone.now())
     if found is None:
@@ -175,7 +175,7 @@ def _error_text(exc: DomainError) -> str:
 
 @require_GET
 @member_required
-def redemption(request: HttpRequest, redemption_id: int) -> HttpResponse:
+def redemption(request: ShopRequest, redemption_id: int) -> HttpResponse:
     shop = request.shop
     found = selectors.member_redemption(shop.member, redemption_id)
     if found is None:
@@ -186,7 +186,7 @@ def redemption(request: HttpRequest, redemption_id: int) -> HttpResponse:
 
 @require_GET
 @member_required(api=True)
-def redemption_status(request: HttpRequest, redemption_id: int) -> JsonResponse:
+def redemption_status(request: ShopRequest, redemption_id: int) -> JsonResponse:
     shop = request.shop
     found = selectors.member_redemption(shop.member, redemption_id)
     if found is None:
@@ -197,7 +197,7 @@ def redemption_status(request: HttpRequest, redemption_id: int) -> JsonResponse:
 
 @require_POST
 @member_required
-def language(request: HttpRequest) -> HttpResponse:
+def language(request: ShopRequest) -> HttpResponse:
     shop = request.shop
     form = LanguageForm(request.POST, languages=shop.program.languages)
     if form.is_valid():
@@ -211,7 +211,7 @@ def language(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @member_required
-def logout(request: HttpRequest) -> HttpResponse:
+def logout(request: ShopRequest) -> HttpResponse:
     session_revoke(session=request.shop.session)
     response = render(request, "shop/logged_out.html", {})
     delete_member_cookie(response)

@@ -325,8 +325,8 @@ def _multiplier_outcomes(
         for i in mine:
             taken[i] = 1
         extra = item.factor_minus_one
-        shares: list[Number] = [extra * spend_by_line[i] for i in mine]
-        outcomes.append((item, mine, shares, sum(shares)))
+        extras: list[Number] = [extra * spend_by_line[i] for i in mine]
+        outcomes.append((item, mine, extras, sum(extras)))
     return outcomes
 
 

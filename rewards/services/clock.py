@@ -8,18 +8,21 @@ import datetime
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from rewards.lots import expirable_points, plan_takes
 from rewards.models import EntryKind, LedgerEntry, LockStatus, LotMovement, PointsBalance, PointsLock, PointsLot
-from rewards.services.ledger import balance_settle, expirable_points, plan_takes
+from rewards.services.ledger import balance_settle
 
 BATCH = 2000
+Progress = Callable[[int], object]  # called with the number of members done so far
 
 
-def _members_with(queryset, after: int, batch: int) -> list[int]:
+def _members_with(queryset: QuerySet[Any], after: int, batch: int) -> list[int]:
     return list(
         queryset.filter(member_id__gt=after)
         .order_by("member_id")
@@ -28,7 +31,9 @@ def _members_with(queryset, after: int, batch: int) -> list[int]:
     )
 
 
-def _each_batch(queryset, work: Callable[[list[int]], int], batch: int, progress=None) -> int:
+def _each_batch(
+    queryset: QuerySet[Any], work: Callable[[list[int]], int], batch: int, progress: Progress | None = None
+) -> int:
     done = 0
     after = 0
     while True:
@@ -41,11 +46,11 @@ def _each_batch(queryset, work: Callable[[list[int]], int], batch: int, progress
             progress(done)
 
 
-def _settle_members(member_ids: list[int]) -> int:
+def _settle_members(member_ids: list[int], now: datetime.datetime) -> int:
     with transaction.atomic():
         balances = PointsBalance.objects.select_for_update().filter(member_id__in=member_ids).order_by("member_id")
         for balance in balances:
-            balance_settle(balance=balance)
+            balance_settle(balance=balance, now=now)
     return len(member_ids)
 
 
@@ -53,16 +58,16 @@ def activate_due_points(*, now: datetime.datetime | None = None, batch: int = BA
     """Members whose pending points reached `available_at`: their points become available."""
     now = now or timezone.now()
     due = PointsLot.objects.filter(pending=True, available_at__lte=now)
-    return _each_batch(due, _settle_members, batch)
+    return _each_batch(due, lambda member_ids: _settle_members(member_ids, now), batch)
 
 
 def release_expired_locks(*, now: datetime.datetime | None = None, batch: int = BATCH) -> int:
     now = now or timezone.now()
     due = PointsLock.objects.filter(status=LockStatus.LOCKED, expires_at__lte=now)
-    return _each_batch(due, _settle_members, batch)
+    return _each_batch(due, lambda member_ids: _settle_members(member_ids, now), batch)
 
 
-def expire_points(*, now: datetime.datetime | None = None, batch: int = BATCH, progress=None) -> int:
+def expire_points(*, now: datetime.datetime | None = None, batch: int = BATCH, progress: Progress | None = None) -> int:
     """Posts an `expiry` entry for what remains of every lot past its expiry, batch by batch, with a
     constant number of queries per batch. Returns the number of points expired."""
     now = now or timezone.now()
@@ -101,7 +106,7 @@ def _expire_batch(member_ids: list[int], now: datetime.datetime) -> int:
             balance = balances.get(member_id)
             if balance is None:
                 continue
-            points = expirable_points(sum(r for _, r in member_lots), balance.available)
+            points = expirable_points(sum(r for _, r in member_lots), balance.available, balance.locked)
             if points <= 0:
                 continue
             balance.available -= points

@@ -12,7 +12,7 @@ from members.models import Member
 from programs.models import Program
 from rewards.dates import available_for, expiry_for
 from rewards.engine import Context, Evaluation, Line, Rule, RuleSet
-from rewards.errors import AlreadyReversed, InsufficientPoints, InvalidReturn, ReversalExceedsEarn
+from rewards.errors import AlreadyReversed, EarnNotFound, InsufficientPoints, InvalidReturn, ReversalExceedsEarn
 from rewards.models import Earn, EntryKind, LedgerEntry, PointsBalance, PointsLot
 from rewards.rules import live_ruleset
 from rewards.services.ledger import balance_lock, entry_post, lot_open, lot_take, lots_consume
@@ -183,7 +183,7 @@ def earn_reverse(
         # The earn row lock serialises reversals of one earn; the balance lock comes after, always.
         earn = Earn.objects.select_for_update().filter(program=program, reference=earn_reference).first()
         if earn is None:
-            raise LookupError(earn_reference)
+            raise EarnNotFound(f"Earn {earn_reference} not found.")
         all_units_back = all(int(earn.returned.get(d["line_id"], 0)) >= d["quantity"] for d in earn.lines)
         if (earn.points > 0 and earn.reversed_points >= earn.points) or all_units_back:
             raise AlreadyReversed(f"Earn {earn.reference} is already fully reversed.")
@@ -210,7 +210,7 @@ def earn_reverse(
             description=f"Reversal of {earn.reference}",
             earn=earn,
         )
-        if from_pending:
+        if lot is not None and from_pending:
             lot_take(entry=entry, lot=lot, points=points)
         else:
             lots_consume(entry=entry, points=points, first_lot=lot)

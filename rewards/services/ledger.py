@@ -12,7 +12,19 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from members.models import Member
-from rewards.models import EntryKind, LedgerEntry, LotMovement, PointsBalance, PointsLot
+from rewards.lots import expirable_points, plan_takes
+from rewards.models import (
+    Earn,
+    EntryKind,
+    Event,
+    LedgerEntry,
+    LockStatus,
+    LotMovement,
+    PointsBalance,
+    PointsLock,
+    PointsLot,
+    Redemption,
+)
 
 
 def balance_lock(*, member: Member, settle: bool = True) -> PointsBalance:
@@ -75,8 +87,6 @@ def _activate_due(balance: PointsBalance, now: datetime.datetime) -> None:
 
 
 def _release_expired_locks(balance: PointsBalance, now: datetime.datetime) -> None:
-    from rewards.models import LockStatus, PointsLock
-
     locks = PointsLock.objects.select_for_update().filter(
         member_id=balance.member_id, status=LockStatus.LOCKED, expires_at__lte=now
     )
@@ -84,10 +94,10 @@ def _release_expired_locks(balance: PointsBalance, now: datetime.datetime) -> No
         lock_close(balance=balance, lock=lock, captured=0, status=LockStatus.RELEASED, now=now)
 
 
-def lock_close(*, balance: PointsBalance, lock, captured: int, status: str, now: datetime.datetime) -> LedgerEntry:
+def lock_close(
+    *, balance: PointsBalance, lock: PointsLock, captured: int, status: str, now: datetime.datetime
+) -> LedgerEntry:
     """Ends a lock: `captured` points are burnt, the rest goes back to available, in one entry."""
-    from rewards.models import LockStatus
-
     kind = EntryKind.CAPTURE if status == LockStatus.CAPTURED else EntryKind.RELEASE
     entry = entry_post(
         balance=balance,
@@ -116,7 +126,7 @@ def _expire_due(balance: PointsBalance, now: datetime.datetime) -> None:
     )
     if not lots:
         return
-    points = expirable_points(sum(lot.remaining for lot in lots), balance.available)
+    points = expirable_points(sum(lot.remaining for lot in lots), balance.available, balance.locked)
     if points <= 0:
         return
     entry = entry_post(
@@ -129,26 +139,6 @@ def _expire_due(balance: PointsBalance, now: datetime.datetime) -> None:
     _apply(entry, [(lot, -take) for lot, take in plan_takes([(lot, lot.remaining) for lot in lots], points)])
 
 
-def expirable_points(due: int, available: int) -> int:
-    """What expiry may take now: the due lots' points, but never points that a lock holds
-    (they expire when the lock is released) nor below zero."""
-    return max(0, min(due, available))
-
-
-def plan_takes(lots: list[tuple], points: int) -> list[tuple]:
-    """Takes `points` from (lot, remaining) pairs in their order; returns (lot, taken) pairs."""
-    taken = []
-    left = points
-    for lot, remaining in lots:
-        if left <= 0:
-            break
-        take = min(left, remaining)
-        if take > 0:
-            taken.append((lot, take))
-            left -= take
-    return taken
-
-
 def entry_post(
     *,
     balance: PointsBalance,
@@ -159,9 +149,9 @@ def entry_post(
     pending: int = 0,
     locked: int = 0,
     description: str = "",
-    earn=None,
-    redemption=None,
-    event=None,
+    earn: Earn | None = None,
+    redemption: Redemption | None = None,
+    event: Event | None = None,
 ) -> LedgerEntry:
     """Writes one entry and moves the (locked) balance row by the same amounts."""
     assert connection.in_atomic_block, "ledger writes must run inside a transaction"
@@ -233,11 +223,10 @@ def lots_consume(*, entry: LedgerEntry, points: int, first_lot: PointsLot | None
         left -= take
     if left > 0:
         # Lots never expire and sort last; a small window of rows is enough in the common case.
-        queryset = (
-            PointsLot.objects.filter(member_id=entry.member_id, pending=False, remaining__gt=0)
-            .exclude(pk=getattr(first_lot, "pk", None))
-            .order_by(F("expires_at").asc(nulls_last=True), "id")
-        )
+        queryset = PointsLot.objects.filter(member_id=entry.member_id, pending=False, remaining__gt=0)
+        if first_lot is not None:
+            queryset = queryset.exclude(pk=first_lot.pk)
+        queryset = queryset.order_by(F("expires_at").asc(nulls_last=True), "id")
         for lot in queryset.iterator(chunk_size=100):
             take = min(left, lot.remaining)
             taken.append((lot, take))

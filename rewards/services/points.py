@@ -10,7 +10,7 @@ from members.errors import MemberBlocked
 from members.models import Member
 from programs.models import Program
 from rewards.dates import expiry_for
-from rewards.errors import InsufficientPoints, InvalidTransition
+from rewards.errors import CaptureExceedsLock, InsufficientPoints, InvalidTransition, LockNotFound
 from rewards.models import EntryKind, LockStatus, PointsBalance, PointsLock
 from rewards.services.ledger import (
     balance_lock,
@@ -34,7 +34,13 @@ def _ensure_available(member: Member, balance: PointsBalance, points: int) -> No
         )
 
 
-def points_lock(*, program: Program, member: Member, points: int, reference: str, expires_in: int) -> PointsLock:
+@dataclass(frozen=True)
+class LockOutcome:
+    lock: PointsLock
+    balance: PointsBalance  # the member's balance row after the change, as it was written
+
+
+def points_lock(*, program: Program, member: Member, points: int, reference: str, expires_in: int) -> LockOutcome:
     """Moves points from available to locked until captured, released or expired."""
     _ensure_active(member, "lock points")
     with transaction.atomic():
@@ -58,19 +64,26 @@ def points_lock(*, program: Program, member: Member, points: int, reference: str
             locked=points,
             description=f"Lock {reference}",
         )
-    lock.balance = balance
-    return lock
+    return LockOutcome(lock=lock, balance=balance)
 
 
-def lock_finish(*, program: Program, reference: str, capture: int | None) -> PointsLock:
-    """Captures (`capture` points, the rest back to available) or releases (`capture` None) a lock.
+def lock_capture(*, program: Program, reference: str, points: int | None = None) -> LockOutcome:
+    """Burns the lock's points, or only `points` of them (the rest goes back to available).
 
-    Raises LookupError for an unknown lock and InvalidTransition when it is no longer open
-    (captured, released, or expired — an expired lock is released by the settle below).
+    Raises LockNotFound, CaptureExceedsLock, and InvalidTransition when the lock is no longer open.
     """
+    return _lock_finish(program=program, reference=reference, capture=True, points=points)
+
+
+def lock_release(*, program: Program, reference: str) -> LockOutcome:
+    """Gives the locked points back to available. Raises LockNotFound, or InvalidTransition when not open."""
+    return _lock_finish(program=program, reference=reference, capture=False, points=None)
+
+
+def _lock_finish(*, program: Program, reference: str, capture: bool, points: int | None) -> LockOutcome:
     found = PointsLock.objects.filter(program=program, reference=reference).select_related("member").first()
     if found is None:
-        raise LookupError(reference)
+        raise LockNotFound(f"Lock {reference} not found.")
     with transaction.atomic():
         # Balance row first, then the lock row: the order every other writer uses. The settle
         # inside balance_lock releases this lock if it has expired.
@@ -81,15 +94,16 @@ def lock_finish(*, program: Program, reference: str, capture: int | None) -> Poi
             raise InvalidTransition(
                 f"Lock {reference} is {lock.status}{' (expired)' if lock.expires_at <= timezone.now() else ''}."
             )
-        if capture is not None and capture > lock.points:
-            raise ValueError(f"Cannot capture {capture} points of a {lock.points}-point lock.")
         now = timezone.now()
-        if capture is None:
+        if not capture:
             lock_close(balance=balance, lock=lock, captured=0, status=LockStatus.RELEASED, now=now)
         else:
-            lock_close(balance=balance, lock=lock, captured=capture, status=LockStatus.CAPTURED, now=now)
-    lock.balance = balance
-    return lock
+            captured = lock.points if points is None else points
+            if not 0 < captured <= lock.points:
+                message = f"Cannot capture {captured} points of a {lock.points}-point lock."
+                raise CaptureExceedsLock(message, {"points": [message]})
+            lock_close(balance=balance, lock=lock, captured=captured, status=LockStatus.CAPTURED, now=now)
+    return LockOutcome(lock=lock, balance=balance)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.db.models import F
 
 from members.models import Segment
 from programs.models import Program
-from rewards.models import Promotion
+from rewards.models import ALL_KIND_KEYS, KIND_KEYS, Promotion
 from rewards.rules import promotions_changed
 
 # What a promotion's definition is made of (its code and program never change once created).
@@ -29,9 +29,7 @@ DEFINITION_FIELDS = (
     "min_amount",
     "max_points",
 )
-KIND_KEYS = {kind: set(keys) for kind, keys in Promotion.KIND_KEYS.items()}
-ALL_KIND_KEYS = set().union(*KIND_KEYS.values())
-CODE_MAX_LENGTH = Promotion._meta.get_field("code").max_length
+CODE_MAX_LENGTH: int = Promotion._meta.get_field("code").max_length or 64
 
 
 class ForeignSegments(ValueError):
@@ -39,8 +37,9 @@ class ForeignSegments(ValueError):
 
 
 def _changed(promotion: Promotion) -> None:
-    Promotion.objects.filter(pk=promotion.pk).update(version=promotion.version + 1)
-    promotion.version += 1
+    """Moves the version on from what is stored (the caller's object may be stale), and reloads the rules."""
+    Promotion.objects.filter(pk=promotion.pk).update(version=F("version") + 1)
+    promotion.refresh_from_db(fields=["version"])
     promotions_changed(program=promotion.program)
 
 
@@ -65,11 +64,14 @@ def promotion_segment_unlink(*, promotion: Promotion, segment: Segment) -> bool:
 
 @transaction.atomic
 def promotion_set_status(*, promotion: Promotion, status: str) -> Promotion:
-    if promotion.status != status:
-        promotion.status = status
-        promotion.save(update_fields=["status", "updated_at"])
-        _changed(promotion)
-    return promotion
+    """Goes live, pauses or back to draft. The row lock serialises it with editors: the stored status decides."""
+    stored = Promotion.objects.select_for_update().get(pk=promotion.pk)
+    if stored.status != status:
+        stored.status = status
+        stored.save(update_fields=["status", "updated_at"])
+        _changed(stored)
+    promotion.status, promotion.version = stored.status, stored.version
+    return stored
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def promotion_save(
         setattr(stored, name, definition[name])
     stored.version += 1
     stored.save(update_fields=[*changed, "version", "updated_at"])
-    if segments_moved:
+    if segment_ids is not None and segments_moved:
         stored.segments.set(segment_ids)
         changed.append("segments")
     promotions_changed(program=program)

@@ -191,6 +191,17 @@ def test_lock_capture_release_and_expiry(api, program, member):
     assert ledger_differences() == []
 
 
+@pytest.mark.parametrize("body", [{}, None])
+def test_capture_without_points_captures_the_whole_lock(api, member, body):
+    earn(api, "100.00", "E1")
+    api.post("/api/v1/points/locks", {"reference": "L1", "member_id": "M-1", "points": 60})
+    captured = api.post("/api/v1/points/locks/L1/capture", body)
+    assert captured.status_code == 200, captured.content
+    assert captured.json()["captured_points"] == 60
+    assert captured.json()["balance"] == {"available": 40, "pending": 0, "locked": 0, "total": 40}
+    assert ledger_differences() == []
+
+
 @pytest.mark.parametrize(
     "body, field",
     [

@@ -1,0 +1,31 @@
+"""Pure rules of points lots, shared by the ledger's writes, the clock jobs and the balance read.
+
+Locks do not take points from lots until they are captured; by convention the points a lock holds are the
+soonest-expiring ones (a capture burns those first), so they are what stays in due lots until the lock ends.
+"""
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+Lot = TypeVar("Lot")
+
+
+def expirable_points(due: int, available: int, locked: int) -> int:
+    """What expiry may take now from lots past their expiry holding `due` points: all of them but what the
+    member's locks hold (the soonest-expiring points; they expire once the lock ends), never more than is
+    available, never below zero."""
+    return max(0, min(due - locked, available))
+
+
+def plan_takes(lots: Sequence[tuple[Lot, int]], points: int) -> list[tuple[Lot, int]]:
+    """Takes `points` from (lot, remaining) pairs in their order; returns (lot, taken) pairs."""
+    taken: list[tuple[Lot, int]] = []
+    left = points
+    for lot, remaining in lots:
+        if left <= 0:
+            break
+        take = min(left, remaining)
+        if take > 0:
+            taken.append((lot, take))
+            left -= take
+    return taken
