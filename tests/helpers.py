@@ -43,3 +43,18 @@ def fund(member, points: int, reference: str | None = None, expires_at=None):
         )
         lot_open(balance_before=before, entry=entry, points=points, expires_at=expires_at)
     return entry
+
+
+def credit_pending(member, points: int, available_at):
+    """Credits pending points through the ledger services (an earn-like entry with its pending lot)."""
+    from django.db import transaction
+
+    from rewards.services.ledger import balance_lock, entry_post, lot_open
+
+    with transaction.atomic():
+        balance = balance_lock(member=member)
+        before = (balance.available, balance.locked)
+        entry = entry_post(balance=balance, kind="earn", reference=f"PENDING-{next(_refs)}", pending=points)
+        return lot_open(
+            balance_before=before, entry=entry, points=points, expires_at=None, available_at=available_at, pending=True
+        )

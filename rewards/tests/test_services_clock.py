@@ -8,12 +8,12 @@ import time_machine
 from django.db import transaction
 
 from rewards.ledger_check import ledger_differences
-from rewards.models import EntryKind, LedgerEntry, LockStatus, PointsBalance, PointsLock, PointsLot
+from rewards.models import EntryKind, LedgerEntry, LockStatus, PointsBalance, PointsLock
 from rewards.services import clock
-from rewards.services.ledger import balance_lock, entry_post, lot_open
+from rewards.services.ledger import balance_lock
 from rewards.services.points import points_adjust, points_lock
 from tests.factories import MemberFactory
-from tests.helpers import fund
+from tests.helpers import credit_pending, fund
 
 pytestmark = pytest.mark.django_db
 T0 = datetime.datetime(2026, 1, 10, 9, 0, tzinfo=datetime.UTC)
@@ -25,16 +25,6 @@ _refs = itertools.count(1)
 def _frozen_clock():
     with time_machine.travel(T0, tick=False):
         yield
-
-
-def credit_pending(member, points: int, available_at: datetime.datetime) -> PointsLot:
-    with transaction.atomic():
-        balance = balance_lock(member=member)
-        before = (balance.available, balance.locked)
-        entry = entry_post(balance=balance, kind=EntryKind.EARN, reference=f"C-{next(_refs)}", pending=points)
-        return lot_open(
-            balance_before=before, entry=entry, points=points, expires_at=None, available_at=available_at, pending=True
-        )
 
 
 def lock(program, member, points: int, expires_in: datetime.timedelta) -> PointsLock:

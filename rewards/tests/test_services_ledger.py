@@ -18,12 +18,11 @@ from rewards.services.ledger import (
     balances_lock,
     entry_post,
     lock_close,
-    lot_open,
     lots_consume,
     lots_restore,
 )
 from tests.factories import MemberFactory
-from tests.helpers import fund
+from tests.helpers import credit_pending, fund
 
 pytestmark = pytest.mark.django_db
 T0 = datetime.datetime(2026, 1, 10, 9, 0, tzinfo=datetime.UTC)
@@ -60,16 +59,6 @@ def debit(member, points: int, first_lot: PointsLot | None = None) -> tuple[Ledg
         entry = entry_post(balance=balance, kind=EntryKind.REDEMPTION, reference=ref(), available=-points)
         covered = lots_consume(entry=entry, points=points, first_lot=first_lot)
     return entry, covered
-
-
-def credit_pending(member, points: int, available_at: datetime.datetime) -> PointsLot:
-    with transaction.atomic():
-        balance = balance_lock(member=member)
-        before = (balance.available, balance.locked)
-        entry = entry_post(balance=balance, kind=EntryKind.EARN, reference=ref(), pending=points)
-        return lot_open(
-            balance_before=before, entry=entry, points=points, expires_at=None, available_at=available_at, pending=True
-        )
 
 
 def lock(member, points: int, expires_at: datetime.datetime) -> PointsLock:
