@@ -5,8 +5,9 @@ from django.db.models import Q
 
 from programs.models import Program
 
-# What a partner's member id may be: it travels in URL paths, so no spaces, '/', '?', '#', '%' or '\'.
-MEMBER_ID_RE = re.compile(r"^[^\s/?#%\\]{1,64}$")
+# What a partner's member id may be: it travels in URL paths, which take plain ASCII ids only (API.md), so
+# printable ASCII without spaces, '/', '?', '#', '%' or '\'.
+MEMBER_ID_RE = re.compile(r"^(?:(?![/?#%\\])[!-~]){1,64}$")
 
 
 class Member(models.Model):

@@ -12,7 +12,6 @@ def expiry_for(occurred_at: datetime.datetime, months: int | None) -> datetime.d
     return occurred_at.astimezone(datetime.UTC) + relativedelta(months=months)
 
 
-def available_for(occurred_at: datetime.datetime, pending_days: int) -> datetime.datetime | None:
-    if not pending_days:
-        return None
+def available_for(occurred_at: datetime.datetime, pending_days: int) -> datetime.datetime:
+    """`pending_days` × 24 h after `occurred_at` (the moment itself when the program has no pending days)."""
     return occurred_at.astimezone(datetime.UTC) + datetime.timedelta(days=pending_days)

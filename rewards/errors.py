@@ -45,3 +45,9 @@ class CaptureExceedsLock(InvalidInput):
 
 class EarnNotFound(NotFound):
     pass
+
+
+class PointsLimit(DomainError):
+    """A movement over 1,000,000,000 points, or one that would take a balance over 1,000,000,000,000."""
+
+    code = "points_limit"

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import BigIntegerField, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from members.models import Member
@@ -31,7 +31,7 @@ def ledger_differences(program_id: int | None = None) -> list[Difference]:
         e_locked=member_total(LedgerEntry, "locked_delta"),
         l_pending=member_total(PointsLot, "remaining", pending=True),
         l_open=member_total(PointsLot, "remaining", pending=False),
-        last_after=Coalesce(Subquery(last_after, output_field=IntegerField()), Value(0)),
+        last_after=Coalesce(Subquery(last_after, output_field=BigIntegerField()), Value(0)),
     )
     wrong = checked.filter(
         ~Q(available=F("e_available"))

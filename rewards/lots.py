@@ -9,6 +9,11 @@ from typing import TypeVar
 
 Lot = TypeVar("Lot")
 
+# The contract's magnitudes: one earn, event, adjustment, transfer or lock moves at most MAX_MOVEMENT points,
+# and no balance goes above MAX_BALANCE.
+MAX_MOVEMENT = 1_000_000_000
+MAX_BALANCE = 1_000_000_000_000
+
 
 def expirable_points(due: int, available: int, locked: int) -> int:
     """What expiry may take now from lots past their expiry holding `due` points: all of them but what the

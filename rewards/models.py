@@ -80,9 +80,10 @@ class PointsBalance(models.Model):
 
     member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="balance", primary_key=True)
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
-    available = models.IntegerField(default=0)
-    pending = models.IntegerField(default=0)
-    locked = models.IntegerField(default=0)
+    # 64-bit: a balance may reach the contract's ceiling of 1,000,000,000,000 points.
+    available = models.BigIntegerField(default=0)
+    pending = models.BigIntegerField(default=0)
+    locked = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -129,11 +130,11 @@ class LedgerEntry(models.Model):
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ledger_entries")
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
     reference = models.CharField(max_length=64)
-    points = models.IntegerField()
-    available_delta = models.IntegerField(default=0)
-    pending_delta = models.IntegerField(default=0)
-    locked_delta = models.IntegerField(default=0)
-    balance_after = models.IntegerField(help_text="The member's total balance after this entry.")
+    points = models.BigIntegerField()
+    available_delta = models.BigIntegerField(default=0)
+    pending_delta = models.BigIntegerField(default=0)
+    locked_delta = models.BigIntegerField(default=0)
+    balance_after = models.BigIntegerField(help_text="The member's total balance after this entry.")
     occurred_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     description = models.CharField(max_length=255, blank=True, default="")
@@ -206,8 +207,8 @@ class PointsLot(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="lots")
     entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="lots")
-    points = models.PositiveIntegerField()
-    remaining = models.IntegerField()
+    points = models.PositiveBigIntegerField()
+    remaining = models.BigIntegerField()
     available_at = models.DateTimeField(null=True, blank=True, help_text="Pending until then.")
     pending = models.BooleanField(default=False)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -231,7 +232,7 @@ class LotMovement(models.Model):
 
     entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="lot_movements")
     lot = models.ForeignKey(PointsLot, on_delete=models.PROTECT, related_name="movements")
-    points = models.IntegerField()
+    points = models.BigIntegerField()
 
     class Meta:
         constraints = [models.CheckConstraint(condition=~Q(points=0), name="lot_movement_non_zero")]
@@ -272,7 +273,7 @@ class Redemption(models.Model):
     reference = models.CharField(max_length=64)
     gift = models.ForeignKey("catalog.Gift", on_delete=models.PROTECT, related_name="redemptions")
     quantity = models.PositiveSmallIntegerField(default=1)
-    points = models.PositiveIntegerField(help_text="The total cost in points.")
+    points = models.PositiveBigIntegerField(help_text="The total cost in points.")
     status = models.CharField(max_length=16, choices=RedemptionStatus.choices, default=RedemptionStatus.EXCHANGED)
     delivery = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -3,7 +3,7 @@
 import datetime
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from django.db.models import IntegerField, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import BigIntegerField, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -57,7 +57,7 @@ def member_total(model: type[Model], field: str, **filters: Any) -> Coalesce:
         .annotate(total=Sum(field))
         .values("total")
     )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+    return Coalesce(Subquery(rows, output_field=BigIntegerField()), Value(0))
 
 
 def balance_view(

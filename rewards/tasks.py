@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers around services, safe to run twice."""
 
 import datetime
+import logging
 
 from celery import shared_task
 from django.db import OperationalError
@@ -10,11 +11,14 @@ from rewards.services import clock
 from rewards.services import events as event_services
 from rewards.services import redemption as redemption_services
 
+logger = logging.getLogger("rewards.tasks")
+
 
 @shared_task(bind=True, acks_late=True, max_retries=10)
 def issue_voucher(self, redemption_id: int) -> None:
     try:
         redemption_services.voucher_issue(redemption_id=redemption_id)
+        logger.info("Voucher ready for redemption %s.", redemption_id)
     except OperationalError as exc:  # database hiccup: retry with backoff, the service is idempotent
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
 
@@ -32,6 +36,7 @@ def sweep_pending_vouchers() -> int:
 def reward_event(self, event_id: int) -> None:
     try:
         event_services.event_reward(event_id=event_id)
+        logger.info("Event %s processed.", event_id)
     except OperationalError as exc:
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
 

@@ -1,4 +1,4 @@
-"""The one error envelope of the partner API: {"error": {"code", "message", "fields"}}."""
+"""The one error envelope of the partner API: {"error": {"code", "message", "fields", "request_id"}}."""
 
 import logging
 
@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from loyalty.core.errors import DomainError, InvalidInput, NotFound
+from loyalty.core.request_id import current_request_id
 
 logger = logging.getLogger("loyalty.api")
 
@@ -37,7 +38,7 @@ def conflict(code: str, message: str) -> ApiError:
 
 
 def envelope(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return {"error": {"code": code, "message": message, "fields": fields or {}, "request_id": current_request_id()}}
 
 
 def error_response(status_code: int, code: str, message: str, fields: dict | None = None) -> JsonResponse:

@@ -37,13 +37,9 @@ urlpatterns = [
     path("events", events.EventCreateView.as_view(), name="events"),
     path("events/<key:reference>", events.EventDetailView.as_view(), name="event"),
     path("redemptions", redemptions.RedeemView.as_view(), name="redemptions"),
-    path("redemptions/<key:redemption_id>", redemptions.RedemptionDetailView.as_view(), name="redemption"),
-    path(
-        "redemptions/<key:redemption_id>/cancel", redemptions.RedemptionCancelView.as_view(), name="redemption-cancel"
-    ),
-    path(
-        "redemptions/<key:redemption_id>/status", redemptions.RedemptionStatusView.as_view(), name="redemption-status"
-    ),
+    path("redemptions/<id:redemption_id>", redemptions.RedemptionDetailView.as_view(), name="redemption"),
+    path("redemptions/<id:redemption_id>/cancel", redemptions.RedemptionCancelView.as_view(), name="redemption-cancel"),
+    path("redemptions/<id:redemption_id>/status", redemptions.RedemptionStatusView.as_view(), name="redemption-status"),
     path("vouchers/<key:code>", redemptions.VoucherView.as_view(), name="voucher"),
     path("vouchers/<key:code>/use", redemptions.VoucherUseView.as_view(), name="voucher-use"),
     path("points/locks", points.LockCreateView.as_view(), name="points-locks"),

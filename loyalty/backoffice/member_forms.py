@@ -24,7 +24,7 @@ class MemberForm(forms.ModelForm):
     def clean_member_id(self):
         member_id = self.cleaned_data.get("member_id")
         if member_id and not MEMBER_ID_RE.match(member_id):
-            raise forms.ValidationError("1-64 characters without spaces, '/', '?', '#', '%' or '\\'.")
+            raise forms.ValidationError("1-64 printable ASCII characters without spaces, '/', '?', '#', '%' or '\\'.")
         return member_id
 
     def clean(self) -> dict[str, Any]:

@@ -12,8 +12,8 @@ urlpatterns = [
     path("gifts/<key:sku>", views.gift, name="gift"),
     path("gifts/<key:sku>/confirm", views.confirm, name="confirm"),
     path("gifts/<key:sku>/redeem", views.redeem, name="redeem"),
-    path("redemptions/<int:redemption_id>", views.redemption, name="redemption"),
-    path("redemptions/<int:redemption_id>/status", views.redemption_status, name="redemption-status"),
+    path("redemptions/<id:redemption_id>", views.redemption, name="redemption"),
+    path("redemptions/<id:redemption_id>/status", views.redemption_status, name="redemption-status"),
     path("language", views.language, name="language"),
     path("logout", views.logout, name="logout"),
 ]

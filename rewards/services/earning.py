@@ -12,7 +12,15 @@ from members.models import Member
 from programs.models import Program
 from rewards.dates import available_for, expiry_for
 from rewards.engine import Context, Evaluation, Line, Rule, RuleSet
-from rewards.errors import AlreadyReversed, EarnNotFound, InsufficientPoints, InvalidReturn, ReversalExceedsEarn
+from rewards.errors import (
+    AlreadyReversed,
+    EarnNotFound,
+    InsufficientPoints,
+    InvalidReturn,
+    PointsLimit,
+    ReversalExceedsEarn,
+)
+from rewards.lots import MAX_MOVEMENT
 from rewards.models import Earn, EntryKind, LedgerEntry, PointsBalance, PointsLot
 from rewards.rules import live_ruleset
 from rewards.services.ledger import balance_lock, entry_post, lot_open, lot_take, lots_consume
@@ -32,6 +40,8 @@ class EarnOutcome:
     entry: LedgerEntry
     evaluation: Evaluation
     balance: PointsBalance
+    available_at: datetime.datetime  # occurred_at + pending_days × 24 h, also when already past
+    pending: bool
 
 
 @dataclass(frozen=True)
@@ -64,9 +74,12 @@ def points_earn(*, program: Program, member: Member, basket: Basket, reference: 
     evaluation = basket_evaluate(program=program, member=member, basket=basket)
     now = timezone.now()
     available_at = available_for(basket.occurred_at, program.pending_days)
-    pending = available_at is not None and available_at > now
+    # Points wait only in a program with pending days (a till a little ahead of the server posts at once).
+    pending = program.pending_days > 0 and available_at > now
     expires_at = expiry_for(basket.occurred_at, program.expiry_months)
     points = evaluation.points
+    if points > MAX_MOVEMENT:
+        raise PointsLimit(f"This basket would earn {points:,} points; one earn moves at most {MAX_MOVEMENT:,}.")
     segments = sorted(member_segment_codes(member))
     with transaction.atomic():
         balance = balance_lock(member=member)
@@ -105,7 +118,9 @@ def points_earn(*, program: Program, member: Member, basket: Basket, reference: 
                 available_at=available_at,
                 pending=pending,
             )
-    return EarnOutcome(earn=earn, entry=entry, evaluation=evaluation, balance=balance)
+    return EarnOutcome(
+        earn=earn, entry=entry, evaluation=evaluation, balance=balance, available_at=available_at, pending=pending
+    )
 
 
 def _line_data(line: Line) -> dict:

@@ -11,7 +11,8 @@ from members.errors import MemberBlocked
 from members.models import Member
 from programs.models import EventType, Program
 from rewards.dates import expiry_for
-from rewards.models import EntryKind, Event, EventStatus
+from rewards.lots import MAX_BALANCE, MAX_MOVEMENT
+from rewards.models import EntryKind, Event, EventStatus, PointsBalance
 from rewards.services.ledger import balance_lock, entry_post, lot_open
 
 
@@ -61,7 +62,7 @@ def event_reward(*, event_id: int) -> Event:
         balance = balance_lock(member=event.member)
         event_type = event.event_type
         now = timezone.now()
-        reason = _refusal(event, event_type)
+        reason = _refusal(event, event_type, balance)
         event.processed_at = now
         event.attempts += 1
         if reason:
@@ -94,11 +95,13 @@ def event_reward(*, event_id: int) -> Event:
     return event
 
 
-def _refusal(event: Event, event_type: EventType) -> str:
+def _refusal(event: Event, event_type: EventType, balance: PointsBalance) -> str:
     if event.member.is_blocked:
         return "member_blocked"
     if not event_type.active:
         return "event_type_inactive"
+    if event_type.points > MAX_MOVEMENT or balance.total + event_type.points > MAX_BALANCE:
+        return "points_limit"
     rewarded = Event.objects.filter(member=event.member, event_type=event_type, status=EventStatus.REWARDED)
     if event_type.lifetime_limit is not None and rewarded.count() >= event_type.lifetime_limit:
         return "limit_reached"

@@ -8,11 +8,12 @@ import datetime
 import uuid
 
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import BigIntegerField, Case, F, Value, When
 from django.utils import timezone
 
 from members.models import Member
-from rewards.lots import expirable_points, plan_takes
+from rewards.errors import PointsLimit
+from rewards.lots import MAX_BALANCE, expirable_points, plan_takes
 from rewards.models import (
     Earn,
     EntryKind,
@@ -153,8 +154,14 @@ def entry_post(
     redemption: Redemption | None = None,
     event: Event | None = None,
 ) -> LedgerEntry:
-    """Writes one entry and moves the (locked) balance row by the same amounts."""
+    """Writes one entry and moves the (locked) balance row by the same amounts. A credit that would take the
+    balance over the ceiling raises PointsLimit (the caller's transaction then rolls back)."""
     assert connection.in_atomic_block, "ledger writes must run inside a transaction"
+    change = available + pending + locked
+    if change > 0 and balance.total + change > MAX_BALANCE:
+        raise PointsLimit(
+            f"Member balance would reach {balance.total + change:,} points; the ceiling is {MAX_BALANCE:,}."
+        )
     now = timezone.now()
     balance.available += available
     balance.pending += pending
@@ -254,7 +261,7 @@ def _apply(entry: LedgerEntry, movements: list[tuple[PointsLot, int]]) -> None:
     LotMovement.objects.bulk_create([LotMovement(entry=entry, lot=lot, points=delta) for lot, delta in movements])
     whens = [When(pk=lot.pk, then=Value(delta)) for lot, delta in movements]
     PointsLot.objects.filter(pk__in=[lot.pk for lot, _ in movements]).update(
-        remaining=F("remaining") + Case(*whens, default=Value(0), output_field=IntegerField())
+        remaining=F("remaining") + Case(*whens, default=Value(0), output_field=BigIntegerField())
     )
     for lot, delta in movements:
         lot.remaining += delta

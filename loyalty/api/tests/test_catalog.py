@@ -39,7 +39,7 @@ def skus(response) -> list[str]:
 def error(response, status: int) -> dict:
     assert response.status_code == status, response.content
     body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields"}
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "fields", "request_id"}
     return body["error"]
 
 

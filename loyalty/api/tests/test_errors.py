@@ -1,6 +1,7 @@
 """The error envelope holds whatever raised the error: routing, methods, body size, crashes."""
 
 import json
+import re
 
 import pytest
 from django.core.cache import cache
@@ -10,6 +11,8 @@ from conftest import ApiClient, issue_token
 from loyalty.api.throttling import ClientRateThrottle
 from members import selectors
 from members.models import Member
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 @pytest.fixture
@@ -22,10 +25,13 @@ def assert_envelope(response, status: int, code: str) -> dict:
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
+    assert set(body["error"]) == {"code", "message", "fields", "request_id"}
     assert body["error"]["code"] == code
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     assert isinstance(body["error"]["fields"], dict)
+    # The same id as the response header, which the server made up (no X-Request-Id was sent).
+    assert body["error"]["request_id"] == response["X-Request-Id"]
+    assert REQUEST_ID.match(response["X-Request-Id"])
     return body["error"]
 
 

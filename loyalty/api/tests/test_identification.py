@@ -193,7 +193,7 @@ def test_me_without_a_cookie_is_401(db):
     response = me(None)
 
     assert response.status_code == 401
-    assert set(response.json()["error"]) == {"code", "message", "fields"}
+    assert set(response.json()["error"]) == {"code", "message", "fields", "request_id"}
 
 
 def test_me_with_an_expired_cookie_is_401(api, member):

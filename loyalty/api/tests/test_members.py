@@ -29,7 +29,7 @@ def assert_error(response, status: int, code: str, field: str | None = None) -> 
     body = response.json()
     assert set(body) == {"error"}
     error = body["error"]
-    assert set(error) == {"code", "message", "fields"}
+    assert set(error) == {"code", "message", "fields", "request_id"}
     assert error["code"] == code
     assert error["message"]
     if field is not None:
@@ -372,15 +372,17 @@ def test_another_programs_member_is_not_found_exactly_like_an_unknown_id(api_for
     empty_program = ProgramFactory(code="EMPTY")
     unknown = api_for(empty_program)
 
-    foreign_get = other_api.get("/api/v1/members/M-1")
-    unknown_get = unknown.get("/api/v1/members/M-1")
+    # One request id for both, so that the whole bodies can be compared.
+    same = {"HTTP_X_REQUEST_ID": "probe-1"}
+    foreign_get = other_api.get("/api/v1/members/M-1", **same)
+    unknown_get = unknown.get("/api/v1/members/M-1", **same)
     assert foreign_get.status_code == unknown_get.status_code == 404
     assert foreign_get.content == unknown_get.content
     assert_error(foreign_get, 404, "not_found")
 
     before = snapshot()
-    foreign_patch = other_api.patch("/api/v1/members/M-1", {"first_name": "Mallory", "status": "blocked"})
-    unknown_patch = unknown.patch("/api/v1/members/M-1", {"first_name": "Mallory", "status": "blocked"})
+    foreign_patch = other_api.patch("/api/v1/members/M-1", {"first_name": "Mallory", "status": "blocked"}, **same)
+    unknown_patch = unknown.patch("/api/v1/members/M-1", {"first_name": "Mallory", "status": "blocked"}, **same)
     assert foreign_patch.status_code == unknown_patch.status_code == 404
     assert foreign_patch.content == unknown_patch.content
     assert snapshot() == before

@@ -93,6 +93,7 @@ def test_expiry_fifo_and_refunds(api, program, member):
     GiftFactory(program=program, sku="MUG", points=70)
     with time_machine.travel(T0, tick=False):
         earn(api, "50.00", "OLD", when=T0)  # expires 2026-02-10
+    with time_machine.travel(T0 + datetime.timedelta(days=5), tick=False):
         earn(api, "50.00", "NEW", when=T0 + datetime.timedelta(days=5))  # expires 2026-02-15
         expiring = api.get("/api/v1/members/M-1/expiring").json()["results"]
         assert expiring == [

@@ -1,0 +1,68 @@
+"""The API's JSON parser: RFC 8259 JSON, and only what the database and the envelope can hold.
+
+Refused with 400, before any view sees the body: malformed JSON or UTF-8, NaN and Infinity, JSON nested
+deeper than 32 levels (the body itself is level 1), numbers too large for a double (1e999), and strings (values or keys, at any depth, free-form
+`attributes` included) holding NUL or an unpaired surrogate: PostgreSQL refuses NUL in text and jsonb,
+and a lone surrogate cannot be written back as UTF-8.
+"""
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
+
+MAX_DEPTH = 32
+_BAD_CHARACTER = re.compile(r"[\x00\ud800-\udfff]")
+_BAD_CHARACTER_MESSAGE = "Must not contain NUL or unpaired surrogate characters."
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def check_json_value(data: Any) -> None:
+    """Raises ParseError (too deep) or ValidationError (bad characters, naming the dotted path)."""
+    stack: list[tuple[Any, int, str]] = [(data, 1, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if isinstance(value, str):
+            if _BAD_CHARACTER.search(value):
+                raise exceptions.ValidationError({path or "non_field_errors": [_BAD_CHARACTER_MESSAGE]})
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            raise exceptions.ValidationError({path or "non_field_errors": ["Number out of range."]})
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_DEPTH:
+            raise exceptions.ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else key
+                if _BAD_CHARACTER.search(key):
+                    # The key cannot be echoed as is: name its parent.
+                    raise exceptions.ValidationError({path or "non_field_errors": [f"A key: {_BAD_CHARACTER_MESSAGE}"]})
+                stack.append((item, depth + 1, where))
+        else:
+            stack.extend(
+                (item, depth + 1, f"{path}.{index}" if path else str(index)) for index, item in enumerate(value)
+            )
+
+
+class StrictJSONParser(JSONParser):
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
+        raw = stream.read() if stream is not None else b""
+        try:
+            text = raw.decode("utf-8")
+            data = json.loads(text, parse_constant=_refuse_constant)
+        except UnicodeDecodeError:
+            raise exceptions.ParseError("The body is not valid UTF-8.") from None
+        except RecursionError:
+            raise exceptions.ParseError(f"JSON nested deeper than {MAX_DEPTH} levels.") from None
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        check_json_value(data)
+        return data
