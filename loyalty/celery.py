@@ -1,7 +1,6 @@
 """Celery application. Without CELERY_BROKER_URL tasks run eagerly in-process."""
 
 import os
-
 from typing import Any
 
 from celery import Celery, Task

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "oauth2_provider",
     "loyalty.apps.LoyaltyConfig",
     "programs",
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "loyalty.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "loyalty.api.middleware.ApiErrorMiddleware",
@@ -144,7 +146,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["loyalty.api.authentication.ProgramTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["loyalty.api.permissions.HasProgramScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["loyalty.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": None,
     "EXCEPTION_HANDLER": "loyalty.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -158,20 +160,57 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Loyalty platform — partner API",
     "DESCRIPTION": (
         "Partner API v1. Authenticate with OAuth 2.0 client credentials at `/oauth/token/`; "
-        "every call sends `Authorization: Bearer <token>` and acts inside the token's program. "
-        'Every error answers `{"error": {"code", "message", "fields"}}`.'
+        "every call sends `Authorization: Bearer <token>` and acts inside the token's program.\n\n"
+        "- JSON in and out. Timestamps are ISO 8601 with an offset; money is a decimal string with two decimals "
+        '(`"12.50"`) in the program\'s currency; points are integers. Request bodies are strict: an unknown key, at '
+        "any depth, is a 400 naming it.\n"
+        '- Every error answers `{"error": {"code", "message", "fields", "request_id"}}` (also 413, 415, 429, 500).\n'
+        "- Every list is cursor-paginated: `?limit=` (1-200, default 50) and `?cursor=` (the previous page's "
+        '`next`); the answer is `{"results": [...], "next": cursor or null}`.\n'
+        "- Writes that move points or stock are idempotent by their `reference`: the same reference and body again "
+        "answers 200 with the original answer and `Idempotent-Replayed: true`; another body is "
+        "`409 idempotency_mismatch`.\n"
+        "- Every answer carries `X-Request-Id`; every answer to an authenticated partner carries its request budget "
+        "in `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; a 429 carries `Retry-After`.\n"
+        "- Catalog and program reads carry an `ETag`; a matching `If-None-Match` is answered 304.\n\n"
+        "The examples are real answers of the server, recorded by its test suite."
     ),
     "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {
-        "RedemptionStatusEnum": ["exchanged", "in_preparation", "in_delivery", "delivered", "cancelled", "returned"],
-        "EventStatusEnum": "rewards.models.EventStatus",
-        "LockStatusEnum": "rewards.models.LockStatus",
-        "MemberStatusEnum": ["active", "blocked"],
-        "VoucherStatusEnum": ["pending", "issued", "used", "void", "expired"],
+    # Path ids are `<key:...>` (printable ASCII but '/') or `<id:...>` (a database id) converters.
+    "PATH_CONVERTER_OVERRIDES": {
+        "key": {"type": "string", "pattern": r"^[!-.0-~]+$"},
+        "id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 999_999_999_999_999_999},
     },
+    # One component per closed set, named once, from the constants the serializers use.
+    "ENUM_NAME_OVERRIDES": {
+        "MemberStatusEnum": "loyalty.api.enums.MEMBER_STATUSES",
+        "EarnStatusEnum": "loyalty.api.enums.EARN_STATUSES",
+        "EventStatusEnum": "loyalty.api.enums.EVENT_STATUSES",
+        "EventAcceptedStatusEnum": "loyalty.api.enums.EVENT_ACCEPTED_STATUSES",
+        "LockStatusEnum": "loyalty.api.enums.LOCK_STATUSES",
+        "RedemptionStatusEnum": "loyalty.api.enums.REDEMPTION_STATUSES",
+        "VoucherStatusEnum": "loyalty.api.enums.VOUCHER_STATUSES",
+        "GiftTypeEnum": "loyalty.api.enums.GIFT_TYPES",
+        "PromotionKindEnum": "loyalty.api.enums.PROMOTION_KINDS",
+        "HistoryTypeEnum": "loyalty.api.enums.HISTORY_TYPES",
+        "HistoryStatusEnum": "loyalty.api.enums.HISTORY_STATUSES",
+        "NotAppliedReasonEnum": "loyalty.api.enums.NOT_APPLIED_REASONS",
+        "CountryEnum": "loyalty.api.redemption_serializers.COUNTRY_CODES",
+    },
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "loyalty.api.schema.postprocess_schema",
+    ],
+    # Swagger UI and ReDoc come from drf-spectacular-sidecar, served by the app: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "displayOperationId": True, "validatorUrl": None},
 }
 
 API_SCOPES = {
@@ -231,8 +270,16 @@ CELERY_BEAT_SCHEDULE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    "formatters": {
+        "plain": {
+            "()": "loyalty.core.logging.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
 
 # Named explicitly so that migrations can refer to django-oauth-toolkit's swappable models.

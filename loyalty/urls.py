@@ -3,9 +3,9 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider import views as oauth_views
 
+from loyalty.api.docs import RedocView, SchemaView, SwaggerView
 from loyalty.backoffice.dashboard_view import dashboard_view
 
 urlpatterns = [
@@ -17,10 +17,7 @@ urlpatterns = [
     path("oauth/introspect/", oauth_views.IntrospectTokenView.as_view(), name="oauth-introspect"),
     path("api/v1/", include("loyalty.api.urls")),
     path("shop/", include("loyalty.shop.urls")),
-    path("api/schema", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
-    path(
-        "api/docs",
-        SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[], permission_classes=[]),
-        name="docs",
-    ),
+    path("api/schema", SchemaView.as_view(), name="schema"),
+    path("api/docs", SwaggerView.as_view(), name="docs"),
+    path("api/redoc", RedocView.as_view(), name="redoc"),
 ] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,7 +1,13 @@
 """Base view of /api/v1: the program comes from the token, never from the request."""
 
+import hashlib
+from typing import Any
+
+from django.http import HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from loyalty.api.authentication import ApiCaller
@@ -13,10 +19,25 @@ ERROR_SCHEMA = inline_serializer(
         "error": inline_serializer(
             name="ErrorBody",
             fields={
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+                "code": serializers.CharField(
+                    help_text="What went wrong, for programs: `invalid_request`, `unauthenticated`, `forbidden`, "
+                    "`not_found`, `rate_limited`, `server_error`, or a 409 code (`insufficient_points`, "
+                    "`already_reversed`, `reversal_exceeds_earn`, `idempotency_mismatch`, `out_of_stock`, "
+                    "`gift_unavailable`, `member_blocked`, `member_exists`, `invalid_transition`, `limit_reached`, "
+                    "`points_limit`)."
+                ),
+                "message": serializers.CharField(help_text="What went wrong, for people (English)."),
+                "fields": serializers.DictField(
+                    child=serializers.ListField(child=serializers.CharField()),
+                    help_text="Request field (dotted path for nested ones, e.g. `lines.2.quantity`) → messages; "
+                    "empty when no field is to blame.",
+                ),
+                "request_id": serializers.CharField(
+                    allow_null=True,
+                    help_text="The request's id, as in the `X-Request-Id` header and the server's logs.",
+                ),
             },
+            help_text="The error.",
         )
     },
 )
@@ -37,8 +58,71 @@ def error_responses(*statuses: int) -> dict:
     return {s: OpenApiResponse(ERROR_SCHEMA, description=descriptions.get(s, "error")) for s in wanted}
 
 
+RATE_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """If-None-Match holds this ETag (weak comparison, as RFC 9110 asks for If-None-Match) or `*`."""
+    if not header:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def refuse_body(request: Request) -> None:
+    """An endpoint that defines no body field: nothing, or `{}`; any key is unknown (strict bodies)."""
+    data = request.data
+    if not isinstance(data, dict):
+        raise serializers.ValidationError({"non_field_errors": ["Expected no body or an empty JSON object."]})
+    if data:
+        raise serializers.ValidationError({key: ["Unknown field."] for key in data})
+
+
 class ProgramAPIView(APIView):
+    """Every /api/v1 view: the program from the token, the budget in RateLimit-* headers, and for `etag` views
+    an ETag of the exact representation with 304 answers to a matching If-None-Match."""
+
     required_scope: str | None = None
+    etag = False
+    takes_body = True  # False: a POST or PUT that reads no body accepts none, or {}
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # DRF's order but the budget before the scope check: a request refused 403 still counts and still
+        # answers its budget.
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        neg = self.perform_content_negotiation(request)
+        request.accepted_renderer, request.accepted_media_type = neg
+        version, scheme = self.determine_version(request, *args, **kwargs)
+        request.version, request.versioning_scheme = version, scheme
+        self.perform_authentication(request)
+        self.check_throttles(request)
+        self.check_permissions(request)
+        if not self.takes_body and request.method in ("POST", "PUT", "PATCH"):
+            refuse_body(request)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        budget = getattr(request, "rate_budget", None)
+        if budget is not None:
+            for name, value in budget.headers().items():
+                response[name] = value
+        if self.etag and request.method in ("GET", "HEAD") and response.status_code == 200:
+            response = self._conditional(request, response)
+        return response
+
+    def _conditional(self, request: Request, response: Any) -> Any:
+        response.render()
+        digest = hashlib.sha256(f"{self.program.pk}:{self.get_language()}:".encode() + response.content)
+        etag = f'"{digest.hexdigest()[:32]}"'
+        response["ETag"] = etag
+        patch_vary_headers(response, ("Accept-Language", "Authorization"))
+        if etag_matches(request.headers.get("If-None-Match"), etag):
+            not_modified = HttpResponseNotModified()
+            for name in ("ETag", "Vary", *RATE_HEADERS):
+                if name in response:
+                    not_modified[name] = response[name]
+            return not_modified
+        return response
 
     @property
     def caller(self) -> ApiCaller:

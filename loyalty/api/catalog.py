@@ -13,7 +13,7 @@ from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.catalog_serializers import CATEGORY_PAGE, GIFT, GIFT_PAGE, category_data, gift_data
 from loyalty.api.errors import invalid, not_found
 from loyalty.api.members import get_member_or_404
-from loyalty.api.pagination import page_response_data, paginate_queryset
+from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, paginate_queryset
 from rewards.selectors import member_balance
 
 CATEGORY_ORDERING = ["position", "code", "id"]
@@ -29,11 +29,13 @@ LANGUAGE_PARAMS = [
         description="Language of `name`/`description`; an unknown one falls back to `Accept-Language`, "
         "then to the program's default language.",
     ),
-    OpenApiParameter("Accept-Language", OpenApiTypes.STR, location=OpenApiParameter.HEADER, required=False),
-]
-PAGE_PARAMS = [
-    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 200}, description="Default 50."),
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="The `next` value of the previous page."),
+    OpenApiParameter(
+        "Accept-Language",
+        OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        required=False,
+        description="Used when `lang` is absent or not one of the program's languages.",
+    ),
 ]
 GIFT_FILTER_PARAMS = [
     OpenApiParameter(
@@ -90,6 +92,7 @@ def read_gift_filters(request, program, tree: CategoryTree) -> dict:
 
 
 class CategoryListView(ProgramAPIView):
+    etag = True
     required_scope = "catalog:read"
 
     @extend_schema(
@@ -98,7 +101,7 @@ class CategoryListView(ProgramAPIView):
         description="The active gift categories, ordered by `position`, then `code`. A category whose parent (at any "
         "level) is inactive counts as inactive and is not listed. `gift_count` counts the gifts that `GET /gifts` "
         "lists in the category and its sub-categories.",
-        parameters=[*LANGUAGE_PARAMS, *PAGE_PARAMS],
+        parameters=[*LANGUAGE_PARAMS, *PAGE_PARAMETERS],
         responses={200: CATEGORY_PAGE, **error_responses(400)},
     )
     def get(self, request):
@@ -118,6 +121,7 @@ class CategoryListView(ProgramAPIView):
 
 
 class GiftListView(ProgramAPIView):
+    etag = True
     required_scope = "catalog:read"
 
     @extend_schema(
@@ -126,7 +130,7 @@ class GiftListView(ProgramAPIView):
         description="The gifts on offer now: validated, with `valid_from <= now < valid_until` (either may be null), "
         "not in an inactive category. Out-of-stock gifts are listed with `available: false`. Ordered by `points`, "
         "then `sku`. Filters combine (AND).",
-        parameters=[*GIFT_FILTER_PARAMS, *LANGUAGE_PARAMS, *PAGE_PARAMS],
+        parameters=[*GIFT_FILTER_PARAMS, *LANGUAGE_PARAMS, *PAGE_PARAMETERS],
         responses={200: GIFT_PAGE, **error_responses(400, 404)},
     )
     def get(self, request):
@@ -143,6 +147,7 @@ class GiftListView(ProgramAPIView):
 
 
 class GiftDetailView(ProgramAPIView):
+    etag = True
     required_scope = "catalog:read"
 
     @extend_schema(

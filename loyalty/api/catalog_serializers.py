@@ -7,6 +7,9 @@ from rest_framework import serializers
 
 from catalog.models import Gift
 from catalog.selectors import CategoryNode, CategoryTree, gift_image_urls
+from loyalty.api import enums
+from loyalty.api.pagination import page_schema
+from loyalty.api.schema import CurrencyField, MoneyOutputField
 from programs.models import Program
 
 CENT = Decimal("0.01")
@@ -14,49 +17,54 @@ CENT = Decimal("0.01")
 CATEGORY = inline_serializer(
     name="GiftCategory",
     fields={
-        "code": serializers.CharField(),
+        "code": serializers.CharField(help_text="The category's code."),
         "name": serializers.CharField(help_text="In the requested language, else the program's default language."),
         "parent": serializers.CharField(allow_null=True, help_text="The parent category's code; null at the top."),
         "gift_count": serializers.IntegerField(
-            help_text="Gifts that `GET /gifts` lists in this category and its sub-categories (out-of-stock included)."
+            min_value=0,
+            help_text="Gifts that `GET /gifts` lists in this category and its sub-categories (out-of-stock included).",
         ),
     },
 )
-CATEGORY_PAGE = inline_serializer(
-    name="GiftCategoryPage",
-    fields={"results": serializers.ListField(child=CATEGORY), "next": serializers.CharField(allow_null=True)},
-)
+CATEGORY_PAGE = page_schema("GiftCategoryPage", CATEGORY)
 
 GIFT = inline_serializer(
     name="Gift",
     fields={
-        "sku": serializers.CharField(),
+        "sku": serializers.CharField(help_text="The gift's sku, for `GET /gifts/{sku}` and redemptions."),
         "name": serializers.CharField(help_text="In the requested language, else the program's default language."),
-        "description": serializers.CharField(),
+        "description": serializers.CharField(
+            help_text="In the requested language, else the program's default language (may be empty)."
+        ),
         "category": serializers.CharField(allow_null=True, help_text="The category's code."),
-        "type": serializers.ChoiceField(choices=[c for c, _ in Gift.TYPES]),
-        "points": serializers.IntegerField(),
-        "value": serializers.CharField(help_text='Money string with two decimals, e.g. "8.00".'),
-        "currency": serializers.CharField(help_text="The program's currency (ISO 4217)."),
-        "stock": serializers.IntegerField(allow_null=True, help_text="Units left; null means unlimited."),
+        "type": serializers.ChoiceField(
+            choices=enums.GIFT_TYPES,
+            help_text="`physical` (shipped), `voucher` (a webshop voucher code) or `digital`.",
+        ),
+        "points": serializers.IntegerField(min_value=0, help_text="The price of one unit, in points."),
+        "value": MoneyOutputField(help_text='Money string with two decimals, e.g. "8.00".'),
+        "currency": CurrencyField(help_text="The program's currency (ISO 4217)."),
+        "stock": serializers.IntegerField(allow_null=True, min_value=0, help_text="Units left; null means unlimited."),
         "available": serializers.BooleanField(help_text="False when the stock is 0."),
         "images": serializers.ListField(child=serializers.CharField(), help_text="Image URLs."),
-        "valid_from": serializers.DateTimeField(allow_null=True),
+        "valid_from": serializers.DateTimeField(
+            allow_null=True, help_text="Start of the validity window (inclusive); null: no start."
+        ),
         "valid_until": serializers.DateTimeField(allow_null=True, help_text="Exclusive end of the validity window."),
         "translations": serializers.DictField(
             child=inline_serializer(
                 name="GiftTranslation",
-                fields={"name": serializers.CharField(), "description": serializers.CharField()},
+                fields={
+                    "name": serializers.CharField(help_text="The gift's name in that language."),
+                    "description": serializers.CharField(help_text="The gift's description in that language."),
+                },
             ),
             help_text="By language code, for every program language in which the gift has a name or a description; "
             "a text missing in that language falls back to the program's default language.",
         ),
     },
 )
-GIFT_PAGE = inline_serializer(
-    name="GiftPage",
-    fields={"results": serializers.ListField(child=GIFT), "next": serializers.CharField(allow_null=True)},
-)
+GIFT_PAGE = page_schema("GiftPage", GIFT)
 
 
 def category_data(node: CategoryNode, *, program: Program, tree: CategoryTree, language: str, gift_count: int) -> dict:

@@ -5,11 +5,12 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from loyalty.api import earning_serializers as s
+from loyalty.api import enums
 from loyalty.api.base import ProgramAPIView, error_responses
-from loyalty.api.errors import conflict
-from loyalty.api.fields import AwareDateTimeField
+from loyalty.api.errors import conflict, invalid
+from loyalty.api.fields import TIMESTAMP_SCHEMA, AwareDateTimeField
 from loyalty.api.members import get_member_or_404
-from loyalty.api.pagination import page_response_data, paginate_queryset
+from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, paginate_queryset
 from rewards import selectors
 from rewards.engine import Evaluation, Line
 from rewards.idempotency import Answer, IdempotencyMismatch, run_idempotent
@@ -59,6 +60,19 @@ def basket_from(data: dict) -> Basket:
     )
 
 
+FLAGS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def read_flag(request, name: str) -> bool:
+    """A boolean query parameter: true/false (or 1/0); anything else is a 400 naming it."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return False
+    if raw.lower() not in FLAGS:
+        raise invalid(f"{name} must be true or false.", {name: ["Must be true or false."]})
+    return FLAGS[raw.lower()]
+
+
 def evaluation_data(evaluation: Evaluation, program, language: str, explain: bool = False) -> dict:
     data = {
         "points": evaluation.points,
@@ -78,12 +92,20 @@ class BasketEvaluateView(ProgramAPIView):
     required_scope = "points:read"
 
     @extend_schema(
+        operation_id="baskets_evaluate",
         summary="Basket Point Evaluation",
         description="The points this basket would earn now, posting nothing. Without `member_id` the basket is a "
         "guest's: only promotions with no segment apply. `?explain=true` adds `not_applied` with a reason per live "
         "promotion that gave no points.",
         request=s.BasketInput,
-        parameters=[OpenApiParameter("explain", OpenApiTypes.BOOL, required=False)],
+        parameters=[
+            OpenApiParameter(
+                "explain",
+                OpenApiTypes.BOOL,
+                required=False,
+                description="`true` adds `not_applied`: every live promotion that gave no points, with the reason.",
+            )
+        ],
         responses={200: s.EvaluationOutput, **error_responses(400, 404)},
     )
     def post(self, request):
@@ -91,7 +113,7 @@ class BasketEvaluateView(ProgramAPIView):
         data.is_valid(raise_exception=True)
         member_id = data.validated_data.get("member_id")
         member = get_member_or_404(self.program, member_id, "member_id") if member_id else None
-        explain = request.query_params.get("explain", "").lower() in ("1", "true", "yes")
+        explain = read_flag(request, "explain")
         evaluation = basket_evaluate(
             program=self.program, member=member, basket=basket_from(data.validated_data), explain=explain
         )
@@ -102,10 +124,13 @@ class EarnView(ProgramAPIView):
     required_scope = "points:write"
 
     @extend_schema(
+        operation_id="transactions_earn",
         summary="Earn",
         description="Evaluates the basket and posts its points once per `reference`. The same reference and body "
         "again answers 200 with the original body and `Idempotent-Replayed: true`; another body is "
-        "`409 idempotency_mismatch`. A blocked member is `409 member_blocked`.",
+        "`409 idempotency_mismatch`. A blocked member is `409 member_blocked`. An earn whose rules give more than "
+        "1,000,000,000 points, or that would take the member's balance over 1,000,000,000,000, is "
+        "`409 points_limit` and changes nothing.",
         request=s.EarnInput,
         responses={201: s.EarnOutput, 200: s.EarnOutput, **error_responses(400, 404, 409)},
     )
@@ -123,8 +148,8 @@ class EarnView(ProgramAPIView):
                 "reference": reference,
                 "member_id": member.member_id,
                 "points": outcome.earn.points,
-                "status": "pending" if outcome.earn.available_at else "posted",
-                "available_at": outcome.earn.available_at.isoformat() if outcome.earn.available_at else None,
+                "status": "pending" if outcome.pending else "posted",
+                "available_at": outcome.available_at.isoformat(),
                 "expires_at": outcome.earn.expires_at.isoformat() if outcome.earn.expires_at else None,
                 **{
                     k: v
@@ -142,6 +167,7 @@ class ReversalView(ProgramAPIView):
     required_scope = "points:write"
 
     @extend_schema(
+        operation_id="transactions_reverse",
         summary="Earn Reversal",
         description="Without `lines`, reverses what remains of the earn. With `lines` (units returned), recomputes the "
         "kept basket with the promotion rules of the earn's moment and posts the difference negative. "
@@ -182,15 +208,31 @@ class TransactionHistoryView(ProgramAPIView):
     required_scope = "points:read"
 
     @extend_schema(
+        operation_id="members_transactions_list",
         summary="Transaction History",
         description="The member's ledger, newest first, cursor-paginated. Each row's `points` is its change to the "
         "total balance and `balance_after` the total after it. `since`/`until` bound `occurred_at`, inclusive.",
         parameters=[
-            OpenApiParameter("type", OpenApiTypes.STR, enum=selectors.HISTORY_KINDS, required=False),
-            OpenApiParameter("since", OpenApiTypes.DATETIME, required=False),
-            OpenApiParameter("until", OpenApiTypes.DATETIME, required=False),
-            OpenApiParameter("limit", OpenApiTypes.INT, required=False),
-            OpenApiParameter("cursor", OpenApiTypes.STR, required=False),
+            OpenApiParameter(
+                "type",
+                OpenApiTypes.STR,
+                enum=enums.HISTORY_TYPES,
+                required=False,
+                description="Only rows of this type.",
+            ),
+            OpenApiParameter(
+                "since",
+                TIMESTAMP_SCHEMA,
+                required=False,
+                description="Only rows with `occurred_at` at or after this moment (ISO 8601 with offset).",
+            ),
+            OpenApiParameter(
+                "until",
+                TIMESTAMP_SCHEMA,
+                required=False,
+                description="Only rows with `occurred_at` at or before this moment (ISO 8601 with offset).",
+            ),
+            *PAGE_PARAMETERS,
         ],
         responses={200: s.TransactionPageOutput, **error_responses(400, 404)},
     )

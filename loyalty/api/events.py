@@ -1,6 +1,5 @@
 """Event Rewarding: 202 at once, the reward follows from a worker."""
 
-import datetime
 import json
 
 from django.utils import timezone
@@ -8,10 +7,11 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from loyalty.api import enums
 from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.earning import run_write
 from loyalty.api.errors import not_found
-from loyalty.api.fields import AwareDateTimeField, ReferenceField, StrictCharField
+from loyalty.api.fields import ClosedSerializer, OccurredAtField, ReferenceField, StrictCharField
 from loyalty.api.member_serializers import MemberIdField
 from loyalty.api.members import get_member_or_404
 from programs.models import EventType
@@ -22,12 +22,23 @@ from rewards.services.events import event_accept
 MAX_ATTRIBUTES_BYTES = 16 * 1024
 
 
-class EventInput(serializers.Serializer):
-    reference = ReferenceField()
-    member_id = MemberIdField()
-    event_type = StrictCharField(max_length=64)
-    occurred_at = AwareDateTimeField(required=False)
-    attributes = serializers.DictField(required=False, default=dict)
+class EventInput(ClosedSerializer):
+    reference = ReferenceField(help_text="The partner's unique id of this event; idempotent by it.")
+    member_id = MemberIdField(help_text="The member who did it.")
+    event_type = StrictCharField(
+        max_length=64, help_text="The code of one of the program's active event types; another code is a 400."
+    )
+    occurred_at = OccurredAtField(
+        required=False,
+        help_text="When it happened, ISO 8601 with offset, from 2000-01-01 to 24 h after now (default: now); "
+        "per-day limits count the calendar day of this moment in the program's time zone.",
+    )
+    attributes = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text=f"Free data about the event, kept with it: a JSON object of at most {MAX_ATTRIBUTES_BYTES // 1024} "
+        "KiB once serialized.",
+    )
 
     def validate_event_type(self, value):
         event_type = EventType.objects.filter(program=self.context["program"], code=value, active=True).first()
@@ -40,23 +51,33 @@ class EventInput(serializers.Serializer):
             raise serializers.ValidationError(f"At most {MAX_ATTRIBUTES_BYTES} bytes of JSON.")
         return value
 
-    def validate_occurred_at(self, value):
-        if value > timezone.now() + datetime.timedelta(minutes=5):
-            raise serializers.ValidationError("Must not be in the future.")
-        return value
-
 
 ACCEPTED = inline_serializer(
     name="EventAccepted",
-    fields={"reference": serializers.CharField(), "status": serializers.ChoiceField(choices=["accepted"])},
+    fields={
+        "reference": serializers.CharField(help_text="The event's reference."),
+        "status": serializers.ChoiceField(
+            choices=enums.EVENT_ACCEPTED_STATUSES,
+            help_text="Always `accepted`: stored, to be processed (`GET /events/{reference}` follows it).",
+        ),
+    },
 )
 EVENT = inline_serializer(
     name="EventState",
     fields={
-        "reference": serializers.CharField(),
-        "status": serializers.ChoiceField(choices=["accepted", "rewarded", "rejected"]),
-        "points": serializers.IntegerField(allow_null=True, help_text="Null until processed; 0 when rejected."),
-        "reason": serializers.CharField(allow_null=True, help_text="Why it was rejected, e.g. limit_reached."),
+        "reference": serializers.CharField(help_text="The event's reference."),
+        "status": serializers.ChoiceField(
+            choices=enums.EVENT_STATUSES,
+            help_text="`accepted` until processed, then `rewarded` or `rejected`.",
+        ),
+        "points": serializers.IntegerField(
+            allow_null=True, min_value=0, help_text="The points rewarded: null until processed; 0 when rejected."
+        ),
+        "reason": serializers.CharField(
+            allow_null=True,
+            help_text="Why it was rejected (`limit_reached`, `member_blocked`, `event_type_inactive`, `points_limit`: "
+            "the reward would take the balance over the ceiling); null otherwise.",
+        ),
     },
 )
 
@@ -65,6 +86,7 @@ class EventCreateView(ProgramAPIView):
     required_scope = "points:write"
 
     @extend_schema(
+        operation_id="events_create",
         summary="Event Rewarding",
         description="Stores the event and answers 202 at once; a worker rewards it (exactly once) per the event "
         "type's points and limits (per member per day in the program's timezone, and lifetime). Over a limit the "
@@ -96,7 +118,12 @@ class EventCreateView(ProgramAPIView):
 class EventDetailView(ProgramAPIView):
     required_scope = "points:read"
 
-    @extend_schema(summary="An event's state", responses={200: EVENT, **error_responses(404)})
+    @extend_schema(
+        operation_id="events_retrieve",
+        summary="An event's state",
+        description="Whether the event was rewarded (and with how many points) or rejected (and why).",
+        responses={200: EVENT, **error_responses(404)},
+    )
     def get(self, request, reference: str):
         event = Event.objects.filter(program=self.program, reference=reference).first()
         if event is None:

@@ -1,15 +1,17 @@
 """Strict input fields: JSON types are checked, not coerced ("5" is not a quantity)."""
 
+import datetime
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-MONEY_RE = re.compile(r"^-?\d{1,10}(\.\d{1,2})?$")
+MONEY_RE = re.compile(r"^-?[0-9]{1,10}(\.[0-9]{1,2})?$")  # ASCII digits only (\d would take "١٢")
 
 
 class StrictCharField(serializers.CharField):
@@ -45,7 +47,7 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
-@extend_schema_field({"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "example": "12.50"})
+@extend_schema_field({"type": "string", "pattern": r"^[0-9]{1,10}(\.[0-9]{1,2})?$", "examples": ["12.50"]})
 class MoneyField(serializers.Field):
     """A decimal string with at most two decimals ("12.5" is 12.50); JSON numbers are refused."""
 
@@ -54,10 +56,10 @@ class MoneyField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or not MONEY_RE.match(data.strip()):
+        if not isinstance(data, str) or not MONEY_RE.match(data):
             raise serializers.ValidationError('Must be a decimal string with at most two decimals, e.g. "12.50".')
         try:
-            value = Decimal(data.strip()).quantize(Decimal("0.01"))
+            value = Decimal(data).quantize(Decimal("0.01"))
         except InvalidOperation as exc:
             raise serializers.ValidationError("Not a valid amount.") from exc
         if value < 0 and not self.allow_negative:
@@ -68,9 +70,23 @@ class MoneyField(serializers.Field):
         return f"{Decimal(value):.2f}"
 
 
-@extend_schema_field(OpenApiTypes.DATETIME)
+MAX_OFFSET = datetime.timedelta(hours=14)
+UTC_MIN = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+UTC_MAX = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+
+
+# For the OpenAPI schema: a date-time whose offset is at most ±14:00 (the forms parse_datetime reads).
+TIMESTAMP_SCHEMA = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"(?:[Zz]|[+-](?:0[0-9]|1[0-3])(?::?[0-5][0-9])?|[+-]14(?::?00)?)$",
+}
+
+
+@extend_schema_field(TIMESTAMP_SCHEMA)
 class AwareDateTimeField(serializers.Field):
-    """ISO 8601 with an offset; a timestamp without offset is refused."""
+    """ISO 8601 with an offset of at most ±14:00; a timestamp without offset is refused. Any year is accepted:
+    a moment beyond what UTC can hold (0001-01-01T00:00:00+14:00) reads as the first or last moment."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -81,12 +97,34 @@ class AwareDateTimeField(serializers.Field):
             value = None
         if value is None:
             raise serializers.ValidationError("Must be an ISO 8601 timestamp, e.g. 2026-11-25T10:31:00+01:00.")
-        if value.tzinfo is None:
+        offset = value.utcoffset()
+        if offset is None:
             raise serializers.ValidationError("Timestamp must include a UTC offset, e.g. +01:00 or Z.")
-        return value
+        if abs(offset) > MAX_OFFSET:
+            raise serializers.ValidationError("The UTC offset must be between -14:00 and +14:00.")
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:
+            return UTC_MIN if value.year == 1 else UTC_MAX
 
     def to_representation(self, value):
         return value.isoformat() if value else None
+
+
+class OccurredAtField(AwareDateTimeField):
+    """When a purchase or an event happened: from 2000-01-01T00:00:00Z to 24 hours after the server's now
+    (tills' clocks drift; points dated further ahead would count, expire and tier wrongly)."""
+
+    EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    AHEAD = datetime.timedelta(hours=24)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value < self.EARLIEST:
+            raise serializers.ValidationError("Must not be before 2000-01-01T00:00:00Z.")
+        if value > timezone.now() + self.AHEAD:
+            raise serializers.ValidationError("Must not be more than 24 hours after the server's time.")
+        return value
 
 
 @extend_schema_field(OpenApiTypes.DATE)
@@ -107,7 +145,9 @@ class StrictDateField(serializers.Field):
 
 
 class ClosedSerializer(serializers.Serializer):
-    """Refuses keys it does not know, naming them."""
+    """The base of every request body: a key it does not define is refused, naming it. Nested bodies (lines,
+    delivery) are ClosedSerializers too, so an unknown key at any depth is named by its dotted path
+    (`lines.0.productcategory`): a misspelt field is never silently ignored."""
 
     read_only_keys: tuple[str, ...] = ()
 

@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loyalty.api.base import ERROR_SCHEMA, ProgramAPIView, error_responses
-from loyalty.api.errors import invalid
 from loyalty.api.member_cookie import IsMember, MemberCookieAuthentication
 from loyalty.api.member_serializers import MemberOutput, member_data
 from loyalty.api.members import get_member_or_404
@@ -20,21 +19,28 @@ IDENTIFICATION = inline_serializer(
         "cookie": inline_serializer(
             name="MemberCookie",
             fields={
-                "name": serializers.CharField(),
-                "value": serializers.CharField(),
-                "expires_at": serializers.DateTimeField(),
-                "max_age": serializers.IntegerField(),
+                "name": serializers.CharField(help_text=f"The cookie's name, `{COOKIE_NAME}`."),
+                "value": serializers.CharField(
+                    help_text="An opaque signed token (no member data inside, even encoded)."
+                ),
+                "expires_at": serializers.DateTimeField(help_text="When the session ends (ISO 8601 with offset)."),
+                "max_age": serializers.IntegerField(min_value=1, help_text="The session's length in seconds."),
             },
+            help_text="The member's webshop session, to set as a cookie on this host.",
         ),
-        "login_url": serializers.URLField(),
+        "login_url": serializers.URLField(
+            help_text="An absolute one-time link that sets the cookie and lands on `/shop/`."
+        ),
     },
 )
 
 
 class IdentificationView(ProgramAPIView):
+    takes_body = False
     required_scope = "members:write"
 
     @extend_schema(
+        operation_id="members_identify",
         summary="Identification user",
         description=(
             "A credential that logs the member into the webshop at `/shop/`, as a cookie and as a link.\n\n"
@@ -52,8 +58,6 @@ class IdentificationView(ProgramAPIView):
         responses={201: IDENTIFICATION, **error_responses(400, 404, 409)},
     )
     def post(self, request, member_id: str):
-        if not isinstance(request.data, dict) or request.data:
-            raise invalid("This endpoint takes no body (or an empty JSON object).")
         member = get_member_or_404(self.program, member_id)
         identification = member_identify(member=member)
         session = identification.session
@@ -77,6 +81,7 @@ class MeView(APIView):
     http_method_names = ["get", "head", "options"]
 
     @extend_schema(
+        operation_id="me_retrieve",
         summary="The identified member",
         description=f"The member logged in by the `{COOKIE_NAME}` cookie, as `GET /members/{{member_id}}` shows it. "
         "A partner bearer token is refused here (401): this endpoint answers the member's browser only.",

@@ -2,8 +2,10 @@ import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from loyalty.api import enums
 from loyalty.api.fields import ClosedSerializer, StrictCharField, StrictDateField
 from members.models import MEMBER_ID_RE
 from rewards.selectors import member_balance
@@ -11,7 +13,9 @@ from rewards.selectors import member_balance
 
 def validate_member_id(value: str) -> str:
     if not MEMBER_ID_RE.match(value):
-        raise serializers.ValidationError("Must be 1-64 characters without spaces, '/', '?', '#', '%' or '\\'.")
+        raise serializers.ValidationError(
+            "Must be 1-64 printable ASCII characters without spaces, '/', '?', '#', '%' or '\\'."
+        )
     return value
 
 
@@ -24,12 +28,42 @@ class MemberIdField(StrictCharField):
         return validate_member_id(super().to_internal_value(data))
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "format": "email", "maxLength": 254}, {"type": "string", "maxLength": 0}]}
+)
+class EmailAddressField(StrictCharField):
+    """An e-mail address, or empty (checked by the serializer's `validate_email`)."""
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": r"^(?:19|20)[0-9]{2}-"})
+class BirthDateField(StrictDateField):
+    """A date from 1900 to today (checked by the serializer's `validate_birth_date`)."""
+
+
 class ProfileFieldsMixin(serializers.Serializer):
-    email = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=254)
-    first_name = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=150)
-    last_name = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=150)
-    language = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=10)
-    birth_date = StrictDateField(required=False, allow_null=True)
+    email = EmailAddressField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=254,
+        help_text="The member's e-mail address; empty or null clears it.",
+    )
+    first_name = StrictCharField(
+        required=False, allow_blank=True, allow_null=True, max_length=150, help_text="Empty or null clears it."
+    )
+    last_name = StrictCharField(
+        required=False, allow_blank=True, allow_null=True, max_length=150, help_text="Empty or null clears it."
+    )
+    language = StrictCharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=10,
+        help_text="One of the program's language codes (`GET /languages`); empty or null: the program's default.",
+    )
+    birth_date = BirthDateField(
+        required=False, allow_null=True, help_text="`YYYY-MM-DD`, from 1900 to today; null clears it."
+    )
 
     def validate_email(self, value):
         if value:
@@ -58,12 +92,19 @@ class ProfileFieldsMixin(serializers.Serializer):
 
 
 class MemberCreateInput(ProfileFieldsMixin, ClosedSerializer):
-    member_id = MemberIdField()
+    member_id = MemberIdField(
+        help_text="The partner's own id for the member, unique in the program: 1-64 characters without spaces, "
+        "`/`, `?`, `#`, `%` or `\\`."
+    )
 
 
 class MemberUpdateInput(ProfileFieldsMixin, ClosedSerializer):
     read_only_keys = ("member_id", "balance", "segments", "enrolled_at")
-    status = serializers.ChoiceField(choices=["active", "blocked"], required=False)
+    status = serializers.ChoiceField(
+        choices=enums.MEMBER_STATUSES,
+        required=False,
+        help_text="`blocked`: the member can no longer earn, be rewarded, redeem, lock or transfer points.",
+    )
 
     def validate_status(self, value):
         if not isinstance(self.initial_data.get("status"), str):
@@ -72,23 +113,29 @@ class MemberUpdateInput(ProfileFieldsMixin, ClosedSerializer):
 
 
 class BalanceOutput(serializers.Serializer):
-    available = serializers.IntegerField()
-    pending = serializers.IntegerField()
-    locked = serializers.IntegerField()
-    total = serializers.IntegerField()
+    available = serializers.IntegerField(
+        help_text="Points the member can spend now (negative only after a reversal, where the program allows it)."
+    )
+    pending = serializers.IntegerField(help_text="Earned points not available yet (until their `available_at`).")
+    locked = serializers.IntegerField(help_text="Points held by open locks.")
+    total = serializers.IntegerField(help_text="available + pending + locked.")
 
 
 class MemberOutput(serializers.Serializer):
-    member_id = serializers.CharField()
-    email = serializers.CharField()
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
-    language = serializers.CharField()
-    birth_date = serializers.DateField(allow_null=True)
-    status = serializers.ChoiceField(choices=["active", "blocked"])
-    enrolled_at = serializers.DateTimeField()
-    balance = BalanceOutput()
-    segments = serializers.ListField(child=serializers.CharField())
+    member_id = serializers.CharField(help_text="The partner's id for the member.")
+    email = serializers.CharField(help_text="Empty when unknown.")
+    first_name = serializers.CharField(help_text="Empty when unknown.")
+    last_name = serializers.CharField(help_text="Empty when unknown.")
+    language = serializers.CharField(help_text="The member's language code, one of the program's.")
+    birth_date = serializers.DateField(allow_null=True, help_text="`YYYY-MM-DD`, or null when unknown.")
+    status = serializers.ChoiceField(
+        choices=enums.MEMBER_STATUSES, help_text="`blocked` members can be read and adjusted, not earn or spend."
+    )
+    enrolled_at = serializers.DateTimeField(help_text="When the member was enrolled (ISO 8601 with offset).")
+    balance = BalanceOutput(help_text="The member's points as of now.")
+    segments = serializers.ListField(
+        child=serializers.CharField(), help_text="The codes of the segments the member is in, sorted."
+    )
 
 
 def member_data(member) -> dict:

@@ -23,6 +23,7 @@ class MemberCreateView(ProgramAPIView):
     required_scope = "members:write"
 
     @extend_schema(
+        operation_id="members_create",
         summary="Enrol a member",
         request=MemberCreateInput,
         responses={201: MemberOutput, **error_responses(400, 409)},
@@ -40,11 +41,17 @@ class MemberCreateView(ProgramAPIView):
 class MemberDetailView(ProgramAPIView):
     required_scopes = {"GET": "members:read", "PATCH": "members:write"}
 
-    @extend_schema(summary="Get a member", responses={200: MemberOutput, **error_responses(404)})
+    @extend_schema(
+        operation_id="members_retrieve",
+        summary="Get a member",
+        description="The member's profile, status, segments and balance as of now.",
+        responses={200: MemberOutput, **error_responses(404)},
+    )
     def get(self, request, member_id: str):
         return Response(member_data(get_member_or_404(self.program, member_id)))
 
     @extend_schema(
+        operation_id="members_partial_update",
         summary="Update a member's profile",
         request=MemberUpdateInput,
         responses={200: MemberOutput, **error_responses(400, 404)},

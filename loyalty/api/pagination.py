@@ -13,11 +13,44 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from rest_framework import serializers
 
 from loyalty.api.errors import invalid
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+# The query parameters of every list operation, and the shape of its answer, for the OpenAPI schema.
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        description=f"Rows per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}); outside that range: 400.",
+    ),
+    OpenApiParameter(
+        "cursor",
+        OpenApiTypes.STR,
+        description="The `next` value of the previous page (omit it for the first page); a cursor that does not "
+        "decode is a 400.",
+    ),
+]
+
+
+def page_schema(name: str, item: serializers.Field) -> serializers.Serializer:
+    """The answer of a list operation: `{"results": [item, ...], "next": cursor or null}`."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "results": serializers.ListField(child=item, help_text="This page's rows, in the list's order."),
+            "next": serializers.CharField(
+                allow_null=True,
+                help_text="An opaque cursor to pass as `?cursor=` for the next page; null on the last page. "
+                "Pages stay stable while new rows are written.",
+            ),
+        },
+    )
 
 
 def read_limit(request) -> int:

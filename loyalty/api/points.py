@@ -1,39 +1,65 @@
 """Points lifecycle endpoints: locks, capture/release, transfers, adjustments, expiring points."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from loyalty.api import enums
 from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.earning import run_write
-from loyalty.api.fields import ReferenceField, StrictCharField, StrictIntegerField
+from loyalty.api.fields import ClosedSerializer, ReferenceField, StrictCharField, StrictIntegerField
 from loyalty.api.member_serializers import BalanceOutput, MemberIdField
 from loyalty.api.members import get_member_or_404
-from loyalty.api.pagination import page_response_data, paginate_queryset
+from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, page_schema, paginate_queryset
 from rewards.idempotency import Answer
+from rewards.lots import MAX_MOVEMENT
 from rewards.selectors import points_expiring
 from rewards.services import points as services
 
-MAX_POINTS = 1_000_000_000
+MAX_POINTS = MAX_MOVEMENT  # one movement at most (API.md, "Point magnitudes")
 
 
-class LockInput(serializers.Serializer):
-    reference = ReferenceField()
-    member_id = MemberIdField()
-    points = StrictIntegerField(min_value=1, max_value=MAX_POINTS)
-    expires_in = StrictIntegerField(min_value=10, max_value=604_800, required=False, default=900)
+class LockInput(ClosedSerializer):
+    reference = ReferenceField(
+        help_text="The partner's unique id of this lock (e.g. the checkout's); idempotent by it."
+    )
+    member_id = MemberIdField(help_text="The member whose points are locked.")
+    points = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_POINTS,
+        help_text=f"Points to lock, 1 to {MAX_POINTS:,}, at most the available balance.",
+    )
+    expires_in = StrictIntegerField(
+        min_value=10,
+        max_value=604_800,
+        required=False,
+        default=900,
+        help_text="Seconds until the lock expires and its points count as available again: 10 to 604,800 (7 days).",
+    )
 
 
-class CaptureInput(serializers.Serializer):
-    points = StrictIntegerField(min_value=1, max_value=MAX_POINTS, required=False)
+class CaptureInput(ClosedSerializer):
+    points = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_POINTS,
+        required=False,
+        help_text="Points to burn, at most those locked (more is a 400); the rest returns to available. "
+        "Omitted (or no body at all): all of them.",
+    )
 
 
-class TransferInput(serializers.Serializer):
-    reference = ReferenceField()
-    from_member_id = MemberIdField()
-    to_member_id = MemberIdField()
-    points = StrictIntegerField(min_value=1, max_value=MAX_POINTS)
-    reason = StrictCharField(max_length=255, required=False, allow_blank=True, allow_null=True)
+class TransferInput(ClosedSerializer):
+    reference = ReferenceField(help_text="The partner's unique id of this transfer; idempotent by it.")
+    from_member_id = MemberIdField(help_text="The member who gives the points.")
+    to_member_id = MemberIdField(help_text="The member who receives them (not the same member).")
+    points = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_POINTS,
+        help_text=f"Points to move, 1 to {MAX_POINTS:,}, at most the available balance.",
+    )
+    reason = StrictCharField(
+        max_length=255, required=False, allow_blank=True, allow_null=True, help_text="Optional, shown in history."
+    )
 
     def validate(self, attrs):
         if attrs["from_member_id"] == attrs["to_member_id"]:
@@ -41,10 +67,15 @@ class TransferInput(serializers.Serializer):
         return attrs
 
 
-class AdjustmentInput(serializers.Serializer):
-    reference = ReferenceField()
-    points = StrictIntegerField(min_value=-MAX_POINTS, max_value=MAX_POINTS)
-    reason = StrictCharField(max_length=255)
+class AdjustmentInput(ClosedSerializer):
+    reference = ReferenceField(help_text="The partner's unique id of this adjustment; idempotent by it.")
+    points = StrictIntegerField(
+        min_value=-MAX_POINTS,
+        max_value=MAX_POINTS,
+        help_text=f"Signed and not 0, from -{MAX_POINTS:,} to {MAX_POINTS:,}: a negative one may not take the available "
+        "balance below zero.",
+    )
+    reason = StrictCharField(max_length=255, help_text="Why (required), shown in history.")
 
     def validate_points(self, value):
         if value == 0:
@@ -55,47 +86,50 @@ class AdjustmentInput(serializers.Serializer):
 LOCK = inline_serializer(
     name="PointsLock",
     fields={
-        "reference": serializers.CharField(),
-        "member_id": serializers.CharField(),
-        "status": serializers.ChoiceField(choices=["locked", "captured", "released"]),
-        "points": serializers.IntegerField(),
-        "captured_points": serializers.IntegerField(),
-        "expires_at": serializers.DateTimeField(),
-        "balance": BalanceOutput(),
+        "reference": serializers.CharField(help_text="The lock's reference."),
+        "member_id": serializers.CharField(help_text="The member whose points are locked."),
+        "status": serializers.ChoiceField(
+            choices=enums.LOCK_STATUSES,
+            help_text="`locked` until captured or released (an expired lock is released by itself).",
+        ),
+        "points": serializers.IntegerField(min_value=1, help_text="The points locked."),
+        "captured_points": serializers.IntegerField(
+            min_value=0, help_text="The points burnt by the capture (0 before)."
+        ),
+        "expires_at": serializers.DateTimeField(help_text="When the lock expires."),
+        "balance": BalanceOutput(help_text="The member's balance right after this call."),
     },
 )
 TRANSFER = inline_serializer(
     name="PointsTransfer",
     fields={
-        "reference": serializers.CharField(),
-        "from_member_id": serializers.CharField(),
-        "to_member_id": serializers.CharField(),
-        "points": serializers.IntegerField(),
-        "from_balance": BalanceOutput(),
-        "to_balance": BalanceOutput(),
+        "reference": serializers.CharField(help_text="The transfer's reference."),
+        "from_member_id": serializers.CharField(help_text="The member who gave the points."),
+        "to_member_id": serializers.CharField(help_text="The member who received them."),
+        "points": serializers.IntegerField(min_value=1, help_text="The points moved."),
+        "from_balance": BalanceOutput(help_text="The giver's balance right after the transfer."),
+        "to_balance": BalanceOutput(help_text="The receiver's balance right after the transfer."),
     },
 )
 ADJUSTMENT = inline_serializer(
     name="PointsAdjustment",
     fields={
-        "reference": serializers.CharField(),
-        "member_id": serializers.CharField(),
-        "points": serializers.IntegerField(),
-        "reason": serializers.CharField(),
-        "balance": BalanceOutput(),
+        "reference": serializers.CharField(help_text="The adjustment's reference."),
+        "member_id": serializers.CharField(help_text="The member adjusted."),
+        "points": serializers.IntegerField(help_text="Signed: the points added or taken."),
+        "reason": serializers.CharField(help_text="Why."),
+        "balance": BalanceOutput(help_text="The member's balance right after the adjustment."),
     },
 )
-EXPIRING = inline_serializer(
-    name="ExpiringPage",
-    fields={
-        "results": serializers.ListField(
-            child=inline_serializer(
-                name="ExpiringPoints",
-                fields={"expires_at": serializers.DateTimeField(), "points": serializers.IntegerField()},
-            )
-        ),
-        "next": serializers.CharField(allow_null=True),
-    },
+EXPIRING = page_schema(
+    "ExpiringPage",
+    inline_serializer(
+        name="ExpiringPoints",
+        fields={
+            "expires_at": serializers.DateTimeField(help_text="The moment these points expire."),
+            "points": serializers.IntegerField(min_value=1, help_text="The points that expire then."),
+        },
+    ),
 )
 
 
@@ -116,6 +150,7 @@ class LockCreateView(ProgramAPIView):
     required_scope = "redeem"
 
     @extend_schema(
+        operation_id="points_locks_create",
         summary="Lock points",
         description="Pay with points at checkout, two-phase: moves points from available to locked until they are "
         "captured or released, or until `expires_in` seconds (10 to 604,800; default 900) have passed, when they "
@@ -163,6 +198,7 @@ class LockCaptureView(LockFinishView):
     capture = True
 
     @extend_schema(
+        operation_id="points_locks_capture",
         summary="Capture locked points",
         description="Burns the locked points, or fewer (`points`; the rest returns to available). Capturing more "
         "than was locked is a 400; a second capture or release, or either after expiry, is `409 invalid_transition`.",
@@ -174,7 +210,10 @@ class LockCaptureView(LockFinishView):
 
 
 class LockReleaseView(LockFinishView):
+    takes_body = False
+
     @extend_schema(
+        operation_id="points_locks_release",
         summary="Unlock points",
         description="Returns the locked points to available. After a capture, a release, or the lock's expiry: "
         "`409 invalid_transition`.",
@@ -189,9 +228,11 @@ class TransferView(ProgramAPIView):
     required_scope = "points:write"
 
     @extend_schema(
+        operation_id="points_transfers_create",
         summary="Transfer points between members",
         description="Moves points between two members of the program, atomically; the points keep their expiry "
-        "dates. `409 insufficient_points`, `409 member_blocked` (either side); the same member on both sides is a 400.",
+        "dates. `409 insufficient_points`, `409 member_blocked` (either side); the same member on both sides is a 400. "
+        "A transfer that would take the receiver's balance over 1,000,000,000,000 points is `409 points_limit`.",
         request=TransferInput,
         responses={201: TRANSFER, 200: TRANSFER, **error_responses(400, 404, 409)},
     )
@@ -228,10 +269,12 @@ class AdjustmentView(ProgramAPIView):
     required_scope = "points:write"
 
     @extend_schema(
+        operation_id="members_adjustments_create",
         summary="Adjust a member's points",
         description="A manual correction, signed and non-zero, with a required `reason`; available at once. A "
         "negative adjustment beyond the available balance is `409 insufficient_points`. Blocked members can be "
-        "adjusted. Idempotent by `reference`.",
+        "adjusted. Idempotent by `reference`. One that would take the balance over 1,000,000,000,000 points is "
+        "`409 points_limit`.",
         request=AdjustmentInput,
         responses={201: ADJUSTMENT, 200: ADJUSTMENT, **error_responses(400, 404, 409)},
     )
@@ -261,10 +304,11 @@ class ExpiringView(ProgramAPIView):
     required_scope = "points:read"
 
     @extend_schema(
+        operation_id="members_expiring_list",
         summary="Points by expiry date",
         description="The remaining points of the member's available and locked lots, grouped by exact `expires_at`, "
         "soonest first. Pending points appear once available; points that never expire are not listed.",
-        parameters=[OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("cursor", OpenApiTypes.STR)],
+        parameters=PAGE_PARAMETERS,
         responses={200: EXPIRING, **error_responses(400, 404)},
     )
     def get(self, request, member_id: str):

@@ -3,38 +3,64 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from loyalty.api.base import ProgramAPIView, error_responses
-from loyalty.api.pagination import page_response_data, paginate_list
+from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, page_schema, paginate_list
+from loyalty.api.schema import CurrencyField
 
 LANGUAGE = inline_serializer(
     name="Language",
-    fields={"code": serializers.CharField(), "name": serializers.CharField(), "default": serializers.BooleanField()},
+    fields={
+        "code": serializers.CharField(help_text="The language code, e.g. `fr`."),
+        "name": serializers.CharField(help_text="The language's name, written in that language (`Français`)."),
+        "default": serializers.BooleanField(help_text="True for the program's default language."),
+    },
 )
-LANGUAGES = serializers.ListField(child=LANGUAGE)
+LANGUAGE_PAGE = page_schema("LanguagePage", LANGUAGE)
 PROGRAM = inline_serializer(
     name="Program",
     fields={
-        "code": serializers.CharField(),
-        "name": serializers.CharField(),
-        "currency": serializers.CharField(),
-        "default_language": serializers.CharField(),
-        "languages": serializers.ListField(child=serializers.CharField()),
-        "timezone": serializers.CharField(),
+        "code": serializers.CharField(help_text="The program's code."),
+        "name": serializers.CharField(help_text="The program's name."),
+        "currency": CurrencyField(help_text="The currency of every money amount of the program (ISO 4217)."),
+        "default_language": serializers.CharField(
+            help_text="The language that texts fall back to when they are missing in the requested one."
+        ),
+        "languages": serializers.ListField(
+            child=serializers.CharField(), help_text="The codes of the languages the program is configured in."
+        ),
+        "timezone": serializers.CharField(
+            help_text="IANA time zone (e.g. `Europe/Brussels`): the calendar day of per-day event limits."
+        ),
         "points": inline_serializer(
             name="PointsSettings",
             fields={
-                "expiry_months": serializers.IntegerField(allow_null=True),
-                "pending_days": serializers.IntegerField(),
-                "allow_negative_balance": serializers.BooleanField(),
+                "expiry_months": serializers.IntegerField(
+                    allow_null=True,
+                    min_value=1,
+                    help_text="Earned points expire this many calendar months after `occurred_at`; null: never.",
+                ),
+                "pending_days": serializers.IntegerField(
+                    min_value=0, help_text="Earned points stay pending this many days after `occurred_at`."
+                ),
+                "allow_negative_balance": serializers.BooleanField(
+                    help_text="Whether a reversal may take the available balance below zero."
+                ),
             },
+            help_text="The program's points rules.",
         ),
     },
 )
 
 
 class ProgramView(ProgramAPIView):
+    etag = True
     required_scope = "program:read"
 
-    @extend_schema(summary="Program details", responses={200: PROGRAM, **error_responses()})
+    @extend_schema(
+        operation_id="program_retrieve",
+        summary="Program details",
+        description="The caller's program (the token's): its currency, languages, time zone and points rules.",
+        responses={200: PROGRAM, **error_responses()},
+    )
     def get(self, request):
         p = self.program
         return Response(
@@ -55,17 +81,16 @@ class ProgramView(ProgramAPIView):
 
 
 class LanguagesView(ProgramAPIView):
+    etag = True
     required_scope = "program:read"
 
     @extend_schema(
+        operation_id="languages_list",
         summary="Languages API",
-        description="The languages the program is configured in; each `name` is written in that language.",
-        responses={
-            200: inline_serializer(
-                name="LanguagePage", fields={"results": LANGUAGES, "next": serializers.CharField(allow_null=True)}
-            ),
-            **error_responses(400),
-        },
+        description="The languages the program is configured in, in the program's order; each `name` is written "
+        "in that language.",
+        parameters=PAGE_PARAMETERS,
+        responses={200: LANGUAGE_PAGE, **error_responses(400)},
     )
     def get(self, request):
         page, next_cursor = paginate_list(request, self.program.language_list(), key=lambda lang: lang["code"])

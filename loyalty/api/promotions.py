@@ -1,14 +1,15 @@
 """Promotion Segment Mapping and promotional products per customer."""
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from loyalty.api import enums
 from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.errors import not_found
 from loyalty.api.members import get_member_or_404
-from loyalty.api.pagination import page_response_data, paginate_list
+from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, page_schema, paginate_list
 from loyalty.api.segments import get_segment_or_404
 from rewards.engine import Rule
 from rewards.models import Promotion
@@ -19,22 +20,32 @@ from rewards.services.promotions import promotion_segment_link, promotion_segmen
 PROMOTION = inline_serializer(
     name="LivePromotion",
     fields={
-        "code": serializers.CharField(),
-        "name": serializers.CharField(),
-        "kind": serializers.ChoiceField(choices=["spend", "quantity", "basket", "multiplier"]),
-        "starts_at": serializers.DateTimeField(allow_null=True),
-        "ends_at": serializers.DateTimeField(allow_null=True),
-        "segments": serializers.ListField(child=serializers.CharField()),
-        "products": serializers.ListField(child=serializers.CharField()),
-        "product_categories": serializers.ListField(child=serializers.CharField()),
-        "channels": serializers.ListField(child=serializers.CharField()),
+        "code": serializers.CharField(help_text="The promotion's code."),
+        "name": serializers.CharField(help_text="In the requested language, else the program's default language."),
+        "kind": serializers.ChoiceField(
+            choices=enums.PROMOTION_KINDS,
+            help_text="`spend` (points per 1.00 spent), `quantity` (points per unit), `basket` (points once over a "
+            "threshold) or `multiplier` (multiplies what `spend` promotions gave).",
+        ),
+        "starts_at": serializers.DateTimeField(allow_null=True, help_text="Start (inclusive); null: no start."),
+        "ends_at": serializers.DateTimeField(allow_null=True, help_text="End (exclusive); null: no end."),
+        "segments": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="Segment codes: only their members qualify; empty: every member (and guests).",
+        ),
+        "products": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="Eligible skus (with `product_categories`; both empty: every line).",
+        ),
+        "product_categories": serializers.ListField(
+            child=serializers.CharField(), help_text="Eligible product category codes."
+        ),
+        "channels": serializers.ListField(
+            child=serializers.CharField(), help_text="The channels it applies to; empty: all."
+        ),
     },
 )
-PROMOTION_PAGE = inline_serializer(
-    name="LivePromotionPage",
-    fields={"results": serializers.ListField(child=PROMOTION), "next": serializers.CharField(allow_null=True)},
-)
-PAGE_PARAMS = [OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("cursor", OpenApiTypes.STR)]
+PROMOTION_PAGE = page_schema("LivePromotionPage", PROMOTION)
 
 
 def is_live_now(rule: Rule, now) -> bool:
@@ -60,12 +71,14 @@ def rule_data(rule: Rule, program, language: str) -> dict:
 
 
 class LivePromotionsView(ProgramAPIView):
+    etag = True
     required_scope = "points:read"
 
     @extend_schema(
+        operation_id="promotions_list",
         summary="Live promotions",
         description="Promotions with status `live` whose dates contain now, by code.",
-        parameters=PAGE_PARAMS,
+        parameters=PAGE_PARAMETERS,
         responses={200: PROMOTION_PAGE, **error_responses(400)},
     )
     def get(self, request):
@@ -80,10 +93,11 @@ class MemberPromotionsView(ProgramAPIView):
     required_scope = "points:read"
 
     @extend_schema(
+        operation_id="members_promotions_list",
         summary="Promotional products per customer",
         description="The live promotions that apply to this member now (by segment and dates, not by channel), each "
         "with its products and product categories.",
-        parameters=PAGE_PARAMS,
+        parameters=PAGE_PARAMETERS,
         responses={200: PROMOTION_PAGE, **error_responses(400, 404)},
     )
     def get(self, request, member_id: str):
@@ -104,6 +118,7 @@ class MemberPromotionsView(ProgramAPIView):
 
 
 class PromotionSegmentView(ProgramAPIView):
+    takes_body = False
     required_scope = "segments:write"
 
     def _objects(self, code: str, segment_code: str):
@@ -113,6 +128,7 @@ class PromotionSegmentView(ProgramAPIView):
         return promotion, get_segment_or_404(self.program, segment_code)
 
     @extend_schema(
+        operation_id="promotions_segments_link",
         summary="Promotion Segment Mapping: link",
         description="Restricts the promotion to members of this segment (with several segments: members of any). "
         "Takes effect on the very next evaluation. 200 whether the link existed or not.",
@@ -125,6 +141,7 @@ class PromotionSegmentView(ProgramAPIView):
         return Response(self._data(promotion))
 
     @extend_schema(
+        operation_id="promotions_segments_unlink",
         summary="Promotion Segment Mapping: unlink",
         description="Removes the restriction to this segment; a promotion with no segment is open to every member.",
         responses={204: None, **error_responses(404)},

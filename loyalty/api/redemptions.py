@@ -57,14 +57,12 @@ def redemption_data(redemption: Redemption, language: str) -> dict:
     }
 
 
-def load_redemption(program, redemption_id: str) -> Redemption:
-    redemption = None
-    if redemption_id.isdigit() and len(redemption_id) < 19:
-        redemption = (
-            Redemption.objects.filter(program=program, pk=int(redemption_id))
-            .select_related("gift", "member", "program", "voucher")
-            .first()
-        )
+def load_redemption(program, redemption_id: int) -> Redemption:
+    redemption = (
+        Redemption.objects.filter(program=program, pk=redemption_id)
+        .select_related("gift", "member", "program", "voucher")
+        .first()
+    )
     if redemption is None:
         raise not_found(f"Redemption {redemption_id} not found.")
     return redemption
@@ -74,6 +72,7 @@ class RedeemView(ProgramAPIView):
     required_scope = "redeem"
 
     @extend_schema(
+        operation_id="redemptions_create",
         summary="Redeem Points Voucher",
         description="Burns the gift's points at once and takes its stock, in one transaction: "
         "`409 insufficient_points`, `409 out_of_stock`, `409 gift_unavailable` (not validated or outside its "
@@ -114,8 +113,13 @@ class RedeemView(ProgramAPIView):
 class RedemptionDetailView(ProgramAPIView):
     required_scope = "redeem"
 
-    @extend_schema(summary="A redemption", responses={200: s.RedemptionOutput, **error_responses(404)})
-    def get(self, request, redemption_id: str):
+    @extend_schema(
+        operation_id="redemptions_retrieve",
+        summary="A redemption",
+        description="The redemption with its current status, delivery and voucher.",
+        responses={200: s.RedemptionOutput, **error_responses(404)},
+    )
+    def get(self, request, redemption_id: int):
         return Response(redemption_data(load_redemption(self.program, redemption_id), self.get_language()))
 
 
@@ -123,26 +127,30 @@ class RedemptionTransitionView(ProgramAPIView):
     required_scope = "redeem"
     target: str | None = None
 
-    def transition(self, request, redemption_id: str, status: str) -> Response:
+    def transition(self, request, redemption_id: int, status: str) -> Response:
         redemption = load_redemption(self.program, redemption_id)
         services.redemption_transition(redemption=redemption, status=status, actor=f"api:{request.user.client.name}")
         return Response(redemption_data(load_redemption(self.program, redemption_id), self.get_language()))
 
 
 class RedemptionCancelView(RedemptionTransitionView):
+    takes_body = False
+
     @extend_schema(
+        operation_id="redemptions_cancel",
         summary="Cancel a redemption",
         description="Only from `exchanged` or `in_preparation`: points refunded (a `refund` entry), stock returned, "
         "voucher voided. Otherwise `409 invalid_transition`.",
         request=None,
         responses={200: s.RedemptionOutput, **error_responses(404, 409)},
     )
-    def post(self, request, redemption_id: str):
+    def post(self, request, redemption_id: int):
         return self.transition(request, redemption_id, "cancelled")
 
 
 class RedemptionStatusView(RedemptionTransitionView):
     @extend_schema(
+        operation_id="redemptions_status_update",
         summary="Move a redemption along its statuses",
         description="Physical gifts: exchanged → in_preparation → in_delivery → delivered, one step at a time; "
         "cancelled from exchanged or in_preparation; returned from in_delivery or delivered (points refunded). "
@@ -151,7 +159,7 @@ class RedemptionStatusView(RedemptionTransitionView):
         request=s.StatusInput,
         responses={200: s.RedemptionOutput, **error_responses(400, 404, 409)},
     )
-    def post(self, request, redemption_id: str):
+    def post(self, request, redemption_id: int):
         data = s.StatusInput(data=request.data)
         data.is_valid(raise_exception=True)
         return self.transition(request, redemption_id, data.validated_data["status"])
@@ -177,7 +185,13 @@ def plain_voucher_data(voucher: Voucher) -> dict:
 class VoucherView(ProgramAPIView):
     required_scope = "redeem"
 
-    @extend_schema(summary="Check a voucher", responses={200: s.VoucherOutput, **error_responses(404)})
+    @extend_schema(
+        operation_id="vouchers_retrieve",
+        summary="Check a voucher",
+        description="The webshop checks a voucher's value and status before accepting it (`expired` once past "
+        "`expires_at`).",
+        responses={200: s.VoucherOutput, **error_responses(404)},
+    )
     def get(self, request, code: str):
         return Response(plain_voucher_data(load_voucher(self.program, code)))
 
@@ -186,6 +200,7 @@ class VoucherUseView(ProgramAPIView):
     required_scope = "redeem"
 
     @extend_schema(
+        operation_id="vouchers_use",
         summary="Use a voucher",
         description="Consumes the voucher once; a second use, or a void or expired voucher, is `409 invalid_transition`.",
         request=s.VoucherUseInput,

@@ -1,41 +1,63 @@
 """Segmentation endpoints: segments and Segment Member Mapping."""
 
 from django.db.models import Count
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.errors import invalid, not_found
+from loyalty.api.fields import ClosedSerializer
 from loyalty.api.member_serializers import MemberIdField
 from loyalty.api.members import get_member_or_404
-from loyalty.api.pagination import page_response_data, paginate_queryset
+from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, page_schema, paginate_queryset
 from members import services
-from members.models import Segment
+from members.models import MEMBER_ID_RE, Segment
 
 MAX_BULK = 10_000
 
 SEGMENT = inline_serializer(
     name="Segment",
     fields={
-        "code": serializers.CharField(),
-        "name": serializers.CharField(),
-        "member_count": serializers.IntegerField(),
+        "code": serializers.CharField(help_text="The segment's code."),
+        "name": serializers.CharField(help_text="In the requested language, else the program's default language."),
+        "member_count": serializers.IntegerField(min_value=0, help_text="Members in the segment."),
     },
 )
 MAPPING = inline_serializer(
     name="SegmentMembership",
     fields={
-        "segment": serializers.CharField(),
-        "member_id": serializers.CharField(),
-        "added": serializers.BooleanField(),
+        "segment": serializers.CharField(help_text="The segment's code."),
+        "member_id": serializers.CharField(help_text="The member's id."),
+        "added": serializers.BooleanField(help_text="False when the member already was in the segment."),
     },
 )
 
 
-class BulkInput(serializers.Serializer):
-    add = serializers.ListField(child=MemberIdField(), required=False, default=list)
-    remove = serializers.ListField(child=MemberIdField(), required=False, default=list)
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "pattern": MEMBER_ID_RE.pattern, "maxLength": 64},
+        "maxItems": MAX_BULK,
+    }
+)
+class MemberIdListField(serializers.ListField):
+    """Member ids; `add` and `remove` of one call hold at most MAX_BULK of them together."""
+
+
+class BulkInput(ClosedSerializer):
+    add = MemberIdListField(
+        child=MemberIdField(),
+        required=False,
+        default=list,
+        help_text=f"Member ids to add to the segment; `add` and `remove` hold at most {MAX_BULK:,} ids together.",
+    )
+    remove = MemberIdListField(
+        child=MemberIdField(),
+        required=False,
+        default=list,
+        help_text="Member ids to remove from the segment; an id may not be in both lists.",
+    )
 
     def validate(self, attrs):
         if not isinstance(self.initial_data, dict):
@@ -51,9 +73,12 @@ class BulkInput(serializers.Serializer):
 BULK_OUTPUT = inline_serializer(
     name="SegmentBulkResult",
     fields={
-        "added": serializers.IntegerField(),
-        "removed": serializers.IntegerField(),
-        "unknown_members": serializers.ListField(child=serializers.CharField()),
+        "added": serializers.IntegerField(min_value=0, help_text="Memberships actually created."),
+        "removed": serializers.IntegerField(min_value=0, help_text="Memberships actually deleted."),
+        "unknown_members": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="Ids of either list that are not members of the program (skipped).",
+        ),
     },
 )
 
@@ -69,19 +94,11 @@ class SegmentListView(ProgramAPIView):
     required_scope = "segments:write"
 
     @extend_schema(
+        operation_id="segments_list",
         summary="Segments",
         description="The program's segments with their member counts, by code.",
-        parameters=[OpenApiParameter("limit", OpenApiTypes.INT), OpenApiParameter("cursor", OpenApiTypes.STR)],
-        responses={
-            200: inline_serializer(
-                name="SegmentPage",
-                fields={
-                    "results": serializers.ListField(child=SEGMENT),
-                    "next": serializers.CharField(allow_null=True),
-                },
-            ),
-            **error_responses(400),
-        },
+        parameters=PAGE_PARAMETERS,
+        responses={200: page_schema("SegmentPage", SEGMENT), **error_responses(400)},
     )
     def get(self, request):
         queryset = Segment.objects.filter(program=self.program).annotate(member_count=Count("memberships"))
@@ -95,9 +112,11 @@ class SegmentListView(ProgramAPIView):
 
 
 class SegmentMemberView(ProgramAPIView):
+    takes_body = False
     required_scope = "segments:write"
 
     @extend_schema(
+        operation_id="segments_members_add",
         summary="Segment Member Mapping: add",
         description="Adds the member to the segment; 200 whether it was already there or not (`added` says which).",
         request=None,
@@ -110,6 +129,7 @@ class SegmentMemberView(ProgramAPIView):
         return Response({"segment": segment.code, "member_id": member.member_id, "added": added})
 
     @extend_schema(
+        operation_id="segments_members_remove",
         summary="Segment Member Mapping: remove",
         description="Removes the member; 204 whether it was there or not; 404 for an unknown member or segment.",
         responses={204: None, **error_responses(404)},
@@ -125,6 +145,7 @@ class SegmentBulkView(ProgramAPIView):
     required_scope = "segments:write"
 
     @extend_schema(
+        operation_id="segments_members_bulk_update",
         summary="Segment Member Mapping: bulk",
         description=f"Adds and removes up to {MAX_BULK} member ids (both lists together) in one transaction. Unknown "
         "ids are listed in `unknown_members` and skipped; `added`/`removed` count memberships actually created and "
