@@ -158,3 +158,21 @@ def _postgres_marker(request):
 
     if connection.vendor != "postgresql":
         pytest.skip("row locks and concurrent transactions need PostgreSQL")
+
+
+@pytest.fixture
+def live_server_gunicorn(transactional_db, tmp_path):
+    """`gunicorn loyalty.wsgi` in its own process on a free port, serving the test database (PostgreSQL).
+
+    The test's data must be committed to be seen (transactional tests); stopped after the test.
+    """
+    from django.db import connection
+
+    from tests.live_server import LiveServer
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a server process needs the shared PostgreSQL test database")
+    server = LiveServer(tmp_path / "gunicorn.log")
+    server.start()
+    yield server
+    server.stop()

@@ -45,27 +45,30 @@ def error_response(status_code: int, code: str, message: str, fields: dict | Non
     return JsonResponse(envelope(code, message, fields), status=status_code)
 
 
-def flatten_fields(detail, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested error detail -> {"lines.2.quantity": ["..."]}."""
+def flatten_fields(detail, prefix: str | None = None) -> dict[str, list[str]]:
+    """DRF's nested error detail -> {"lines.2.quantity": ["..."]}. `prefix` None: no field named yet (errors of
+    the whole body go to `non_field_errors`); a key that is the empty string is named as such."""
     out: dict[str, list[str]] = {}
+
+    def join(part: str) -> str:
+        return part if prefix is None else f"{prefix}.{part}"
+
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = "" if key == "non_field_errors" else str(key)
-            path = f"{prefix}.{name}" if prefix and name else (prefix or name)
+            path = prefix if key == "non_field_errors" else join(str(key))
             for k, v in flatten_fields(value, path).items():
                 out.setdefault(k, []).extend(v)
     elif isinstance(detail, list):
         if all(not isinstance(item, (dict, list)) for item in detail):
-            out.setdefault(prefix or "non_field_errors", []).extend(str(item) for item in detail)
+            out.setdefault("non_field_errors" if prefix is None else prefix, []).extend(str(item) for item in detail)
         else:
             for index, item in enumerate(detail):
                 if not item:
                     continue
-                path = f"{prefix}.{index}" if prefix else str(index)
-                for k, v in flatten_fields(item, path).items():
+                for k, v in flatten_fields(item, join(str(index))).items():
                     out.setdefault(k, []).extend(v)
     elif detail is not None:
-        out.setdefault(prefix or "non_field_errors", []).append(str(detail))
+        out.setdefault("non_field_errors" if prefix is None else prefix, []).append(str(detail))
     return out
 
 

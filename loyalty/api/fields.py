@@ -15,6 +15,13 @@ MONEY_RE = re.compile(r"^-?[0-9]{1,10}(\.[0-9]{1,2})?$")  # ASCII digits only (\
 
 
 class StrictCharField(serializers.CharField):
+    """A JSON string taken as sent: not coerced from numbers, not trimmed (a value the schema allows, such as a
+    lone space or tab, is not turned into a "blank" refusal)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")

@@ -54,13 +54,13 @@ def page_schema(name: str, item: serializers.Field) -> serializers.Serializer:
 
 
 def read_limit(request) -> int:
-    raw = request.query_params.get("limit")
-    if raw is None or raw == "":
+    """`?limit=`: absent is the default; once, as 1 to 200 in ASCII digits; anything else (empty, repeated,
+    `+5`, `٥`) is a 400 rather than a silent default."""
+    values = request.query_params.getlist("limit")
+    if not values:
         return DEFAULT_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        limit = 0
+    raw = values[0]
+    limit = int(raw) if len(values) == 1 and raw.isascii() and raw.isdigit() and len(raw) <= 3 else 0
     if not 1 <= limit <= MAX_LIMIT:
         raise invalid(f"limit must be an integer from 1 to {MAX_LIMIT}.", {"limit": [f"Must be 1 to {MAX_LIMIT}."]})
     return limit

@@ -262,3 +262,15 @@ def test_explain_is_a_boolean(api, member, base, value, status):
     response = api.post(f"/api/v1/baskets/evaluate?explain={value}", basket())
     assert response.status_code == status, response.content
     assert ("not_applied" in response.json()) is (value in ("true", "1"))
+
+
+@pytest.mark.parametrize("query", ["limit=", "limit=5&limit=6", "limit=+5", "limit=٥", "limit=0", "limit=201"])
+def test_a_limit_that_is_not_one_number_from_1_to_200_is_400(api, query):
+    error = refused(api.get(f"/api/v1/segments?{query}"), 400, "invalid_request")
+    assert list(error["fields"]) == ["limit"]
+
+
+def test_an_empty_key_is_named_too(api, member):
+    body = {"reference": "L-1", "member_id": "M-1", "points": 5, "": 1}
+    error = refused(api.post("/api/v1/points/locks", body), 400, "invalid_request")
+    assert error["fields"] == {"": ["Unknown field."]}
