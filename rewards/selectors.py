@@ -47,11 +47,11 @@ def entry_status(entry: LedgerEntry, now: datetime.datetime | None = None) -> st
     return "posted"
 
 
-def member_total(model: type[Model], field: str, **filters: Any) -> Coalesce:
+def member_total(model: type[Model], field: str, *conditions: Q, **filters: Any) -> Coalesce:
     """A subquery: the sum of `field` over the member's rows of `model` (0 when none), to annotate
     balance rows with (one query for any number of members)."""
     rows = (
-        model._default_manager.filter(member_id=OuterRef("member_id"), **filters)
+        model._default_manager.filter(*conditions, member_id=OuterRef("member_id"), **filters)
         .order_by()
         .values("member_id")
         .annotate(total=Sum(field))
@@ -78,7 +78,14 @@ def balance_view(
             .annotate(
                 due_pending=member_total(PointsLot, "remaining", pending=True, available_at__lte=now),
                 due_locks=member_total(PointsLock, "points", status=LockStatus.LOCKED, expires_at__lte=now),
-                due_lots=member_total(PointsLot, "remaining", pending=False, remaining__gt=0, expires_at__lte=now),
+                # Lots past expiry, pending ones included once due: settling activates, then expires them.
+                due_lots=member_total(
+                    PointsLot,
+                    "remaining",
+                    Q(pending=False) | Q(available_at__lte=now),
+                    remaining__gt=0,
+                    expires_at__lte=now,
+                ),
             )
             .values("due_pending", "due_locks", "due_lots")
             .first()

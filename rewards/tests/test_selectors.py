@@ -4,11 +4,14 @@ import datetime
 
 import pytest
 import time_machine
+from django.db import transaction
 
 from members.selectors import member_get
+from rewards.models import PointsLot
 from rewards.selectors import member_balance, points_expiring
+from rewards.services.ledger import balance_lock
 from rewards.services.points import points_lock
-from tests.helpers import fund
+from tests.helpers import credit_pending, fund
 
 pytestmark = pytest.mark.django_db
 T0 = datetime.datetime(2026, 1, 10, 9, 0, tzinfo=datetime.UTC)
@@ -40,3 +43,18 @@ def test_points_expiring_groups_by_moment_and_bounds_by_until(program, member):
         assert rows == [{"expires_at": T0 + DAY, "points": 15}, {"expires_at": T0 + 10 * DAY, "points": 7}]
         soon = points_expiring(member=member, until=T0 + 2 * DAY)
         assert list(soon) == [{"expires_at": T0 + DAY, "points": 15}]
+
+
+def test_balance_as_of_now_expires_pending_points_whose_expiry_also_passed(program, member):
+    """Found by the ledger model (test_ledger_model): earn pending points, let both `available_at` and
+    `expires_at` pass with no write; the read showed them available while the next write expired them."""
+    program.pending_days, program.expiry_months = 2, 1
+    program.save()
+    with time_machine.travel(T0, tick=False):
+        credit_pending(member, 10, available_at=T0 + 2 * DAY)
+        PointsLot.objects.filter(member=member).update(expires_at=T0 + 31 * DAY)
+    with time_machine.travel(T0 + 40 * DAY, tick=False):
+        seen = member_balance(member=member_get(program=program, member_id=member.member_id))
+        with transaction.atomic():
+            posted = balance_lock(member=member).as_dict()
+    assert seen == posted == {"available": 0, "pending": 0, "locked": 0, "total": 0}
