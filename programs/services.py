@@ -4,8 +4,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_id, generate_client_secret
-from oauth2_provider.models import AccessToken, Application
+from oauth2_provider.models import AccessToken, Application, RefreshToken
 
+from programs.client_secrets import hash_client_secret
 from programs.models import ApiClient, Program
 
 
@@ -43,19 +44,40 @@ def api_client_create(*, program: Program, name: str, scopes: str | list[str]) -
     return client, secret
 
 
+def _tokens_revoke(*, application_id: int) -> None:
+    """Deletes every token of the application: the bearer authentication finds none of them any more."""
+    RefreshToken.objects.filter(application_id=application_id).delete()
+    AccessToken.objects.filter(application_id=application_id).delete()
+
+
 @transaction.atomic
 def api_client_revoke(*, client: ApiClient) -> None:
     """Stops the client: no new token, and its tokens stop working at once."""
     client.active = False
     client.revoked_at = timezone.now()
     client.save(update_fields=["active", "revoked_at"])
-    AccessToken.objects.filter(application_id=client.application_id).delete()
+    _tokens_revoke(application_id=client.application_id)
 
 
 @transaction.atomic
 def api_client_rotate_secret(*, client: ApiClient) -> str:
+    """A new secret for the client, returned once; the old one stops working, and so do the tokens it got."""
     secret = generate_client_secret()
     application = client.application
     application.client_secret = secret
-    application.save(update_fields=["client_secret"])
+    application.hash_client_secret = True
+    application.save(update_fields=["client_secret", "hash_client_secret"])
+    _tokens_revoke(application_id=client.application_id)
     return secret
+
+
+def api_client_secret_rehash(*, stored: str, secret: str) -> bool:
+    """Replaces the stored hash `stored` of a secret just verified with its hash by the current hasher and key.
+
+    Matching on the stored value itself (a salted hash, unique) makes it a compare-and-swap: a rotation or
+    another re-hash in between wins, and this one changes nothing. Returns whether it replaced the hash.
+    """
+    updated = Application.objects.filter(client_secret=stored, hash_client_secret=True).update(
+        client_secret=hash_client_secret(secret)
+    )
+    return updated == 1

@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -88,13 +88,19 @@ class ProgramAPIView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # DRF's order but the budget before the scope check: a request refused 403 still counts and still
-        # answers its budget.
+        # answers its budget. Without a valid token (none, or a bad one), the request counts against its
+        # caller address's budget instead.
         self.format_kwarg = self.get_format_suffix(**kwargs)
         neg = self.perform_content_negotiation(request)
         request.accepted_renderer, request.accepted_media_type = neg
         version, scheme = self.determine_version(request, *args, **kwargs)
         request.version, request.versioning_scheme = version, scheme
-        self.perform_authentication(request)
+        try:
+            self.perform_authentication(request)
+        except exceptions.AuthenticationFailed:
+            # A bad token counts against its caller address's budget: 429 instead of 401 once past it.
+            self.check_throttles(request)
+            raise
         self.check_throttles(request)
         self.check_permissions(request)
         if not self.takes_body and request.method in ("POST", "PUT", "PATCH"):

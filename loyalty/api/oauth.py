@@ -1,12 +1,17 @@
-"""OAuth scopes per API client: a client gets only the scopes it was granted.
+"""OAuth for API clients: scopes per client, client authentication, the client-credentials grant only.
 
 A token request without `scope` receives all of the client's scopes; asking for a scope outside
 them is refused with `invalid_scope` (django-oauth-toolkit alone would allow every known scope).
+Client secrets are checked with `programs.client_secrets` (a keyed HMAC; older PBKDF2 hashes are
+verified once more and re-hashed).
 """
 
 from django.conf import settings
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
+
+from programs.client_secrets import check_client_secret
+from programs.services import api_client_secret_rehash
 
 
 def _client_scopes(application) -> list[str]:
@@ -28,13 +33,26 @@ class ClientScopes(BaseScopes):
 
 
 class ProgramOAuth2Validator(OAuth2Validator):
-    """Refuses token requests from revoked API clients and from applications bound to no program."""
+    """Refuses token requests from revoked API clients and from applications bound to no program, and any
+    grant but client credentials (whatever an application row says)."""
 
     def authenticate_client(self, request, *args, **kwargs) -> bool:
         if not super().authenticate_client(request, *args, **kwargs):
             return False
         client = getattr(request.client, "api_client", None)
         return client is not None and client.active
+
+    def _check_secret(self, provided_secret: str, stored_secret: str) -> bool:
+        # django-oauth-toolkit's hook for both HTTP Basic and form credentials.
+        matches, rehash = check_client_secret(provided_secret, stored_secret)
+        if matches and rehash:
+            api_client_secret_rehash(stored=stored_secret, secret=provided_secret)
+        return matches
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs) -> bool:
+        if grant_type != "client_credentials":
+            return False
+        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
         # RFC 6749 §3.1: `scope=` sent empty counts as omitted (all the client's scopes), and extra

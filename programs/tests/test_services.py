@@ -94,3 +94,43 @@ def test_rotate_secret_leaves_other_clients_alone(program):
     second, _ = api_client_create(program=program, name="two", scopes="redeem")
     api_client_rotate_secret(client=second)
     assert check_password(first_secret, stored_secret(first))
+
+
+def test_rotate_secret_revokes_the_clients_live_tokens(program, other_program):
+    client, old = api_client_create(program=program, name="till", scopes="program:read")
+    live = (
+        Client()
+        .post(
+            "/oauth/token/",
+            {"grant_type": "client_credentials", "client_id": client.application.client_id, "client_secret": old},
+        )
+        .json()["access_token"]
+    )
+    other_token = issue_token(other_program, scopes="program:read")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {live}"}
+    assert Client().get("/api/v1/program", **headers).status_code == 200
+
+    new = api_client_rotate_secret(client=client)
+
+    assert not AccessToken.objects.filter(application_id=client.application_id).exists()
+    assert Client().get("/api/v1/program", **headers).status_code == 401
+    assert Client().get("/api/v1/program", HTTP_AUTHORIZATION=f"Bearer {other_token}").status_code == 200
+    assert token_status(client, new) == 200
+
+
+def test_rehash_replaces_only_the_hash_it_was_given(program):
+    from django.contrib.auth.hashers import make_password
+
+    from programs.client_secrets import ALGORITHM
+    from programs.services import api_client_secret_rehash
+
+    client, secret = api_client_create(program=program, name="till", scopes="redeem")
+    legacy = make_password(secret, hasher="md5")
+    Application.objects.filter(pk=client.application_id).update(client_secret=legacy)
+
+    assert api_client_secret_rehash(stored=legacy, secret=secret) is True
+    rehashed = stored_secret(client)
+    assert rehashed.startswith(f"{ALGORITHM}$") and check_password(secret, rehashed)
+    # A second attempt with the old hash (a concurrent request) finds nothing to replace.
+    assert api_client_secret_rehash(stored=legacy, secret=secret) is False
+    assert stored_secret(client) == rehashed

@@ -121,6 +121,39 @@ def test_an_unauthenticated_answer_has_no_budget(db):
     assert "RateLimit-Limit" not in response
 
 
+ANON_3 = {"client": "100/min", "anon": "3/min"}
+
+
+@pytest.mark.parametrize("token", [None, "not-a-token"], ids=["no token", "bad token"])
+def test_without_a_valid_token_an_address_has_its_own_budget(program, monkeypatch, token):
+    monkeypatch.setattr(ClientRateThrottle, "THROTTLE_RATES", ANON_3)
+    caller = ApiClient(token)
+    statuses = [caller.get("/api/v1/program", REMOTE_ADDR="198.51.100.1").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+
+    refused = caller.get("/api/v1/members/M-1", REMOTE_ADDR="198.51.100.1")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert "RateLimit-Limit" not in refused
+    # Another address, and a partner with a valid token from the same address, are not concerned.
+    assert caller.get("/api/v1/program", REMOTE_ADDR="198.51.100.2").status_code == 401
+    assert ApiClient(issue_token(program)).get("/api/v1/program", REMOTE_ADDR="198.51.100.1").status_code == 200
+
+
+def test_no_token_and_bad_tokens_share_the_address_budget(db, monkeypatch):
+    monkeypatch.setattr(ClientRateThrottle, "THROTTLE_RATES", ANON_3)
+    assert ApiClient(None).get("/api/v1/program").status_code == 401
+    assert ApiClient("bad").get("/api/v1/program").status_code == 401
+    assert ApiClient(None).get("/api/v1/program", HTTP_AUTHORIZATION="Bearer a b").status_code == 401
+    assert ApiClient("other-bad").get("/api/v1/program").status_code == 429
+
+
+def test_without_an_address_budget_unauthenticated_calls_are_not_limited(db, monkeypatch):
+    monkeypatch.setattr(ClientRateThrottle, "THROTTLE_RATES", {"client": "1/min"})
+    assert {ApiClient(None).get("/api/v1/program").status_code for _ in range(5)} == {401}
+
+
 # --- ETag ------------------------------------------------------------------------------------------------------
 
 
