@@ -11,6 +11,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken
 from rest_framework import authentication, exceptions
 
+from loyalty.core.logging import bind_log_context
 from programs.models import ApiClient, Program
 
 
@@ -60,6 +61,7 @@ class ProgramTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("This API client is revoked.")
         # The client's allowed scopes may have been narrowed since the token was issued.
         scopes = frozenset(token.scope.split()) & client.scope_set
+        bind_log_context(program=client.program.code, client_id=token.application.client_id)
         return ApiCaller(client=client, program=client.program, scopes=scopes), token
 
     def authenticate_header(self, request) -> str:

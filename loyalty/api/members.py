@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.errors import not_found
 from loyalty.api.member_serializers import MemberCreateInput, MemberOutput, MemberUpdateInput, member_data
+from loyalty.core.logging import bind_log_context
 from members import selectors, services
 from members.models import Member
 from rewards.services.enrolment import member_enrol
@@ -16,6 +17,7 @@ def get_member_or_404(
     member = selectors.member_get(program=program, member_id=member_id, related=related, segments=segments)
     if member is None:
         raise not_found(f"Member {member_id} not found.", field)
+    bind_log_context(member_id=member.member_id)
     return member
 
 

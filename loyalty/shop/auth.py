@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 
+from loyalty.core.logging import bind_log_context
 from members.identification import COOKIE_NAME, session_from_cookie, session_seconds
 from members.models import Member, MemberSession
 from programs.models import Program
@@ -94,6 +95,7 @@ def member_required(view: Callable | None = None, *, api: bool = False) -> Calla
             language = shop_language(session)
             request.LANGUAGE_CODE = language
             member = session.member
+            bind_log_context(program=member.program.code, member_id=member.member_id)
             request.shop = Shop(session=session, member=member, program=member.program, language=language)
             # Overrides, not activation: the thread goes back to its language and zone once the page is built.
             with translation.override(language), timezone.override(_program_zone(member.program)):
