@@ -23,6 +23,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loyalty.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/loyalty_bench_dashboard")
 os.environ.setdefault("DJANGO_DEBUG", "false")
+# DEBUG off needs a key other than the development default.
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-key-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz")
 ENTRIES = int(os.environ.get("ENTRIES", "1000000"))
 MEMBERS = int(os.environ.get("MEMBERS", "100000"))
 WEEKS = int(os.environ.get("WEEKS", "52"))

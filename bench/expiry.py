@@ -20,6 +20,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loyalty.settings")
 # As in production: with DEBUG on, Django would keep every query's SQL in memory.
 os.environ.setdefault("DJANGO_DEBUG", "false")
+# DEBUG off needs a key other than the development default.
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-key-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz")
 SIZES = [int(s) for s in os.environ.get("LOTS", "100000,1000000").split(",")]
 
 BUILD = """

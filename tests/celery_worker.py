@@ -37,11 +37,31 @@ def flush_broker(url: str) -> None:
     redis.Redis.from_url(url).flushdb()
 
 
+def queue_names() -> list[str]:
+    """Every queue the project declares (settings.CELERY_TASK_QUEUES)."""
+    from django.conf import settings
+
+    return [queue.name for queue in settings.CELERY_TASK_QUEUES]
+
+
 class Worker:
-    def __init__(self, broker: str, log_path: Path, extra_env: dict | None = None):
+    """`celery worker` consuming every queue (`-Q` all of them), solo pool unless told otherwise; `app` may be a
+    module that adds test tasks or hooks to the project's app (`tests/slow_worker.py`)."""
+
+    def __init__(
+        self,
+        broker: str,
+        log_path: Path,
+        extra_env: dict | None = None,
+        *,
+        app: str = "loyalty",
+        pool: str = "solo",
+    ):
         self.broker = broker
         self.log_path = log_path
         self.extra_env = extra_env or {}
+        self.app = app
+        self.pool = pool
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> None:
@@ -60,9 +80,12 @@ class Worker:
                 "-m",
                 "celery",
                 "-A",
-                "loyalty",
+                self.app,
                 "worker",
-                "--pool=solo",
+                f"--pool={self.pool}",
+                "--concurrency=1",
+                "-Q",
+                ",".join(queue_names()),
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",
@@ -90,6 +113,11 @@ class Worker:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
+
+    def terminate(self) -> None:
+        """SIGTERM to the worker's main process only, as `docker stop` or systemd send it: a warm shutdown."""
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -153,8 +153,8 @@ class GiftCategoryAdmin(CatalogAdmin):
     def tree_name(self, obj: GiftCategory) -> str:
         depth = getattr(obj, "tree_depth", 0) or 0
         return format_html(
-            '<span style="padding-left:{}em">{}{}</span>',
-            depth * 1.5,
+            '<span class="tree-depth-{}">{}{}</span>',
+            min(depth, 8),
             "└ " if depth else "",
             obj.program.text(obj.name) or obj.code,
         )
@@ -189,7 +189,7 @@ class GiftImageInline(admin.TabularInline):
     def preview(self, obj: GiftImage) -> str:
         if not obj.pk or not obj.file:
             return "—"
-        return format_html('<img src="{}" alt="" style="max-height:80px;max-width:120px">', obj.file.url)
+        return format_html('<img src="{}" alt="" class="gift-picture-preview">', obj.file.url)
 
 
 class GiftStockChangeInline(admin.TabularInline):
@@ -305,7 +305,7 @@ class GiftAdmin(CatalogAdmin):
         url = uploaded[0].file.url if uploaded else next((u for u in obj.images or [] if isinstance(u, str)), "")
         if not url:
             return ""
-        return format_html('<img src="{}" alt="" style="height:32px;max-width:48px;object-fit:cover">', url)
+        return format_html('<img src="{}" alt="" class="gift-thumbnail">', url)
 
     @admin.display(description="name")
     def display_name(self, obj: Gift) -> str:

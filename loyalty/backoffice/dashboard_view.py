@@ -1,7 +1,7 @@
 """The program dashboard page of the admin (/admin/dashboard/), with its chart drawn as inline SVG.
 
 Any staff user opens it for one of their programs (a superuser for any); the figures come from
-`loyalty.backoffice.dashboard`. The chart is plain SVG written here: no script, no external resource.
+`loyalty.backoffice.dashboard`. The chart is plain SVG written here: no script, no style attribute, no external resource.
 """
 
 from django.contrib import admin
@@ -41,7 +41,7 @@ def flows_chart(weeks: list[Week]) -> SafeString:
     group = len(SERIES) * BAR + GAP
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="flows-title" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" style="max-width:{WIDTH}px" class="flows-chart">',
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" class="flows-chart">',  # max-width: backoffice/admin.css
         '<title id="flows-title">Points issued, burned, reversed and expired per week</title>',
     ]
     for tick in range(5):

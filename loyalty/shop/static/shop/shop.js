@@ -1,4 +1,5 @@
-// The webshop's little JavaScript: the voucher code appears without a reload, and forms submit once.
+// The webshop's little JavaScript: the voucher code appears without a reload, forms submit once, and a gift
+// picture that does not load gives way to the gift's initial.
 (function () {
   "use strict";
 
@@ -56,7 +57,26 @@
     });
   }
 
+  // A gift picture that does not load is removed, so that the gift's initial shows instead. No inline onerror:
+  // the Content Security Policy runs no inline script. Error events do not bubble, so they are caught on their
+  // way down; a picture that failed before this script ran is found by its state.
+  function dropIfBroken(img) {
+    if (img.parentNode) img.parentNode.removeChild(img);
+  }
+
+  document.addEventListener(
+    "error",
+    function (event) {
+      var target = event.target;
+      if (target && target.tagName === "IMG" && target.hasAttribute("data-hide-if-broken")) dropIfBroken(target);
+    },
+    true
+  );
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("img[data-hide-if-broken]").forEach(function (img) {
+      if (img.complete && img.naturalWidth === 0) dropIfBroken(img);
+    });
     document.querySelectorAll("[data-poll-url]").forEach(poll);
     document.querySelectorAll("form[data-submit-once]").forEach(submitOnce);
   });
