@@ -140,13 +140,33 @@ def celery_worker(celery_broker, tmp_path):
 
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
-    """Client secrets are hashed like passwords; PBKDF2 would cost half a second per test client."""
+    """Staff passwords: MD5 first (PBKDF2 would cost a quarter of a second per test user); the project's own
+    hashers stay known, so client secrets are hashed as in production (programs.client_secrets)."""
     from django.conf import settings
 
     previous = settings.PASSWORD_HASHERS
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *previous]
     yield
     settings.PASSWORD_HASHERS = previous
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _local_cache():
+    """The test process counts its budgets in the local-memory cache, whatever REDIS_URL says: the tests of the
+    shared (Redis) cache point it at a Redis database of their own."""
+    from django.test import override_settings
+
+    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_budgets(_local_cache):
+    """Every test starts with whole budgets: the counters per address (127.0.0.1 for every test) and per
+    client_id would otherwise carry over from one test to the next within the same minute."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

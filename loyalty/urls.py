@@ -1,15 +1,15 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from oauth2_provider import views as oauth_views
 
+from loyalty.api import oauth_views
 from loyalty.api.docs import RedocView, SchemaView, SwaggerView
 from loyalty.backoffice.dashboard_view import dashboard_view
+from loyalty.media import media_urlpatterns
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("loyalty.ops.urls")),  # /healthz, /readyz, /metrics
     path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"),
     path("admin/", admin.site.urls),
     path("oauth/token/", oauth_views.TokenView.as_view(), name="oauth-token"),
@@ -20,4 +20,4 @@ urlpatterns = [
     path("api/schema", SchemaView.as_view(), name="schema"),
     path("api/docs", SwaggerView.as_view(), name="docs"),
     path("api/redoc", RedocView.as_view(), name="redoc"),
-] + static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+] + media_urlpatterns()  # /media/ from MEDIA_ROOT, DEBUG on or off (none with DJANGO_STORAGE=s3)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
+from django.conf import settings
 
 from tests.celery_worker import ROOT, database_url
 
@@ -46,12 +47,18 @@ class LiveServer:
             # Connections are closed after each request: nothing holds the test database open.
             "DJANGO_CONN_MAX_AGE": "0",
             "DJANGO_SETTINGS_MODULE": "loyalty.settings",
-            # As in production: no debug pages, whatever the test environment says.
+            # As in production: no debug pages, whatever the test environment says, and so a key of its own (the
+            # settings refuse the development default with DEBUG off).
             "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": "live-server-test-key-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            # A fuzzer sends thousands of requests: the request budget is not what is tested here.
+            # A fuzzer sends thousands of requests: the request budgets are not what is tested here.
             "API_RATE_LIMIT": "1000000/min",
+            "API_ANON_RATE_LIMIT": "1000000/min",
+            "OAUTH_CLIENT_AUTH_FAILURE_LIMIT": "1000000/min",
             "PYTHONUNBUFFERED": "1",
+            # The client secrets that the test process hashed must verify in the server: the same HMAC key.
+            "OAUTH_CLIENT_SECRET_KEY": settings.OAUTH_CLIENT_SECRET_KEY or settings.SECRET_KEY,
             **self.extra_env,
         }
         # The server uses the test database itself (not a test database of the test database), and
@@ -114,6 +121,8 @@ class LiveServer:
             line
             for line in self.log_tail(chars=10**9).splitlines()
             if any(mark in line for mark in (" ERROR ", " CRITICAL ", "[ERROR]", "[CRITICAL]"))
+            # JSON lines: the server's log format without debug (gunicorn's own lines included).
+            or any(f'"level": "{level}"' in line for level in ("ERROR", "CRITICAL"))
             or line.startswith("Traceback")
         ]
 
@@ -142,15 +151,11 @@ def client_token(base_url: str, client_id: str, client_secret: str, scope: str |
 def live_api_client(program, name: str = "live client", scopes: str | None = None) -> tuple[str, str]:
     """An API client of `program` with every scope (by default) that the server process can check.
 
-    The test process hashes secrets with a fast hasher (see conftest) that the server does not know:
-    this client's secret is hashed with the project's own hashers. Returns (client_id, client_secret).
+    The secret is hashed as in production (HMAC with the key the server is given). Returns (client_id,
+    client_secret).
     """
-    from django.conf import global_settings, settings
-    from django.test import override_settings
-
     from programs.services import api_client_create
 
     scopes = scopes if scopes is not None else " ".join(settings.OAUTH2_PROVIDER["SCOPES"])
-    with override_settings(PASSWORD_HASHERS=global_settings.PASSWORD_HASHERS):
-        client, secret = api_client_create(program=program, name=name, scopes=scopes)
+    client, secret = api_client_create(program=program, name=name, scopes=scopes)
     return client.application.client_id, secret
