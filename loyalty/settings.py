@@ -437,6 +437,9 @@ else:
             "LOCATION": "loyalty",
         }
     }
+# How long an access token's grant stays cached (programs.tokens). Revoking deletes it everywhere at once with
+# Redis; each process's local memory keeps it at most this long otherwise.
+TOKEN_CACHE_SECONDS = int(os.environ.get("TOKEN_CACHE_SECONDS", "300" if REDIS_URL else "10"))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

@@ -1,6 +1,6 @@
 """Errors of the members domain (the API answers their `code` with a 409)."""
 
-from loyalty.core.errors import DomainError
+from loyalty.core.errors import DomainError, NotFound
 
 
 class MemberExists(DomainError):
@@ -11,3 +11,7 @@ class MemberBlocked(DomainError):
     """The member is blocked: no points move for them and they cannot log into the webshop."""
 
     code = "member_blocked"
+
+
+class MemberNotFound(NotFound):
+    """No such member in the program (`fields` names the request field that gave the id)."""

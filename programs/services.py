@@ -8,6 +8,7 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from programs.client_secrets import hash_client_secret
 from programs.models import ApiClient, Program
+from programs.tokens import forget_client
 
 
 class InvalidScopes(ValueError):
@@ -46,6 +47,7 @@ def api_client_create(*, program: Program, name: str, scopes: str | list[str]) -
 
 def _tokens_revoke(*, application_id: int) -> None:
     """Deletes every token of the application: the bearer authentication finds none of them any more."""
+    forget_client(application_id)
     RefreshToken.objects.filter(application_id=application_id).delete()
     AccessToken.objects.filter(application_id=application_id).delete()
 
@@ -81,3 +83,14 @@ def api_client_secret_rehash(*, stored: str, secret: str) -> bool:
         client_secret=hash_client_secret(secret)
     )
     return updated == 1
+
+
+@transaction.atomic
+def api_client_update(*, client: ApiClient, name: str, scopes: str | list[str]) -> ApiClient:
+    """Renames the client or changes the scopes it may use; its live tokens follow at once (narrowed scopes
+    apply to tokens already issued)."""
+    client.name = name
+    client.scopes = normalize_scopes(scopes)
+    client.save(update_fields=["name", "scopes"])
+    forget_client(client.application_id)
+    return client

@@ -1,9 +1,13 @@
 """Idempotent writes by partner reference.
 
-The first request claims (program, operation, reference) with a unique row and stores its answer
-in the same transaction as its effects. A retry with the same body gets that answer back; with a
-different body, `409 idempotency_mismatch`. Concurrent duplicates wait on the unique index and
-then replay: the database decides, not a look-up before insert.
+A write does its work, then records its answer under (program, operation, reference), all in one transaction.
+A retry with the same body gets that answer back; with a different body, `409 idempotency_mismatch`.
+
+The database decides, not a look-up before the work: every write inserts rows that are unique by its reference
+(the earn, its ledger entry, the redemption, the lock, the record itself). A concurrent duplicate therefore waits
+on the first one's row lock or unique index; once the first commits, the duplicate's insert fails and it answers
+the recorded answer instead. A write refused by the state of things (409) records nothing, so its retry is
+evaluated afresh; a retry of a write that succeeded answers as it did then, whatever the state is now.
 """
 
 import hashlib
@@ -14,6 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from loyalty.core.errors import DomainError
 from programs.models import Program
 from rewards.models import IdempotencyRecord
 
@@ -44,22 +49,32 @@ def _replay(record: IdempotencyRecord, digest: str) -> Answer:
 
 
 def run_idempotent(
-    *, program: Program, operation: str, reference: str, payload: Any, perform: Callable[[], Answer], extra: str = ""
+    *,
+    program: Program | None = None,
+    program_id: int | None = None,
+    operation: str,
+    reference: str,
+    payload: Any,
+    perform: Callable[[], Answer],
+    extra: str = "",
 ) -> Answer:
     """Runs `perform` once per reference; `perform` must do all its writes in the caller's transaction."""
     digest = request_hash(payload, extra)
-    lookup = {"program": program, "operation": operation, "reference": reference}
+    lookup = {
+        "program_id": program_id if program_id is not None else program.pk if program is not None else None,
+        "operation": operation,
+        "reference": reference,
+    }
     try:
         with transaction.atomic():
-            # The claim comes first: a concurrent duplicate blocks here until this transaction ends.
-            record = IdempotencyRecord.objects.create(**lookup, request_hash=digest)
             answer = perform()
-            record.response_status = answer.status
-            record.response_body = json.dumps(answer.body)
-            record.save(update_fields=["response_status", "response_body"])
+            IdempotencyRecord.objects.create(
+                **lookup, request_hash=digest, response_status=answer.status, response_body=json.dumps(answer.body)
+            )
             return answer
-    except IntegrityError:
-        # The reference is taken (earlier, or by a concurrent duplicate we waited for): replay its answer.
+    except (IntegrityError, DomainError):
+        # The reference is taken (earlier, or by a concurrent duplicate we waited for): replay its answer. A
+        # domain refusal of a replay (the member since blocked...) gives way to the recorded answer too.
         stored = IdempotencyRecord.objects.filter(**lookup).first()
         if stored is None or stored.response_body is None:
             raise

@@ -84,6 +84,9 @@ class PointsBalance(models.Model):
     available = models.BigIntegerField(default=0)
     pending = models.BigIntegerField(default=0)
     locked = models.BigIntegerField(default=0)
+    # No later than the first moment the clock makes something due (pending points, a lock or a lot expiring);
+    # null when nothing ever will. Writes settle, and reads look for due points, only once it has passed.
+    next_due_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

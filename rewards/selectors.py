@@ -69,10 +69,9 @@ def balance_view(
     if balance is None:
         return {"available": 0, "pending": 0, "locked": 0, "total": 0}
     available, pending, locked = balance.available, balance.pending, balance.locked
-    may_expire = program is None or program.expiry_months is not None
-    if pending or locked or may_expire:
-        now = now or timezone.now()
-
+    now = now or timezone.now()
+    # Nothing can be due before the row's next_due_at: no query then (the common case).
+    if balance.next_due_at is not None and balance.next_due_at <= now:
         due = (
             PointsBalance.objects.filter(pk=balance.pk)
             .annotate(

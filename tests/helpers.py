@@ -39,7 +39,11 @@ def fund(member, points: int, reference: str | None = None, expires_at=None):
         balance = balance_lock(member=member)
         before = (balance.available, balance.locked)
         entry = entry_post(
-            balance=balance, kind="adjustment", reference=reference or f"FUND-{next(_refs)}", available=points
+            balance=balance,
+            kind="adjustment",
+            reference=reference or f"FUND-{next(_refs)}",
+            available=points,
+            due=(expires_at,),
         )
         lot_open(balance_before=before, entry=entry, points=points, expires_at=expires_at)
     return entry
@@ -54,7 +58,9 @@ def credit_pending(member, points: int, available_at):
     with transaction.atomic():
         balance = balance_lock(member=member)
         before = (balance.available, balance.locked)
-        entry = entry_post(balance=balance, kind="earn", reference=f"PENDING-{next(_refs)}", pending=points)
+        entry = entry_post(
+            balance=balance, kind="earn", reference=f"PENDING-{next(_refs)}", pending=points, due=(available_at,)
+        )
         return lot_open(
             balance_before=before, entry=entry, points=points, expires_at=None, available_at=available_at, pending=True
         )

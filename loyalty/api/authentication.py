@@ -1,33 +1,55 @@
 """Bearer-token authentication bound to a program.
 
-Client-credentials tokens carry no user: the caller is the token's API client, and the program
-comes from that client only, in a single query.
+Client-credentials tokens carry no user: the caller is the token's API client, and the program comes from that
+client only. The token's grant is read through the cache (programs.tokens): a warm request costs no statement,
+and the program row is read only by the views that need it (once per request).
 """
 
-import hashlib
-from dataclasses import dataclass, field
-
 from django.utils import timezone
-from oauth2_provider.models import AccessToken
 from rest_framework import authentication, exceptions
 
 from loyalty.core.logging import bind_log_context
-from programs.models import ApiClient, Program
+from programs.models import Program
+from programs.tokens import TokenGrant, checksum_of, token_grant
 
 
-@dataclass(frozen=True)
+class ClientRef:
+    """The calling API client, as the grant names it (no row is read for it)."""
+
+    def __init__(self, grant: TokenGrant):
+        self.pk = grant.client_pk
+        self.name = grant.client_name
+        self.client_id = grant.client_id
+
+
 class ApiCaller:
     """What a view knows about its caller: the client, its program and the token's scopes."""
 
-    client: ApiClient
-    program: Program
-    scopes: frozenset[str] = field(default_factory=frozenset)
-    is_authenticated: bool = True
-    is_anonymous: bool = False
-    is_active: bool = True
-    is_staff: bool = False
-    is_superuser: bool = False
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
     pk = None
+
+    def __init__(self, grant: TokenGrant, program: Program | None = None):
+        self.client = ClientRef(grant)
+        self.program_id = grant.program_id
+        self.program_code = grant.program_code
+        self.scopes = grant.scopes
+        self._program = program
+
+    @property
+    def program(self) -> Program:
+        """The program's row, read on first use (a view that joins it in its own query can set it)."""
+        if self._program is None:
+            self._program = Program.objects.get(pk=self.program_id)
+        return self._program
+
+    @program.setter
+    def program(self, program: Program) -> None:
+        assert program.pk == self.program_id
+        self._program = program
 
     def __str__(self) -> str:
         return f"api-client:{self.client.pk}"
@@ -46,23 +68,13 @@ class ProgramTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid token.") from exc
-        checksum = hashlib.sha256(raw.encode("utf-8")).hexdigest()
-        token = (
-            AccessToken.objects.select_related("application__api_client__program")
-            .filter(token_checksum=checksum)
-            .first()
-        )
-        if token is None or token.application_id is None:
+        grant = token_grant(checksum_of(raw))
+        if grant is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-        if token.expires <= timezone.now():
+        if grant.expires <= timezone.now():
             raise exceptions.AuthenticationFailed("Token expired; request a new one at /oauth/token/.")
-        client = getattr(token.application, "api_client", None)
-        if client is None or not client.active:
-            raise exceptions.AuthenticationFailed("This API client is revoked.")
-        # The client's allowed scopes may have been narrowed since the token was issued.
-        scopes = frozenset(token.scope.split()) & client.scope_set
-        bind_log_context(program=client.program.code, client_id=token.application.client_id)
-        return ApiCaller(client=client, program=client.program, scopes=scopes), token
+        bind_log_context(program=grant.program_code, client_id=grant.client_id)
+        return ApiCaller(grant), grant
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'

@@ -14,7 +14,7 @@ from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, paginate
 from rewards import selectors
 from rewards.engine import Evaluation, Line
 from rewards.idempotency import Answer, IdempotencyMismatch, run_idempotent
-from rewards.services.earning import Basket, basket_evaluate, earn_reverse, points_earn
+from rewards.services.earning import Basket, basket_evaluate, earn_post, earn_reverse
 
 
 def idempotent_response(answer: Answer) -> Response:
@@ -28,7 +28,7 @@ def run_write(view, *, operation: str, reference: str, perform, extra: str = "")
     """Runs a write once per reference and maps business errors to the envelope."""
     try:
         answer = run_idempotent(
-            program=view.program,
+            program_id=view.caller.program_id,
             operation=operation,
             reference=reference,
             payload=view.request.data,
@@ -135,18 +135,25 @@ class EarnView(ProgramAPIView):
         responses={201: s.EarnOutput, 200: s.EarnOutput, **error_responses(400, 404, 409)},
     )
     def post(self, request):
-        data = s.EarnInput(data=request.data, context={"program": self.program})
+        data = s.EarnInput(data=request.data)
         data.is_valid(raise_exception=True)
-        member = get_member_or_404(self.program, data.validated_data["member_id"], "member_id")
-        basket = basket_from(data.validated_data)
-        reference = data.validated_data["reference"]
-        language = self.get_language()
+        v = data.validated_data
+        basket = basket_from(v)
+        reference = v["reference"]
 
         def perform() -> Answer:
-            outcome = points_earn(program=self.program, member=member, basket=basket, reference=reference)
+            outcome = earn_post(
+                program_id=self.caller.program_id,
+                member_id=v["member_id"],
+                basket=basket,
+                reference=reference,
+                currency=v.get("currency"),
+            )
+            self.caller.program = outcome.balance.program  # read with the member: no statement of its own
+            language = self.get_language()
             body = {
                 "reference": reference,
-                "member_id": member.member_id,
+                "member_id": v["member_id"],
                 "points": outcome.earn.points,
                 "status": "pending" if outcome.pending else "posted",
                 "available_at": outcome.available_at.isoformat(),

@@ -82,7 +82,7 @@ def domain_error(exc: DomainError) -> ApiError:
     if isinstance(exc, InvalidInput):
         return invalid(exc.message, exc.fields)
     if isinstance(exc, NotFound):
-        return not_found(exc.message)
+        return ApiError("not_found", exc.message, status.HTTP_404_NOT_FOUND, exc.fields)
     return conflict(exc.code, exc.message)
 
 

@@ -28,6 +28,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest  # type: ignore[import-untyped]
 
 from loyalty.api.throttling import AuthFailureLimit, caller_address
+from programs.tokens import checksum_of, forget_token
 
 
 def presented_client_ids(request: HttpRequest) -> list[str]:
@@ -97,6 +98,13 @@ class TokenView(FailedAuthenticationLimit, oauth_views.TokenView):
 @method_decorator(csrf_exempt, name="dispatch")
 class RevokeTokenView(FailedAuthenticationLimit, oauth_views.RevokeTokenView):
     """RFC 7009: django-oauth-toolkit revokes only the caller's own tokens (another's: 200, nothing done)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        token = request.POST.get("token")
+        if response.status_code == 200 and token:
+            forget_token(checksum_of(token))  # the API stops accepting it at once, cached or not
+        return response
 
 
 def introspection(*, application: Any, token: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from loyalty.backoffice.program_forms import ApiClientForm, EventTypeForm, Progr
 from loyalty.backoffice.scope import ProgramScopedAdmin
 from loyalty.backoffice.translations import TranslatedFieldsAdmin
 from programs.models import ApiClient, EventType, Program
-from programs.services import api_client_create, api_client_revoke, api_client_rotate_secret
+from programs.services import api_client_create, api_client_revoke, api_client_rotate_secret, api_client_update
 
 
 @admin.register(Program)
@@ -124,7 +124,8 @@ class ApiClientAdmin(MissingObjectIs404, ProgramScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            # Through the service: the client's cached token grants follow the new scopes at once.
+            api_client_update(client=obj, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"])
         # On add, save_form already created the client through the service.
 
     def save_related(self, request, form, formsets, change):

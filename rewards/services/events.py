@@ -73,6 +73,7 @@ def event_reward(*, event_id: int) -> Event:
             return event
         before = (balance.available, balance.locked)
         points = event_type.points
+        expires_at = expiry_for(event.occurred_at, event.program.expiry_months)
         entry = entry_post(
             balance=balance,
             kind=EntryKind.EVENT,
@@ -81,14 +82,10 @@ def event_reward(*, event_id: int) -> Event:
             available=points,
             description=event.program.text(event_type.name) or event_type.code,
             event=event,
+            due=(expires_at,),
         )
         if points > 0:
-            lot_open(
-                balance_before=before,
-                entry=entry,
-                points=points,
-                expires_at=expiry_for(event.occurred_at, event.program.expiry_months),
-            )
+            lot_open(balance_before=before, entry=entry, points=points, expires_at=expires_at)
         event.status = EventStatus.REWARDED
         event.points = points
         event.save(update_fields=["status", "points", "processed_at", "attempts"])

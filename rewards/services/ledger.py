@@ -6,12 +6,14 @@ by `balance_lock`, so that `sum(entries) == balance` holds at every commit.
 
 import datetime
 import uuid
+from collections.abc import Iterable
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import BigIntegerField, Case, F, Value, When
+from django.db.models import BigIntegerField, Case, F, Min, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
-from members.models import Member
+from members.models import Member, SegmentMembership
 from rewards.errors import PointsLimit
 from rewards.lots import MAX_BALANCE, expirable_points, plan_takes
 from rewards.models import (
@@ -40,6 +42,29 @@ def balance_lock(*, member: Member, settle: bool = True) -> PointsBalance:
     return balance
 
 
+def balance_lock_by_member_id(*, program_id: int, member_id: str) -> PointsBalance | None:
+    """The hot paths' lock: the balance row FOR UPDATE with its member, its program and the member's segment codes
+    (`balance.segment_codes`), in one statement on PostgreSQL; then settled. None for an unknown member."""
+    queryset = (
+        PointsBalance.objects.select_for_update(of=("self",))
+        .select_related("member", "program")
+        .filter(member__program_id=program_id, member__member_id=member_id)
+    )
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        codes = SegmentMembership.objects.filter(member_id=OuterRef("member_id")).values("segment__code")
+        queryset = queryset.annotate(segment_codes=ArraySubquery(codes))
+    balance = queryset.first()
+    if balance is None:
+        return None
+    if not postgres:
+        balance.segment_codes = list(
+            SegmentMembership.objects.filter(member_id=balance.member_id).values_list("segment__code", flat=True)
+        )
+    balance_settle(balance=balance)
+    return balance
+
+
 def balances_lock(*, members: list[Member]) -> dict[int, PointsBalance]:
     """Locks several balance rows in primary-key order, so two opposite moves cannot deadlock."""
     ids = sorted({m.pk for m in members})
@@ -52,13 +77,51 @@ def balances_lock(*, members: list[Member]) -> dict[int, PointsBalance]:
 
 def balance_settle(*, balance: PointsBalance, now: datetime.datetime | None = None) -> None:
     """Posts what the clock has made due for this (locked) balance: pending points that became
-    available, locks past their expiry, and lots past theirs."""
+    available, locks past their expiry, and lots past theirs. Nothing to do, and no statement, before
+    `next_due_at`; after the work, `next_due_at` moves on to the next moment something will be due."""
     now = now or timezone.now()
+    if balance.next_due_at is None or balance.next_due_at > now:
+        return
     if balance.pending > 0:
         _activate_due(balance, now)
     if balance.locked > 0:
         _release_expired_locks(balance, now)
     _expire_due(balance, now)
+    balance.next_due_at = next_due(member_id=balance.member_id)
+    balance.save(update_fields=["next_due_at"])
+
+
+def next_due(*, member_id: int) -> datetime.datetime | None:
+    """The first moment the clock will make something due for the member: pending points that become
+    available, an open lock that expires, a lot with points that expires. One statement."""
+    lots = PointsLot.objects.filter(member_id=member_id, remaining__gt=0).order_by()
+    moments = (
+        PointsBalance.objects.filter(member_id=member_id)
+        .annotate(
+            pending_at=Subquery(
+                lots.filter(pending=True).values("member_id").annotate(m=Min("available_at")).values("m")
+            ),
+            lot_at=Subquery(lots.values("member_id").annotate(m=Min("expires_at")).values("m")),
+            lock_at=Subquery(
+                PointsLock.objects.filter(member_id=member_id, status=LockStatus.LOCKED)
+                .order_by()
+                .values("member_id")
+                .annotate(m=Min("expires_at"))
+                .values("m")
+            ),
+        )
+        .values_list("pending_at", "lot_at", "lock_at")
+        .first()
+    )
+    found = [moment for moment in moments or () if moment is not None]
+    return min(found) if found else None
+
+
+def _note_due(balance: PointsBalance, moments: Iterable[datetime.datetime | None]) -> None:
+    """Brings `next_due_at` forward to any of `moments` that comes sooner (never later: that is settling's job)."""
+    for moment in moments:
+        if moment is not None and (balance.next_due_at is None or moment < balance.next_due_at):
+            balance.next_due_at = moment
 
 
 def _activate_due(balance: PointsBalance, now: datetime.datetime) -> None:
@@ -153,9 +216,13 @@ def entry_post(
     earn: Earn | None = None,
     redemption: Redemption | None = None,
     event: Event | None = None,
+    due: Iterable[datetime.datetime | None] = (),
 ) -> LedgerEntry:
     """Writes one entry and moves the (locked) balance row by the same amounts. A credit that would take the
-    balance over the ceiling raises PointsLimit (the caller's transaction then rolls back)."""
+    balance over the ceiling raises PointsLimit (the caller's transaction then rolls back).
+
+    `due`: the moments this change will make something due (a new lot's expiry, pending points' `available_at`, a
+    lock's expiry), so that the row's `next_due_at` comes no later than them."""
     assert connection.in_atomic_block, "ledger writes must run inside a transaction"
     change = available + pending + locked
     if change > 0 and balance.total + change > MAX_BALANCE:
@@ -183,7 +250,8 @@ def entry_post(
         redemption=redemption,
         event=event,
     )
-    balance.save(update_fields=["available", "pending", "locked", "updated_at"])
+    _note_due(balance, due)
+    balance.save(update_fields=["available", "pending", "locked", "next_due_at", "updated_at"])
     return entry
 
 

@@ -63,6 +63,7 @@ def points_lock(*, program: Program, member: Member, points: int, reference: str
             available=-points,
             locked=points,
             description=f"Lock {reference}",
+            due=(lock.expires_at,),
         )
     return LockOutcome(lock=lock, balance=balance)
 
@@ -130,6 +131,8 @@ def points_transfer(
             available=-points,
             description=description,
         )
+        lots_consume(entry=out_entry, points=points)
+        movements = list(out_entry.lot_movements.select_related("lot").order_by("id"))
         before = (in_balance.available, in_balance.locked)
         in_entry = entry_post(
             balance=in_balance,
@@ -137,10 +140,10 @@ def points_transfer(
             reference=reference,
             available=points,
             description=description,
+            due=[movement.lot.expires_at for movement in movements],
         )
-        lots_consume(entry=out_entry, points=points)
         # One lot per lot taken from, with the same expiry: a transfer never extends validity.
-        for movement in out_entry.lot_movements.select_related("lot").order_by("id"):
+        for movement in movements:
             lot_open(balance_before=before, entry=in_entry, points=-movement.points, expires_at=movement.lot.expires_at)
             before = (before[0] - movement.points, before[1])
     return TransferOutcome(from_balance=out_balance, to_balance=in_balance)
@@ -153,16 +156,17 @@ def points_adjust(*, program: Program, member: Member, points: int, reference: s
         if points < 0:
             _ensure_available(member, balance, -points)
         before = (balance.available, balance.locked)
+        expires_at = expiry_for(timezone.now(), program.expiry_months) if points > 0 else None
         entry = entry_post(
-            balance=balance, kind=EntryKind.ADJUSTMENT, reference=reference, available=points, description=reason
+            balance=balance,
+            kind=EntryKind.ADJUSTMENT,
+            reference=reference,
+            available=points,
+            description=reason,
+            due=(expires_at,),
         )
         if points > 0:
-            lot_open(
-                balance_before=before,
-                entry=entry,
-                points=points,
-                expires_at=expiry_for(timezone.now(), program.expiry_months),
-            )
+            lot_open(balance_before=before, entry=entry, points=points, expires_at=expires_at)
         else:
             lots_consume(entry=entry, points=-points)
     return balance

@@ -136,6 +136,10 @@ def redemption_transition(*, redemption: Redemption, status: str, actor: str = "
 def _refund(redemption: Redemption) -> None:
     """Gives the points back to the lots the redemption took them from."""
     balance = balance_lock(member=redemption.member)
+    taken = LotMovement.objects.filter(
+        entry__redemption=redemption, entry__kind=EntryKind.REDEMPTION, points__lt=0
+    ).select_related("lot")
+    movements = [(m.lot, -m.points) for m in taken]
     entry = entry_post(
         balance=balance,
         kind=EntryKind.REFUND,
@@ -143,11 +147,9 @@ def _refund(redemption: Redemption) -> None:
         available=redemption.points,
         description=f"Refund of redemption {redemption.pk} ({redemption.status})",
         redemption=redemption,
+        # The lots may expire (or have expired) before the points would otherwise have been due.
+        due=[lot.expires_at for lot, _ in movements],
     )
-    taken = LotMovement.objects.filter(
-        entry__redemption=redemption, entry__kind=EntryKind.REDEMPTION, points__lt=0
-    ).select_related("lot")
-    movements = [(m.lot, -m.points) for m in taken]
     lots_restore(entry=entry, movements=movements)
     uncovered = redemption.points - sum(points for _, points in movements)
     if uncovered > 0:

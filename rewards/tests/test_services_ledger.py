@@ -65,7 +65,14 @@ def lock(member, points: int, expires_at: datetime.datetime) -> PointsLock:
     with transaction.atomic():
         balance = balance_lock(member=member)
         reference = ref()
-        entry_post(balance=balance, kind=EntryKind.LOCK, reference=reference, available=-points, locked=points)
+        entry_post(
+            balance=balance,
+            kind=EntryKind.LOCK,
+            reference=reference,
+            available=-points,
+            locked=points,
+            due=(expires_at,),
+        )
         return PointsLock.objects.create(
             program=member.program, member=member, reference=reference, points=points, expires_at=expires_at
         )

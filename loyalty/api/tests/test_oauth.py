@@ -4,15 +4,15 @@ import base64
 import datetime
 
 import pytest
+import time_machine
 from django.test import Client
-from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
 from conftest import ALL_SCOPES, issue_token
 from conftest import ApiClient as PartnerClient
 from members.models import Member
 from programs.models import ApiClient
-from programs.services import api_client_create, api_client_revoke
+from programs.services import api_client_create, api_client_revoke, api_client_update
 
 # Every /api/v1 endpoint with the scope it needs. Later endpoints add their row here.
 # `{member_id}` is replaced by an existing member's id.
@@ -194,8 +194,9 @@ def test_inactive_client_token_is_refused_even_if_not_deleted(credentials):
 def test_narrowing_a_clients_scopes_applies_to_existing_tokens(credentials, member):
     client, secret = credentials
     token = request_token(client_id=client.application.client_id, client_secret=secret).json()["access_token"]
-    ApiClient.objects.filter(pk=client.pk).update(scopes="program:read")
     api = PartnerClient(token)
+    assert api.get(f"/api/v1/members/{member.member_id}").status_code == 200  # the grant is cached now
+    api_client_update(client=client, name=client.name, scopes="program:read")  # as the admin does
 
     assert api.get("/api/v1/program").status_code == 200
     assert_envelope(api.get(f"/api/v1/members/{member.member_id}"), 403, "forbidden")
@@ -215,10 +216,11 @@ def test_bad_token_is_unauthenticated(program):
 
 def test_expired_token_is_unauthenticated(program):
     api = PartnerClient(issue_token(program))
-    assert api.get("/api/v1/program").status_code == 200
-    AccessToken.objects.update(expires=timezone.now() - datetime.timedelta(seconds=1))
+    assert api.get("/api/v1/program").status_code == 200  # its grant is cached from now on
+    expires = AccessToken.objects.get().expires
 
-    error = assert_envelope(api.get("/api/v1/program"), 401, "unauthenticated")
+    with time_machine.travel(expires + datetime.timedelta(seconds=1)):
+        error = assert_envelope(api.get("/api/v1/program"), 401, "unauthenticated")
     assert "expired" in error["message"]
 
 

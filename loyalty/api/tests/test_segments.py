@@ -86,6 +86,7 @@ def test_bulk_bad_input(api, program, vip, body, field):
 def test_bulk_of_10000_is_accepted_in_constant_queries(api, program, vip):
     Member.objects.bulk_create(Member(program=program, member_id=f"X-{i}") for i in range(10_000))
     small_ids = [f"X-{i}" for i in range(10)]
+    api.get("/api/v1/program")  # the token's grant is cached: every call below costs the same for it
     with CaptureQueriesContext(connection) as small:
         assert api.post("/api/v1/segments/VIP/members", {"add": small_ids}).json()["added"] == 10
     ids = [f"X-{i}" for i in range(10_000)]
