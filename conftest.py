@@ -196,3 +196,14 @@ def live_server_gunicorn(transactional_db, tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rule_cache():
+    """Each test starts without cached rule sets: on SQLite a rolled-back test's program id comes back, and a
+    cache keyed by it would serve the previous test's rules (and rule snapshot ids)."""
+    from rewards.rules import clear_cache
+
+    clear_cache()
+    yield
+    clear_cache()

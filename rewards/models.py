@@ -89,6 +89,11 @@ class PointsBalance(models.Model):
     next_due_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # What a write changes on the row (the ledger's entry_post, and the hand-written earn on PostgreSQL).
+    MOVED_FIELDS = ("available", "pending", "locked", "next_due_at", "updated_at")
+    # Set by the hot paths' lock (rewards.services.ledger.balance_lock_by_member_id), not a column.
+    segment_codes: list[str]
+
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(pending__gte=0), name="balance_pending_non_negative"),
@@ -180,7 +185,12 @@ class Earn(models.Model):
     channel = models.CharField(max_length=32, blank=True, default="")
     store = models.CharField(max_length=64, blank=True, default="")
     lines = models.JSONField(help_text="The basket lines as posted (amounts as strings).")
-    rules = models.JSONField(help_text="Snapshot of the promotions (with versions) that matched the basket.")
+    rules = models.JSONField(
+        default=list, blank=True, help_text="Earns posted before rule snapshots: the matched promotions' definitions."
+    )
+    rule_snapshots = models.JSONField(
+        default=list, blank=True, help_text="The ids of the RuleSnapshots (promotion versions) that matched the basket."
+    )
     segments = models.JSONField(default=list, help_text="The member's segment codes at earn time.")
     points = models.PositiveIntegerField()
     reversed_points = models.PositiveIntegerField(default=0)
@@ -198,6 +208,24 @@ class Earn(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class RuleSnapshot(models.Model):
+    """A promotion's definition as earns used it, stored once and referenced by every earn that matched it, so that
+    reversals and audits recompute with the rules of that moment. Immutable; identified by its content."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the definition (canonical JSON).")
+    definition = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["program", "digest"], name="rule_snapshot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
 
 
 class PointsLot(models.Model):

@@ -6,15 +6,25 @@ and a change is seen by every process on its next request.
 """
 
 import threading
+from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import F, Prefetch
 
 from members.models import Segment
 from programs.models import Program
 from rewards.engine import Rule, RuleSet
 from rewards.models import Promotion
+from rewards.snapshots import snapshot_ids
 
-_cache: dict[int, tuple[int, RuleSet]] = {}
+
+@dataclass(frozen=True)
+class LiveRules:
+    ruleset: RuleSet
+    snapshots: dict[tuple[str, int], int]  # (code, version) -> RuleSnapshot id, for the earns that match them
+
+
+_cache: dict[int, tuple[int, LiveRules]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -49,15 +59,26 @@ def promotions_with_segments(program: Program):
 
 def live_ruleset(program: Program) -> RuleSet:
     """The program's live promotions (dates are checked at evaluation, against `occurred_at`)."""
+    return live_rules(program).ruleset
+
+
+def live_rules(program: Program) -> LiveRules:
+    """The live rule set with the snapshot of each rule, built once per `rules_version` and process."""
     cached = _cache.get(program.pk)
     if cached is not None and cached[0] == program.rules_version:
         return cached[1]
     version = Program.objects.values_list("rules_version", flat=True).get(pk=program.pk)
     ruleset = RuleSet(rule_from_promotion(p) for p in promotions_with_segments(program).filter(status=Promotion.LIVE))
-    with _cache_lock:
-        _cache[program.pk] = (version, ruleset)
+    live = LiveRules(ruleset=ruleset, snapshots=snapshot_ids(program_id=program.pk, rules=ruleset.rules))
+
+    def remember() -> None:
+        with _cache_lock:
+            _cache[program.pk] = (version, live)
+
+    # Kept once the snapshot rows are committed: a rolled-back earn must not leave ids of rows that never were.
+    transaction.on_commit(remember)
     program.rules_version = version
-    return ruleset
+    return live
 
 
 def promotions_changed(*, program: Program) -> None:

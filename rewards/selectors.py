@@ -9,8 +9,19 @@ from django.utils import timezone
 
 from members.models import Member
 from programs.models import Program
+from rewards.engine import Rule
 from rewards.lots import expirable_points
-from rewards.models import INTERNAL_KINDS, EntryKind, LedgerEntry, LockStatus, PointsBalance, PointsLock, PointsLot
+from rewards.models import (
+    INTERNAL_KINDS,
+    Earn,
+    EntryKind,
+    LedgerEntry,
+    LockStatus,
+    PointsBalance,
+    PointsLock,
+    PointsLot,
+)
+from rewards.snapshots import snapshot_rules
 
 if TYPE_CHECKING:
     from django_stubs_ext import ValuesQuerySet
@@ -128,3 +139,12 @@ def points_expiring(
     rows = lots.order_by().values("expires_at").annotate(points=Sum("remaining"))
     # The stubs type `expires_at` as nullable; the filter above leaves no null.
     return cast("ValuesQuerySet[PointsLot, ExpiringPoints]", rows)
+
+
+def earn_rules(earn: Earn) -> list[Rule]:
+    """The promotion definitions an earn matched, as they were then (its snapshots, or its inline copy for earns
+    posted before snapshots), in the order the earn stored them."""
+    if earn.rule_snapshots:
+        rules = snapshot_rules(earn.rule_snapshots)
+        return [rules[pk] for pk in earn.rule_snapshots]
+    return [Rule.from_dict(rule) for rule in earn.rules]

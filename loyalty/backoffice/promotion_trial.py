@@ -26,6 +26,7 @@ from rewards.models import Earn, Promotion
 from rewards.rules import live_ruleset, rule_from_promotion
 from rewards.services.earning import Basket, basket_evaluate
 from rewards.services.promotions import ALL_KIND_KEYS, DEFINITION_FIELDS, KIND_KEYS
+from rewards.snapshots import snapshot_rules
 
 SIMULATION_CHUNK = 2000
 
@@ -132,15 +133,20 @@ def promotion_simulate(
         Earn.objects.filter(program_id=promotion.program_id, created_at__gte=since, occurred_at__gte=since)
         .filter(occurred_at__lte=until)
         .order_by()
-        .values_list("member_id", "occurred_at", "channel", "segments", "lines", "rules")
+        .values_list("member_id", "occurred_at", "channel", "segments", "lines", "rules", "rule_snapshots")
     )
     earns = rewarded = points = 0
     members: set[int] = set()
-    for member_id, occurred_at, channel, segments, lines, rules in rows.iterator(chunk_size=chunk_size):
+    snapshots: dict[int, Rule] = {}  # loaded as earns name them, each once
+    for member_id, occurred_at, channel, segments, lines, rules, snapshot_ids in rows.iterator(chunk_size=chunk_size):
         earns += 1
         ruleset = alone
         if trial.kind == MULTIPLIER:
-            spends = [Rule.from_dict(r) for r in rules if r.get("kind") == SPEND and r.get("code") != trial.code]
+            missing = [pk for pk in snapshot_ids if pk not in snapshots]
+            if missing:
+                snapshots.update(snapshot_rules(missing))
+            matched = [snapshots[pk] for pk in snapshot_ids] + [Rule.from_dict(r) for r in rules]
+            spends = [r for r in matched if r.kind == SPEND and r.code != trial.code]
             ruleset = RuleSet([*spends, trial]) if spends else alone
         context = Context(occurred_at=occurred_at, channel=channel or None, member_segments=frozenset(segments or ()))
         evaluation = ruleset.evaluate(_lines(lines), context)

@@ -14,6 +14,7 @@ from rewards.errors import AlreadyReversed, EarnNotFound, InsufficientPoints, In
 from rewards.ledger_check import ledger_differences
 from rewards.models import Earn, EntryKind, LedgerEntry, PointsBalance, PointsLot, Promotion
 from rewards.rules import clear_cache
+from rewards.selectors import earn_rules
 from rewards.services.earning import Basket, basket_evaluate, earn_reverse, points_earn
 from rewards.services.points import points_adjust
 from rewards.services.promotions import promotion_create, promotion_save
@@ -139,9 +140,7 @@ def test_earn_stores_the_basket_rules_with_versions_and_segments(program, member
     assert earn_row.lines == [
         {"line_id": "1", "sku": "COF-250", "product_category": "coffee", "quantity": 2, "amount": "9.00"}
     ]
-    assert [(r["code"], r["version"], r["kind"], Decimal(r["rate"])) for r in earn_row.rules] == [
-        ("BASE", 2, "spend", 2)
-    ]
+    assert [(r.code, r.version, r.kind, r.rate) for r in earn_rules(earn_row)] == [("BASE", 2, "spend", Decimal(2))]
     assert earn_row.segments == ["GOLD", "VIP"]
     assert (earn_row.channel, earn_row.store, earn_row.occurred_at, earn_row.points) == ("store", "BRU-01", T0, 18)
 
