@@ -207,6 +207,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="per worker, as deployed (README, Dockerfile)")
     args = parser.parse_args()
 
     os.environ.update(ENV)
@@ -274,7 +275,10 @@ def main() -> int:
         server.wait(10)
         log.close()
 
-    print(f"\n{args.workers} gunicorn workers, {args.connections} connections, {args.seconds} s each, 1,000 promotions")
+    print(
+        f"\n{args.workers} gunicorn workers x {args.threads} threads, {args.connections} connections, "
+        f"{args.seconds} s each, 1,000 promotions"
+    )
     print("| request | throughput | vs GET /program | p50 | p95 | non-2xx |")
     print("|---|---|---|---|---|---|")
     for name, row in (

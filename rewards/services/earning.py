@@ -4,15 +4,16 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from loyalty.core.errors import InvalidInput
 from members.errors import MemberBlocked, MemberNotFound
 from members.models import Member
 from programs.models import Program
+from rewards import statements
 from rewards.dates import available_for, expiry_for
-from rewards.engine import Context, Evaluation, Line, Rule, RuleSet
+from rewards.engine import Context, Evaluation, Line, RuleSet
 from rewards.errors import (
     AlreadyReversed,
     EarnNotFound,
@@ -23,12 +24,14 @@ from rewards.errors import (
 )
 from rewards.lots import MAX_MOVEMENT
 from rewards.models import Earn, EntryKind, LedgerEntry, PointsBalance, PointsLot
-from rewards.rules import live_ruleset
+from rewards.rules import live_rules, live_ruleset
+from rewards.selectors import earn_rules
 from rewards.services.ledger import (
     balance_lock,
     balance_lock_by_member_id,
     entry_post,
-    lot_open,
+    entry_prepare,
+    lot_prepare,
     lot_take,
     lots_consume,
 )
@@ -80,7 +83,7 @@ def points_earn(*, program: Program, member: Member, basket: Basket, reference: 
     if member.is_blocked:
         raise MemberBlocked(f"Member {member.member_id} is blocked and cannot earn points.")
     segments = member_segment_codes(member)
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         balance = balance_lock(member=member)
         return _post_earn(program, member, segments, balance, basket, reference)
 
@@ -92,7 +95,8 @@ def earn_post(
     member, the program and the member's segments in one statement, and the rest is written once.
 
     Raises MemberNotFound (naming `member_id`), InvalidInput for a `currency` that is not the program's, and the
-    errors of `points_earn`. The caller's transaction, if any, holds it all; `outcome.balance.program` is the row.
+    errors of `points_earn`. No savepoint: it runs in the caller's transaction when there is one (the API's
+    idempotent write), which a failure rolls back whole; `outcome.balance.program` is the program's row.
     """
     with transaction.atomic(savepoint=False):
         balance = balance_lock_by_member_id(program_id=program_id, member_id=member_id)
@@ -119,7 +123,8 @@ def _post_earn(
 ) -> EarnOutcome:
     """Evaluates and posts under the (locked, settled) balance row: the earn with its snapshot, its entry, its lot."""
     context = Context(occurred_at=basket.occurred_at, channel=basket.channel, member_segments=segments)
-    evaluation = live_ruleset(program).evaluate(basket.lines, context)
+    live = live_rules(program)
+    evaluation = live.ruleset.evaluate(basket.lines, context)
     now = timezone.now()
     available_at = available_for(basket.occurred_at, program.pending_days)
     # Points wait only in a program with pending days (a till a little ahead of the server posts at once).
@@ -129,7 +134,7 @@ def _post_earn(
     if points > MAX_MOVEMENT:
         raise PointsLimit(f"This basket would earn {points:,} points; one earn moves at most {MAX_MOVEMENT:,}.")
     before = (balance.available, balance.locked)
-    earn = Earn.objects.create(
+    earn = Earn(
         program=program,
         member=member,
         reference=reference,
@@ -137,14 +142,14 @@ def _post_earn(
         channel=basket.channel or "",
         store=basket.store or "",
         lines=[_line_data(line) for line in basket.lines],
-        rules=[rule.to_dict() for rule in evaluation.matched_rules],
+        rule_snapshots=[live.snapshots[rule.code, rule.version] for rule in evaluation.matched_rules],
         segments=sorted(segments),
         points=points,
         available_at=available_at if pending else None,
         expires_at=expires_at,
         created_at=now,
     )
-    entry = entry_post(
+    entry = entry_prepare(
         balance=balance,
         kind=EntryKind.EARN,
         reference=reference,
@@ -155,8 +160,9 @@ def _post_earn(
         earn=earn,
         due=(expires_at, available_at if pending else None) if points > 0 else (),
     )
+    lot = None
     if points > 0:
-        lot_open(
+        lot = lot_prepare(
             balance_before=before,
             entry=entry,
             points=points,
@@ -164,6 +170,14 @@ def _post_earn(
             available_at=available_at,
             pending=pending,
         )
+    if connection.vendor == "postgresql":
+        statements.write_earn(earn=earn, entry=entry, balance=balance, lot=lot)  # one round trip
+    else:
+        earn.save(force_insert=True)
+        entry.save(force_insert=True)
+        balance.save(update_fields=PointsBalance.MOVED_FIELDS)
+        if lot is not None:
+            lot.save(force_insert=True)
     return EarnOutcome(
         earn=earn, entry=entry, evaluation=evaluation, balance=balance, available_at=available_at, pending=pending
     )
@@ -229,7 +243,7 @@ def _points_after_returns(earn: Earn, returned: dict[str, int]) -> int:
             kept.append(Line(line.line_id, line.sku, line.product_category, left, amount))
     if not kept:
         return 0
-    ruleset = RuleSet(Rule.from_dict(rule) for rule in earn.rules)
+    ruleset = RuleSet(earn_rules(earn))
     context = Context(
         occurred_at=earn.occurred_at, channel=earn.channel or None, member_segments=frozenset(earn.segments)
     )

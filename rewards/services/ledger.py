@@ -8,12 +8,12 @@ import datetime
 import uuid
 from collections.abc import Iterable
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import BigIntegerField, Case, F, Min, OuterRef, Subquery, Value, When
+from django.db.models import BigIntegerField, Case, F, Min, Subquery, Value, When
 from django.utils import timezone
 
 from members.models import Member, SegmentMembership
+from rewards import statements
 from rewards.errors import PointsLimit
 from rewards.lots import MAX_BALANCE, expirable_points, plan_takes
 from rewards.models import (
@@ -45,28 +45,28 @@ def balance_lock(*, member: Member, settle: bool = True) -> PointsBalance:
 def balance_lock_by_member_id(*, program_id: int, member_id: str) -> PointsBalance | None:
     """The hot paths' lock: the balance row FOR UPDATE with its member, its program and the member's segment codes
     (`balance.segment_codes`), in one statement on PostgreSQL; then settled. None for an unknown member."""
-    queryset = (
-        PointsBalance.objects.select_for_update(of=("self",))
-        .select_related("member", "program")
-        .filter(member__program_id=program_id, member__member_id=member_id)
-    )
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        codes = SegmentMembership.objects.filter(member_id=OuterRef("member_id")).values("segment__code")
-        queryset = queryset.annotate(segment_codes=ArraySubquery(codes))
-    balance = queryset.first()
+    if connection.vendor == "postgresql":
+        balance = statements.lock_balance(program_id=program_id, member_id=member_id)
+    else:
+        balance = (
+            PointsBalance.objects.select_for_update(of=("self",))
+            .select_related("member", "program")
+            .filter(member__program_id=program_id, member__member_id=member_id)
+            .first()
+        )
+        if balance is not None:
+            balance.segment_codes = list(
+                SegmentMembership.objects.filter(member_id=balance.member_id).values_list("segment__code", flat=True)
+            )
     if balance is None:
         return None
-    if not postgres:
-        balance.segment_codes = list(
-            SegmentMembership.objects.filter(member_id=balance.member_id).values_list("segment__code", flat=True)
-        )
     balance_settle(balance=balance)
     return balance
 
 
-def balances_lock(*, members: list[Member]) -> dict[int, PointsBalance]:
-    """Locks several balance rows in primary-key order, so two opposite moves cannot deadlock."""
+def balances_lock(*, members: Iterable[Member]) -> dict[int, PointsBalance]:
+    """Locks several balance rows in primary-key order, so two opposite moves cannot deadlock; each settled as
+    `balance_lock` does; by member id."""
     ids = sorted({m.pk for m in members})
     rows = PointsBalance.objects.select_for_update().filter(member_id__in=ids).order_by("member_id")
     balances = {row.member_id: row for row in rows}
@@ -223,6 +223,43 @@ def entry_post(
 
     `due`: the moments this change will make something due (a new lot's expiry, pending points' `available_at`, a
     lock's expiry), so that the row's `next_due_at` comes no later than them."""
+    entry = entry_prepare(
+        balance=balance,
+        kind=kind,
+        reference=reference,
+        occurred_at=occurred_at,
+        available=available,
+        pending=pending,
+        locked=locked,
+        description=description,
+        earn=earn,
+        redemption=redemption,
+        event=event,
+        due=due,
+    )
+    entry.save(force_insert=True)
+    balance.save(update_fields=PointsBalance.MOVED_FIELDS)
+    return entry
+
+
+def entry_prepare(
+    *,
+    balance: PointsBalance,
+    kind: str,
+    reference: str,
+    occurred_at: datetime.datetime | None = None,
+    available: int = 0,
+    pending: int = 0,
+    locked: int = 0,
+    description: str = "",
+    earn: Earn | None = None,
+    redemption: Redemption | None = None,
+    event: Event | None = None,
+    due: Iterable[datetime.datetime | None] = (),
+) -> LedgerEntry:
+    """`entry_post` without the writes: moves the balance row in memory and returns the entry, unsaved, for a
+    caller that writes them together (the earn on PostgreSQL: rewards.statements). Both must then be written in
+    this transaction."""
     assert connection.in_atomic_block, "ledger writes must run inside a transaction"
     change = available + pending + locked
     if change > 0 and balance.total + change > MAX_BALANCE:
@@ -233,7 +270,9 @@ def entry_post(
     balance.available += available
     balance.pending += pending
     balance.locked += locked
-    entry = LedgerEntry.objects.create(
+    balance.updated_at = now
+    _note_due(balance, due)
+    return LedgerEntry(
         program_id=balance.program_id,
         member_id=balance.member_id,
         kind=kind,
@@ -250,9 +289,6 @@ def entry_post(
         redemption=redemption,
         event=event,
     )
-    _note_due(balance, due)
-    balance.save(update_fields=["available", "pending", "locked", "next_due_at", "updated_at"])
-    return entry
 
 
 def lot_open(
@@ -268,8 +304,30 @@ def lot_open(
 
     `balance_before` is (available, locked) before the credit.
     """
+    lot = lot_prepare(
+        balance_before=balance_before,
+        entry=entry,
+        points=points,
+        expires_at=expires_at,
+        available_at=available_at,
+        pending=pending,
+    )
+    lot.save(force_insert=True)
+    return lot
+
+
+def lot_prepare(
+    *,
+    balance_before: tuple[int, int],
+    entry: LedgerEntry,
+    points: int,
+    expires_at: datetime.datetime | None,
+    available_at: datetime.datetime | None = None,
+    pending: bool = False,
+) -> PointsLot:
+    """`lot_open` without the write (for `entry_prepare`'s callers); `entry` may be unsaved yet."""
     debt = 0 if pending else max(0, -(balance_before[0] + balance_before[1]))
-    return PointsLot.objects.create(
+    return PointsLot(
         program_id=entry.program_id,
         member_id=entry.member_id,
         entry=entry,

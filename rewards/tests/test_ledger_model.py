@@ -30,7 +30,7 @@ from rewards.ledger_check import ledger_differences
 from rewards.models import LedgerEntry, PointsBalance, PointsLot, Promotion, Redemption
 from rewards.selectors import member_balance
 from rewards.services import clock
-from rewards.services.earning import Basket, earn_reverse, points_earn
+from rewards.services.earning import Basket, earn_post, earn_reverse
 from rewards.services.events import event_accept, event_reward
 from rewards.services.points import lock_capture, lock_release, points_adjust, points_lock, points_transfer
 from rewards.services.promotions import promotion_save
@@ -166,7 +166,8 @@ class LedgerMachine(RuleBasedStateMachine):
         payload = {"member_id": member, "lines": [[b.sku, b.quantity] for b in lines], "channel": channel}
 
         def perform():
-            outcome = points_earn(program=self.program, member=self.members[member], basket=basket, reference=reference)
+            # The partner API's earn (earn_post: the one-statement lock and the idempotent write).
+            outcome = earn_post(program_id=self.program.pk, member_id=member, basket=basket, reference=reference)
             return Answer(201, {"points": outcome.evaluation.points, "balance": outcome.balance.as_dict()})
 
         done = self.run(

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -13,7 +14,7 @@ from loyalty.backoffice.groups import CUSTOMER_SERVICE, FULFILMENT
 from loyalty.backoffice.tests.helpers import admin_url, messages_of, staff_user
 from members.models import Member, Segment, SegmentMembership
 from rewards.engine import Line
-from rewards.models import EntryKind, LedgerEntry, PointsBalance, PointsLot
+from rewards.models import EntryKind, LedgerEntry, PointsBalance
 from rewards.rules import clear_cache
 from rewards.selectors import balance_view
 from rewards.services.earning import Basket, points_earn
@@ -114,10 +115,10 @@ def test_member_page_shows_the_balance_as_the_member_has_it_now(web, program, an
     clear_cache()
     basket = Basket(lines=(Line("1", "MUG", None, 1, Decimal("30.00")),), occurred_at=timezone.now())
     points_earn(program=program, member=ann, basket=basket, reference="POS-1")
-    PointsLot.objects.filter(member=ann).update(available_at=timezone.now() - datetime.timedelta(hours=1))
-    assert PointsBalance.objects.get(member=ann).pending == 30  # the stored row: the clock job has not run
-
-    response = web.get(admin_url(Member, "change", ann.pk))
+    # Two days later (available_at has passed), before the clock job has run.
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=2)):
+        assert PointsBalance.objects.get(member=ann).pending == 30  # the stored row: the clock job has not run
+        response = web.get(admin_url(Member, "change", ann.pk))
 
     fields = {
         line.field["name"]: line.contents()

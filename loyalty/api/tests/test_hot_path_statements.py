@@ -1,0 +1,94 @@
+"""Statements per request on the hot paths, counted as the database sees them (BEGIN and COMMIT included).
+
+Outside the test's transaction (`transaction=True`), so the counts are those of a real request: a savepoint
+where a transaction would be, or a missing COMMIT, would show. Warm means the token and the rule set were
+used once before.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from rewards.models import Earn, Promotion
+from rewards.rules import promotions_changed
+from tests.factories import MemberFactory, PromotionFactory, SegmentFactory
+from tests.helpers import basket, line
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+EARN_STATEMENTS = 8
+
+
+def _lines(count: int) -> list[dict]:
+    return [line(str(i), sku=f"SKU-{i}", category=f"c{i % 7}") for i in range(count)]
+
+
+def _captured(api, path: str, body: dict, status: int) -> list[str]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.post(path, body)
+    assert response.status_code == status, response.content
+    return [query["sql"] for query in ctx.captured_queries]
+
+
+@pytest.fixture
+def shopper(program):
+    member = MemberFactory(program=program, member_id="M-1")
+    member.segments.add(SegmentFactory(program=program, code="VIP"))
+    return member
+
+
+def test_a_warm_earn_takes_at_most_eight_statements_whatever_the_lines_and_promotions(api, program, shopper):
+    for i in range(10):
+        PromotionFactory(program=program, code=f"P{i}", products=[f"SKU-{i}"])
+    api.post("/api/v1/transactions/earn", basket(reference="WARM-1", lines=_lines(1)))  # token and rules warm
+
+    small = _captured(api, "/api/v1/transactions/earn", basket(reference="E-10", lines=_lines(10)), 201)
+    large = _captured(api, "/api/v1/transactions/earn", basket(reference="E-100", lines=_lines(100)), 201)
+    Promotion.objects.bulk_create(
+        PromotionFactory.build(program=program, code=f"P{i}", products=[f"SKU-{i}"]) for i in range(10, 1000)
+    )
+    promotions_changed(program=program)
+    api.post("/api/v1/transactions/earn", basket(reference="WARM-2", lines=_lines(1)))
+    many = _captured(api, "/api/v1/transactions/earn", basket(reference="E-1000", lines=_lines(100)), 201)
+
+    assert len(small) == len(large) == len(many) <= EARN_STATEMENTS, small
+    assert small[0] == "BEGIN" and small[-1] == "COMMIT"
+    assert not any("SAVEPOINT" in sql for sql in small), small
+    assert Earn.objects.get(reference="E-1000").points > 0
+
+
+def test_a_replayed_earn_stays_within_the_budget_and_writes_nothing(api, program, shopper):
+    PromotionFactory(program=program, code="BASE")
+    body = basket(reference="E-1", lines=_lines(10))
+    api.post("/api/v1/transactions/earn", body)
+    replay = _captured(api, "/api/v1/transactions/earn", body, 200)
+    # The reference is claimed at the end of the write (rewards.idempotency): a replay rolls its work back.
+    assert len(replay) <= EARN_STATEMENTS, replay
+    assert Earn.objects.filter(reference="E-1").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/v1/program", None),
+        ("post", "/api/v1/baskets/evaluate", {"lines": _lines(100)}),
+    ],
+)
+def test_warm_requests_read_only_the_program_row(api, program, method, path, body):
+    PromotionFactory(program=program, code="BASE")
+    send = (lambda: api.get(path)) if method == "get" else (lambda: api.post(path, body))
+    assert send().status_code == 200
+    with CaptureQueriesContext(connection) as ctx:
+        response = send()
+    assert response.status_code == 200, response.content
+    # Authentication reads nothing (token, client, grant); the program row (the answer itself, or the rules
+    # version the warm rule set is checked against) is the one statement; no promotion is read.
+    statements = [q["sql"] for q in ctx.captured_queries]
+    assert len(statements) == 1 and 'FROM "programs_program"' in statements[0], statements
+
+
+def test_a_warm_earn_reads_no_token_table(api, program, shopper):
+    PromotionFactory(program=program, code="BASE")
+    api.post("/api/v1/transactions/earn", basket(reference="WARM", lines=_lines(1)))
+    statements = _captured(api, "/api/v1/transactions/earn", basket(reference="E-1", lines=_lines(3)), 201)
+    assert not any("oauth2_provider" in sql or "apiclient" in sql.lower() for sql in statements), statements
