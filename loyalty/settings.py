@@ -280,7 +280,7 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["loyalty.api.authentication.ProgramTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["loyalty.api.permissions.HasProgramScope"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["loyalty.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["loyalty.api.parsers.StrictJSONParser"],
     "DEFAULT_PAGINATION_CLASS": None,
     "EXCEPTION_HANDLER": "loyalty.api.errors.exception_handler",

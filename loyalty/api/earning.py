@@ -7,10 +7,12 @@ from rest_framework.response import Response
 from loyalty.api import earning_serializers as s
 from loyalty.api import enums
 from loyalty.api.base import ProgramAPIView, error_responses
+from loyalty.api.baskets import validate_basket
 from loyalty.api.errors import conflict, invalid
 from loyalty.api.fields import TIMESTAMP_SCHEMA, AwareDateTimeField
 from loyalty.api.members import get_member_or_404
 from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, paginate_queryset
+from loyalty.core.logging import bind_log_context
 from rewards import selectors
 from rewards.engine import Evaluation, Line
 from rewards.idempotency import Answer, IdempotencyMismatch, run_idempotent
@@ -109,14 +111,11 @@ class BasketEvaluateView(ProgramAPIView):
         responses={200: s.EvaluationOutput, **error_responses(400, 404)},
     )
     def post(self, request):
-        data = s.BasketInput(data=request.data, context={"program": self.program})
-        data.is_valid(raise_exception=True)
-        member_id = data.validated_data.get("member_id")
+        data = validate_basket(request.data, earn=False, program=self.program)
+        member_id = data.get("member_id")
         member = get_member_or_404(self.program, member_id, "member_id") if member_id else None
         explain = read_flag(request, "explain")
-        evaluation = basket_evaluate(
-            program=self.program, member=member, basket=basket_from(data.validated_data), explain=explain
-        )
+        evaluation = basket_evaluate(program=self.program, member=member, basket=basket_from(data), explain=explain)
         return Response(evaluation_data(evaluation, self.program, self.get_language(), explain))
 
 
@@ -135,11 +134,10 @@ class EarnView(ProgramAPIView):
         responses={201: s.EarnOutput, 200: s.EarnOutput, **error_responses(400, 404, 409)},
     )
     def post(self, request):
-        data = s.EarnInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v = validate_basket(request.data, earn=True)
         basket = basket_from(v)
         reference = v["reference"]
+        bind_log_context(member_id=v["member_id"])  # the member is read with its balance, not by get_member_or_404
 
         def perform() -> Answer:
             outcome = earn_post(
@@ -159,9 +157,9 @@ class EarnView(ProgramAPIView):
                 "available_at": outcome.available_at.isoformat(),
                 "expires_at": outcome.earn.expires_at.isoformat() if outcome.earn.expires_at else None,
                 **{
-                    k: v
-                    for k, v in evaluation_data(outcome.evaluation, self.program, language).items()
-                    if k != "points"
+                    key: value
+                    for key, value in evaluation_data(outcome.evaluation, self.program, language).items()
+                    if key != "points"
                 },
                 "balance": outcome.balance.as_dict(),
             }
