@@ -442,6 +442,9 @@ else:
 TOKEN_CACHE_SECONDS = int(os.environ.get("TOKEN_CACHE_SECONDS", "300" if REDIS_URL else "10"))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+# Each event task also settles up to this many of the oldest events waiting, in one transaction (a burst is
+# rewarded in batches; 1 turns batching off).
+EVENT_REWARD_BATCH = max(1, env_int("EVENT_REWARD_BATCH", 100))
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

@@ -4,6 +4,7 @@ import datetime
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from loyalty.core.queue import enqueue
@@ -35,7 +36,8 @@ def sweep_pending_vouchers() -> int:
 @shared_task(bind=True, acks_late=True, max_retries=10)
 def reward_event(self, event_id: int) -> None:
     try:
-        event_services.event_reward(event_id=event_id)
+        # Each task also settles the oldest events waiting (none held by another worker), in one transaction.
+        event_services.event_reward(event_id=event_id, batch=settings.EVENT_REWARD_BATCH)
         logger.info("Event %s processed.", event_id)
     except OperationalError as exc:
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc

@@ -162,3 +162,49 @@ def worker_waits_on_lock() -> bool:
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
         )
         return cursor.fetchone()[0] > 0
+
+
+def test_batches_racing_over_shared_members_keep_every_limit(setup):
+    """Four workers settle batches over the same members at once (each task also takes the oldest events
+    waiting): per-day limits hold for every member and day, nothing is rewarded twice, no deadlock."""
+    program, _member, _api = setup
+    members = [MemberFactory(program=program, member_id=f"B-{n}") for n in range(6)]
+    review = program.event_types.get(code="REVIEW")  # 25 points, 2 a day
+    events = []
+    for n in range(90):
+        member = members[n % 6]
+        day = f"2026-11-2{n // 6 % 3}"
+        events.append(
+            Event.objects.create(
+                program=program,
+                member=member,
+                event_type=review,
+                reference=f"R-{n}",
+                occurred_at=f"{day}T09:00:00Z",
+                local_date=day,
+            )
+        )
+    barrier = threading.Barrier(4)
+
+    def run(offset):
+        try:
+            barrier.wait()
+            for event in events[offset::4]:
+                event_reward(event_id=event.pk, batch=9)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not Event.objects.filter(status="accepted").exists()
+    # 6 members x 3 days x 2 a day.
+    assert Event.objects.filter(status="rewarded").count() == 36
+    for member in members:
+        for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
+            assert Event.objects.filter(member=member, local_date=day, status="rewarded").count() == 2
+        assert PointsBalance.objects.get(member=member).available == 150
+    assert LedgerEntry.objects.filter(kind="event").count() == 36
+    assert ledger_differences() == []

@@ -180,3 +180,61 @@ def test_events_waiting_lists_old_accepted_events_only(program, member, survey):
         recent = accept(program, member, survey, "E-3")
         assert events_waiting(older_than=datetime.timedelta(seconds=30)) == [old.pk]
         assert events_waiting(older_than=datetime.timedelta(seconds=0)) == [old.pk, recent.pk]
+
+
+def test_a_batch_rewards_the_oldest_waiting_events_with_the_same_limits_as_one_by_one(program, member):
+    """One task settles its event and the oldest others waiting, in event order: the limits (per day, for
+    life), the points and the lots come out as if each had been rewarded alone."""
+    other = MemberFactory(program=program, member_id="M-2")
+    review = EventTypeFactory(program=program, code="REVIEW", points=10, per_day_limit=2, lifetime_limit=3)
+    survey = EventTypeFactory(program=program, code="SURVEY", points=7, per_day_limit=None, lifetime_limit=None)
+    day2 = MARCH_2 + datetime.timedelta(days=1)
+    plan = [
+        (member, review, MARCH_2),  # rewarded
+        (member, review, MARCH_2),  # rewarded
+        (member, review, MARCH_2),  # over the day
+        (other, review, MARCH_2),  # another member: rewarded
+        (member, survey, MARCH_2),  # no limit
+        (member, review, day2),  # rewarded: the third for life
+        (member, review, day2),  # over the lifetime limit
+    ]
+    events = [accept(program, who, kind, f"E-{n}", when) for n, (who, kind, when) in enumerate(plan)]
+    done = event_reward(event_id=events[3].pk, batch=10)
+    assert done.reference == "E-3" and done.status == "rewarded"
+    statuses = dict(Event.objects.values_list("reference", "status"))
+    assert statuses == {
+        "E-0": "rewarded",
+        "E-1": "rewarded",
+        "E-2": "rejected",
+        "E-3": "rewarded",
+        "E-4": "rewarded",
+        "E-5": "rewarded",
+        "E-6": "rejected",
+    }
+    assert (available(member), available(other)) == (37, 10)
+    assert PointsLot.objects.filter(member=member).count() == 4
+    assert ledger_differences() == []
+    # The tasks of the others find them done.
+    assert event_reward(event_id=events[0].pk, batch=10).status == "rewarded"
+    assert LedgerEntry.objects.count() == 5
+
+
+def test_a_batch_takes_a_constant_number_of_statements(program, survey, django_assert_max_num_queries):
+    members = [MemberFactory(program=program, member_id=f"M-{n}") for n in range(40)]
+    events = [accept(program, m, survey, f"E-{n}") for n, m in enumerate(members)]
+    with django_assert_max_num_queries(10):
+        event_reward(event_id=events[0].pk, batch=100)
+    assert Event.objects.filter(status="rewarded").count() == 40
+    assert ledger_differences() == []
+
+
+def test_a_batch_is_capped(program, member):
+    share = EventTypeFactory(program=program, code="SHARE", points=1, per_day_limit=None, lifetime_limit=None)
+    events = [accept(program, member, share, f"E-{n}") for n in range(5)]
+    event_reward(event_id=events[4].pk, batch=3)
+    # Its own event, and the two oldest others.
+    assert sorted(Event.objects.filter(status="rewarded").values_list("reference", flat=True)) == [
+        "E-0",
+        "E-1",
+        "E-4",
+    ]
