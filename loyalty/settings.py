@@ -423,7 +423,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "loyalty.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "loyalty",
             # A Redis that does not answer costs a request at most this long: the limits are then not counted.

@@ -29,6 +29,9 @@ class Member(models.Model):
         "Segment", through="SegmentMembership", related_name="members", blank=True
     )
 
+    # Set by members.selectors.member_with_segment_codes, not a column.
+    segment_codes: frozenset[str]
+
     class Meta:
         ordering = ["program", "member_id"]
         constraints = [

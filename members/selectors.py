@@ -1,8 +1,10 @@
 """Reads on members."""
 
-from django.db.models import Prefetch
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import OuterRef, Prefetch
 
-from members.models import Member, Segment
+from members.models import Member, Segment, SegmentMembership
 from programs.models import Program
 
 
@@ -21,6 +23,29 @@ def member_get(*, program: Program, member_id: str, related: bool = True, segmen
     member = queryset.first()
     if member is not None:
         member.program = program  # known already: saves a query wherever the member's program is read
+    return member
+
+
+def member_with_segment_codes(*, program: Program, member_id: str) -> Member | None:
+    """The member row with `segment_codes` (a frozenset), what evaluating a basket needs: one query on
+    PostgreSQL (the codes as an array beside the row), two elsewhere."""
+    if "\x00" in member_id:
+        return None
+    queryset = Member.objects.filter(program=program, member_id=member_id)
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        codes = SegmentMembership.objects.filter(member_id=OuterRef("pk")).values("segment__code")
+        queryset = queryset.annotate(codes=ArraySubquery(codes))
+    member = queryset.first()
+    if member is None:
+        return None
+    member.program = program
+    if postgres:
+        member.segment_codes = frozenset(member.codes)  # type: ignore[attr-defined]
+    else:
+        member.segment_codes = frozenset(
+            SegmentMembership.objects.filter(member=member).values_list("segment__code", flat=True)
+        )
     return member
 
 

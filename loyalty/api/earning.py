@@ -113,7 +113,7 @@ class BasketEvaluateView(ProgramAPIView):
     def post(self, request):
         data = validate_basket(request.data, earn=False, program=self.program)
         member_id = data.get("member_id")
-        member = get_member_or_404(self.program, member_id, "member_id") if member_id else None
+        member = get_member_or_404(self.program, member_id, "member_id", codes_only=True) if member_id else None
         explain = read_flag(request, "explain")
         evaluation = basket_evaluate(program=self.program, member=member, basket=basket_from(data), explain=explain)
         return Response(evaluation_data(evaluation, self.program, self.get_language(), explain))

@@ -12,9 +12,18 @@ from rewards.services.enrolment import member_enrol
 
 
 def get_member_or_404(
-    program, member_id: str, field: str | None = None, related: bool = True, segments: bool = True
+    program,
+    member_id: str,
+    field: str | None = None,
+    related: bool = True,
+    segments: bool = True,
+    codes_only: bool = False,
 ) -> Member:
-    member = selectors.member_get(program=program, member_id=member_id, related=related, segments=segments)
+    """The member or a 404 naming `field`; `codes_only`: the row and its segment codes, nothing else (one query)."""
+    if codes_only:
+        member = selectors.member_with_segment_codes(program=program, member_id=member_id)
+    else:
+        member = selectors.member_get(program=program, member_id=member_id, related=related, segments=segments)
     if member is None:
         raise not_found(f"Member {member_id} not found.", field)
     bind_log_context(member_id=member.member_id)

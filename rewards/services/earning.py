@@ -64,8 +64,10 @@ class ReversalOutcome:
 
 
 def member_segment_codes(member: Member) -> frozenset[str]:
-    """Uses the segments prefetched by `member_get` when they are there."""
-    return frozenset(s.code for s in member.segments.all())
+    """The codes read with the member (`member_with_segment_codes`), else its segments (prefetched by
+    `member_get` when they are there)."""
+    codes = getattr(member, "segment_codes", None)
+    return codes if codes is not None else frozenset(s.code for s in member.segments.all())
 
 
 def basket_evaluate(

@@ -36,7 +36,7 @@ def redis_url(db: int) -> str:
 def redis_cache(url: str) -> dict:
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "loyalty.core.cache.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "test",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
