@@ -26,13 +26,14 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
 N = int(os.environ.get("EVENTS", "5000"))
 PORT = 8765
 BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
-BATCH = 100  # settings.EVENT_REWARD_BATCH's default
+BATCH = settings.EVENT_REWARD_BATCH  # EVENT_REWARD_BATCH=1 in the environment: one event per task, as before
 
 
 def main() -> None:
