@@ -2,8 +2,9 @@
 
 import pytest
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import connection
 
-from members.selectors import member_exists, member_get
+from members.selectors import member_exists, member_get, member_with_segment_codes
 from members.services import segment_add_member
 from tests.factories import MemberFactory, SegmentFactory
 from tests.helpers import fund
@@ -65,3 +66,16 @@ def test_get_with_nul_in_the_id_is_none_without_query(program, member, django_as
 def test_exists(program, member):
     assert member_exists(program=program, member_id="M-1") is True
     assert member_exists(program=program, member_id="m-1") is False
+
+
+def test_with_segment_codes_reads_the_row_and_its_codes(program, other_program, member, django_assert_max_num_queries):
+    segment_add_member(segment=SegmentFactory(program=program, code="VIP"), member=member)
+    segment_add_member(segment=SegmentFactory(program=program, code="FAMILY"), member=member)
+    MemberFactory(program=program, member_id="M-2")
+    # One statement on PostgreSQL (the codes as an array beside the row), two elsewhere.
+    with django_assert_max_num_queries(1 if connection.vendor == "postgresql" else 2):
+        found = member_with_segment_codes(program=program, member_id="M-1")
+    assert found == member and found.segment_codes == frozenset({"VIP", "FAMILY"})
+    assert member_with_segment_codes(program=program, member_id="M-2").segment_codes == frozenset()
+    assert member_with_segment_codes(program=other_program, member_id="M-1") is None
+    assert member_with_segment_codes(program=program, member_id="M\x001") is None
