@@ -24,6 +24,11 @@ class Program(models.Model):
     allow_negative_balance = models.BooleanField(
         default=False, help_text="An earn reversal may take the available balance below zero."
     )
+    tier_window_months = models.PositiveSmallIntegerField(
+        default=12,
+        help_text="Qualifying points for tiers: what was earned in this many calendar months; a tier reached is "
+        "kept at least this long.",
+    )
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -43,6 +48,10 @@ class Program(models.Model):
                 condition=Q(expiry_months__isnull=True) | Q(expiry_months__gte=1), name="program_expiry_months_positive"
             ),
             models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="program_currency_iso"),
+            models.CheckConstraint(
+                condition=Q(tier_window_months__gte=1) & Q(tier_window_months__lte=120),
+                name="program_tier_window_months_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -53,6 +62,28 @@ class Program(models.Model):
 
     def text(self, texts: dict | None, language: str | None = None) -> str:
         return translate(texts, language, self.default_language)
+
+
+class Tier(models.Model):
+    """A status level (Silver, Gold): reached with `threshold` qualifying points. `position` counts from 1 for
+    the lowest; programs.services.tiers_renumber keeps it in threshold order."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="tiers")
+    code = models.CharField(max_length=64)
+    name = models.JSONField(default=dict, help_text="By language code.")
+    threshold = models.BigIntegerField(help_text="Qualifying points needed.")
+    position = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["program", "threshold"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "code"], name="tier_code_unique"),
+            models.UniqueConstraint(fields=["program", "threshold"], name="tier_threshold_unique"),
+            models.CheckConstraint(condition=Q(threshold__gte=0), name="tier_threshold_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
 
 
 class ApiClient(models.Model):

@@ -2,12 +2,13 @@
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_id, generate_client_secret
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from programs.client_secrets import hash_client_secret
-from programs.models import ApiClient, Program
+from programs.models import ApiClient, Program, Tier
 from programs.tokens import forget_client
 
 
@@ -94,3 +95,22 @@ def api_client_update(*, client: ApiClient, name: str, scopes: str | list[str]) 
     client.save(update_fields=["name", "scopes"])
     forget_client(client.application_id)
     return client
+
+
+def tiers_changed(*, program: Program) -> None:
+    """Call in the transaction of any change to the program's tiers (or its tier window): positions follow the
+    thresholds again, and evaluations everywhere reload the rules with the tiers (`rules_version`)."""
+    tiers = list(Tier.objects.filter(program=program).order_by("threshold"))
+    for position, tier in enumerate(tiers, start=1):
+        tier.position = position
+    Tier.objects.bulk_update(tiers, ["position"])
+    Program.objects.filter(pk=program.pk).update(rules_version=F("rules_version") + 1)
+
+
+@transaction.atomic
+def tier_save(*, program: Program, code: str, name: dict, threshold: int) -> Tier:
+    """Creates or updates the tier `code` of the program."""
+    tier, _ = Tier.objects.update_or_create(program=program, code=code, defaults={"name": name, "threshold": threshold})
+    tiers_changed(program=program)
+    tier.refresh_from_db()
+    return tier

@@ -33,6 +33,9 @@ class Promotion(models.Model):
     product_categories = models.JSONField(default=list, blank=True)
     channels = models.JSONField(default=list, blank=True, help_text="Empty means every channel.")
     segments = models.ManyToManyField(Segment, blank=True, related_name="promotions")
+    tiers = models.ManyToManyField(
+        "programs.Tier", blank=True, related_name="promotions", help_text="Empty means any tier, or none."
+    )
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     min_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
@@ -87,10 +90,31 @@ class PointsBalance(models.Model):
     # No later than the first moment the clock makes something due (pending points, a lock or a lot expiring);
     # null when nothing ever will. Writes settle, and reads look for due points, only once it has passed.
     next_due_at = models.DateTimeField(null=True, blank=True)
+    # Qualifying points (earns and rewarded events within the program's tier window, less their reversals),
+    # kept up to date by the writes; exact until `qualifying_until`, when the first counted point leaves the
+    # window (null: none counted), then recounted (rewards.services.tiers).
+    qualifying_points = models.BigIntegerField(default=0)
+    qualifying_until = models.DateTimeField(null=True, blank=True)
+    # The member's tier: null for none (a threshold-0 tier then still applies, see rewards.tiers).
+    tier = models.ForeignKey("programs.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    tier_since = models.DateTimeField(null=True, blank=True)
+    tier_until = models.DateTimeField(null=True, blank=True)
+    # Set by hand in the back office: kept whatever the points until `tier_override_until`.
+    tier_override_reason = models.CharField(max_length=255, blank=True, default="")
+    tier_override_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     # What a write changes on the row (the ledger's entry_post, and the hand-written earn on PostgreSQL).
-    MOVED_FIELDS = ("available", "pending", "locked", "next_due_at", "updated_at")
+    MOVED_FIELDS = (
+        "available",
+        "pending",
+        "locked",
+        "next_due_at",
+        "qualifying_points",
+        "qualifying_until",
+        "updated_at",
+    )
+    TIER_FIELDS = ("tier", "tier_since", "tier_until", "tier_override_reason", "tier_override_until")
     # Set by the hot paths' lock (rewards.services.ledger.balance_lock_by_member_id), not a column.
     segment_codes: list[str]
 
@@ -98,6 +122,17 @@ class PointsBalance(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(pending__gte=0), name="balance_pending_non_negative"),
             models.CheckConstraint(condition=Q(locked__gte=0), name="balance_locked_non_negative"),
+            models.CheckConstraint(
+                condition=Q(tier__isnull=True) | (Q(tier_since__isnull=False) & Q(tier_until__isnull=False)),
+                name="balance_tier_dated",
+            ),
+            models.CheckConstraint(
+                condition=Q(tier_override_until__isnull=True) | Q(tier__isnull=False),
+                name="balance_tier_override_has_tier",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tier_until"], name="balance_tier_due_idx", condition=Q(tier__isnull=False)),
         ]
 
     @property
@@ -106,6 +141,33 @@ class PointsBalance(models.Model):
 
     def as_dict(self) -> dict:
         return {"available": self.available, "pending": self.pending, "locked": self.locked, "total": self.total}
+
+
+class TierChange(models.Model):
+    """A change of a member's tier, for history and the dashboard."""
+
+    UPGRADE = "upgrade"
+    ASSESSMENT = "assessment"
+    OVERRIDE = "override"
+    REASONS = [(UPGRADE, "Upgrade"), (ASSESSMENT, "Assessment"), (OVERRIDE, "Set by hand")]
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="tier_changes")
+    from_tier = models.ForeignKey("programs.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_tier = models.ForeignKey("programs.Tier", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=12, choices=REASONS)
+    qualifying_points = models.BigIntegerField()
+    note = models.CharField(max_length=255, blank=True, default="")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reason__in=["upgrade", "assessment", "override"]), name="tier_change_reason_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "changed_at"], name="tier_change_program_idx")]
 
 
 class EntryKind(models.TextChoices):

@@ -12,16 +12,27 @@ from django.db import transaction
 from django.db.models import F, Prefetch
 
 from members.models import Segment
-from programs.models import Program
+from programs.models import Program, Tier
 from rewards.engine import Rule, RuleSet
 from rewards.models import Promotion
 from rewards.snapshots import snapshot_ids
+from rewards.tiers import TierDef
 
 
 @dataclass(frozen=True)
 class LiveRules:
     ruleset: RuleSet
     snapshots: dict[tuple[str, int], int]  # (code, version) -> RuleSnapshot id, for the earns that match them
+    tiers: tuple[TierDef, ...] = ()  # the program's tiers, lowest first
+
+    def tier(self, tier_id: int | None) -> TierDef | None:
+        """The tier of this id; with None, the program's threshold-0 tier if it has one (everyone's)."""
+        if tier_id is None:
+            return self.tiers[0] if self.tiers and self.tiers[0].threshold == 0 else None
+        for tier in self.tiers:
+            if tier.id == tier_id:
+                return tier
+        return None
 
 
 _cache: dict[int, tuple[int, LiveRules]] = {}
@@ -44,6 +55,7 @@ def rule_from_promotion(promotion: Promotion) -> Rule:
         product_categories=frozenset(promotion.product_categories or ()),
         channels=frozenset(promotion.channels or ()),
         segments=frozenset(s.code for s in promotion.segments.all()),
+        tiers=frozenset(t.code for t in promotion.tiers.all()),
         starts_at=promotion.starts_at,
         ends_at=promotion.ends_at,
         min_amount=promotion.min_amount,
@@ -53,7 +65,8 @@ def rule_from_promotion(promotion: Promotion) -> Rule:
 
 def promotions_with_segments(program: Program):
     return Promotion.objects.filter(program=program).prefetch_related(
-        Prefetch("segments", queryset=Segment.objects.only("id", "code"))
+        Prefetch("segments", queryset=Segment.objects.only("id", "code")),
+        Prefetch("tiers", queryset=Tier.objects.only("id", "code")),
     )
 
 
@@ -69,7 +82,11 @@ def live_rules(program: Program) -> LiveRules:
         return cached[1]
     version = Program.objects.values_list("rules_version", flat=True).get(pk=program.pk)
     ruleset = RuleSet(rule_from_promotion(p) for p in promotions_with_segments(program).filter(status=Promotion.LIVE))
-    live = LiveRules(ruleset=ruleset, snapshots=snapshot_ids(program_id=program.pk, rules=ruleset.rules))
+    tiers = tuple(
+        TierDef(id=t.pk, code=t.code, name=dict(t.name or {}), threshold=t.threshold, position=t.position)
+        for t in Tier.objects.filter(program_id=program.pk).order_by("threshold")
+    )
+    live = LiveRules(ruleset=ruleset, snapshots=snapshot_ids(program_id=program.pk, rules=ruleset.rules), tiers=tiers)
 
     def remember() -> None:
         with _cache_lock:

@@ -24,6 +24,7 @@ REASON_STATUS: Final = "status"
 REASON_DATES: Final = "dates"
 REASON_CHANNEL: Final = "channel"
 REASON_SEGMENT: Final = "segment"
+REASON_TIER: Final = "tier"
 REASON_NO_ELIGIBLE_LINES: Final = "no_eligible_lines"
 REASON_MIN_AMOUNT: Final = "min_amount"
 
@@ -56,6 +57,7 @@ class Rule:
     product_categories: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
     segments: frozenset[str] = frozenset()
+    tiers: frozenset[str] = frozenset()
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     min_amount: Decimal | None = None
@@ -81,6 +83,8 @@ class Rule:
             "ends_at": None if self.ends_at is None else self.ends_at.isoformat(),
             "min_amount": _decimal_str(self.min_amount),
             "max_points": self.max_points,
+            # Only when set: the snapshots of promotions without tiers keep the digest they had before tiers.
+            **({"tiers": sorted(self.tiers)} if self.tiers else {}),
         }
 
     @classmethod
@@ -100,6 +104,7 @@ class Rule:
             product_categories=frozenset(data.get("product_categories") or ()),
             channels=frozenset(data.get("channels") or ()),
             segments=frozenset(data.get("segments") or ()),
+            tiers=frozenset(data.get("tiers") or ()),
             starts_at=_to_datetime(data.get("starts_at")),
             ends_at=_to_datetime(data.get("ends_at")),
             min_amount=_to_decimal(data.get("min_amount")),
@@ -109,11 +114,13 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What the basket says about its moment and buyer; `member_segments=None` means a guest."""
+    """What the basket says about its moment and buyer; `member_segments=None` means a guest, `member_tier` the
+    member's tier code (None: a guest, or a member without a tier)."""
 
     occurred_at: datetime
     channel: str | None = None
     member_segments: frozenset[str] | None = None
+    member_tier: str | None = None
 
 
 @dataclass(slots=True)

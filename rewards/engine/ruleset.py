@@ -23,6 +23,7 @@ from rewards.engine.model import (
     REASON_NO_ELIGIBLE_LINES,
     REASON_SEGMENT,
     REASON_STATUS,
+    REASON_TIER,
     SPEND,
     Context,
     Evaluation,
@@ -61,6 +62,7 @@ class _Compiled:
         "segments",
         "starts_at",
         "threshold",
+        "tiers",
     )
 
     def __init__(self, index: int, rule: Rule) -> None:
@@ -82,6 +84,7 @@ class _Compiled:
         self.ends_at = rule.ends_at
         self.channels = rule.channels or None
         self.segments = rule.segments or None
+        self.tiers = rule.tiers or None
         self.min_amount = rule.min_amount
         self.max_points = rule.max_points
         self.rate = rule.rate
@@ -91,8 +94,10 @@ class _Compiled:
         self.order = 0  # position by code, set by RuleSet
         self.rank = 0  # multiplier precedence (highest factor, then lowest code), set by RuleSet
 
-    def context_reason(self, occurred_at: datetime, channel: str | None, segments: frozenset[str] | None) -> str | None:
-        """Why the basket's context excludes this rule (dates, channel, segment, in that order), or None."""
+    def context_reason(
+        self, occurred_at: datetime, channel: str | None, segments: frozenset[str] | None, tier: str | None = None
+    ) -> str | None:
+        """Why the basket's context excludes this rule (dates, channel, segment, tier, in that order), or None."""
         if (self.starts_at is not None and occurred_at < self.starts_at) or (
             self.ends_at is not None and occurred_at >= self.ends_at
         ):
@@ -101,6 +106,8 @@ class _Compiled:
             return REASON_CHANNEL
         if self.segments is not None and (segments is None or self.segments.isdisjoint(segments)):
             return REASON_SEGMENT
+        if self.tiers is not None and tier not in self.tiers:
+            return REASON_TIER
         return None
 
 
@@ -148,7 +155,7 @@ class RuleSet:
         compiled = self._compiled
         occurred_at, channel, segments = context.occurred_at, context.channel, context.member_segments
         verdicts: dict[int, str | None] = {}  # context check memo: each rule is checked once per evaluation
-        matched = self._match(lines, verdicts, occurred_at, channel, segments)
+        matched = self._match(lines, verdicts, occurred_at, channel, segments, context.member_tier)
 
         amounts = [line.amount for line in lines]
         n = len(lines)
@@ -234,6 +241,7 @@ class RuleSet:
         occurred_at: datetime,
         channel: str | None,
         segments: frozenset[str] | None,
+        tier: str | None,
     ) -> dict[int, Sequence[int]]:
         """Map each rule that passes the context checks to the indexes (ascending) of its eligible lines."""
         compiled = self._compiled
@@ -246,7 +254,7 @@ class RuleSet:
                 for index in candidates:
                     verdict = verdicts.get(index, _UNSEEN)
                     if verdict is _UNSEEN:
-                        verdict = verdicts[index] = compiled[index].context_reason(occurred_at, channel, segments)
+                        verdict = verdicts[index] = compiled[index].context_reason(occurred_at, channel, segments, tier)
                     if verdict is not None:
                         continue
                     found = matched.get(index)
@@ -260,7 +268,7 @@ class RuleSet:
             for index in self._untargeted:
                 verdict = verdicts.get(index, _UNSEEN)
                 if verdict is _UNSEEN:
-                    verdict = verdicts[index] = compiled[index].context_reason(occurred_at, channel, segments)
+                    verdict = verdicts[index] = compiled[index].context_reason(occurred_at, channel, segments, tier)
                 if verdict is None:
                     result[index] = every_line
         return result
@@ -281,7 +289,9 @@ class RuleSet:
                 continue
             verdict = verdicts.get(index, _UNSEEN)
             if verdict is _UNSEEN:
-                verdict = item.context_reason(context.occurred_at, context.channel, context.member_segments)
+                verdict = item.context_reason(
+                    context.occurred_at, context.channel, context.member_segments, context.member_tier
+                )
             if verdict is not None:
                 reasons.append((item.code, verdict))  # type: ignore[arg-type]
             elif index not in matched:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F
 
 from members.models import Segment
-from programs.models import Program
+from programs.models import Program, Tier
 from rewards.models import ALL_KIND_KEYS, KIND_KEYS, Promotion
 from rewards.rules import promotions_changed
 
@@ -103,24 +103,46 @@ def _segment_ids(program: Program, segments: Iterable[Segment] | None) -> set[in
     return {s.pk for s in segments}
 
 
+def _tier_ids(program: Program, tiers: Iterable[Tier] | None) -> set[int] | None:
+    if tiers is None:
+        return None
+    tiers = list(tiers)
+    foreign = [t.code for t in tiers if t.program_id != program.pk]
+    if foreign:
+        raise ForeignSegments(f"Not tiers of {program.code}: {', '.join(foreign)}.")
+    return {t.pk for t in tiers}
+
+
 @transaction.atomic
 def promotion_create(
-    *, program: Program, code: str, values: dict[str, Any], segments: Iterable[Segment] = ()
+    *,
+    program: Program,
+    code: str,
+    values: dict[str, Any],
+    segments: Iterable[Segment] = (),
+    tiers: Iterable[Tier] = (),
 ) -> Promotion:
     """A new promotion of `program` (its code checked unique by the caller; the database backs it)."""
     segment_ids = _segment_ids(program, segments)
+    tier_ids = _tier_ids(program, tiers)
     promotion = Promotion.objects.create(program=program, code=code, **_definition(values))
     if segment_ids:
         promotion.segments.set(segment_ids)
+    if tier_ids:
+        promotion.tiers.set(tier_ids)
     promotions_changed(program=program)
     return promotion
 
 
 @transaction.atomic
 def promotion_save(
-    *, promotion: Promotion, values: dict[str, Any], segments: Iterable[Segment] | None = None
+    *,
+    promotion: Promotion,
+    values: dict[str, Any],
+    segments: Iterable[Segment] | None = None,
+    tiers: Iterable[Tier] | None = None,
 ) -> PromotionSaved:
-    """Updates a promotion's definition (and its segments when given).
+    """Updates a promotion's definition (and its segments, and tiers, when given).
 
     The version moves on, and the program's rules are reloaded everywhere, only when a value differs from the
     stored one: saving an unchanged form leaves earns' snapshots pointing at the same version.
@@ -133,7 +155,9 @@ def promotion_save(
     changed = [name for name, value in definition.items() if getattr(stored, name) != value]
     current_segments = set(stored.segments.values_list("pk", flat=True))
     segments_moved = segment_ids is not None and segment_ids != current_segments
-    if not changed and not segments_moved:
+    tier_ids = _tier_ids(program, tiers)
+    tiers_moved = tier_ids is not None and tier_ids != set(stored.tiers.values_list("pk", flat=True))
+    if not changed and not segments_moved and not tiers_moved:
         return PromotionSaved(promotion=stored, created=False)
     for name in changed:
         setattr(stored, name, definition[name])
@@ -142,6 +166,9 @@ def promotion_save(
     if segment_ids is not None and segments_moved:
         stored.segments.set(segment_ids)
         changed.append("segments")
+    if tier_ids is not None and tiers_moved:
+        stored.tiers.set(tier_ids)
+        changed.append("tiers")
     promotions_changed(program=program)
     return PromotionSaved(promotion=stored, created=False, changed=changed)
 
