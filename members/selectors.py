@@ -2,7 +2,7 @@
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import OuterRef, Prefetch
+from django.db.models import F, OuterRef, Prefetch
 
 from members.models import Member, Segment, SegmentMembership
 from programs.models import Program
@@ -31,7 +31,8 @@ def member_with_segment_codes(*, program: Program, member_id: str) -> Member | N
     PostgreSQL (the codes as an array beside the row), two elsewhere."""
     if "\x00" in member_id:
         return None
-    queryset = Member.objects.filter(program=program, member_id=member_id)
+    # The tier id too (evaluation needs it): a column of the balance row, named without importing its app.
+    queryset = Member.objects.filter(program=program, member_id=member_id).annotate(balance_tier_id=F("balance__tier"))
     postgres = connection.vendor == "postgresql"
     if postgres:
         codes = SegmentMembership.objects.filter(member_id=OuterRef("pk")).values("segment__code")

@@ -24,7 +24,7 @@ from rewards.errors import (
 )
 from rewards.lots import MAX_MOVEMENT
 from rewards.models import Earn, EntryKind, LedgerEntry, PointsBalance, PointsLot
-from rewards.rules import live_rules, live_ruleset
+from rewards.rules import live_rules
 from rewards.selectors import earn_rules
 from rewards.services.ledger import (
     balance_lock,
@@ -35,6 +35,7 @@ from rewards.services.ledger import (
     lot_take,
     lots_consume,
 )
+from rewards.services.tiers import tier_credit, tier_debit
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,31 @@ def member_segment_codes(member: Member) -> frozenset[str]:
     return codes if codes is not None else frozenset(s.code for s in member.segments.all())
 
 
+def member_tier_id(member: Member) -> int | None:
+    """The member's stored tier id: read with the member (`member_with_segment_codes`) or its balance row (loaded
+    by `member_get`), else one query."""
+    if "balance_tier_id" in member.__dict__:
+        return member.__dict__["balance_tier_id"]
+    balance = member._state.fields_cache.get("balance")
+    if balance is not None:
+        return balance.tier_id
+    return PointsBalance.objects.filter(member_id=member.pk).values_list("tier_id", flat=True).first()
+
+
 def basket_evaluate(
     *, program: Program, member: Member | None, basket: Basket, explain: bool = False, ruleset: RuleSet | None = None
 ) -> Evaluation:
     """What the basket earns now for this member (None: a guest, who gets only unsegmented promotions)."""
-    ruleset = ruleset or live_ruleset(program)
+    live = live_rules(program)
+    ruleset = ruleset or live.ruleset
     segments = member_segment_codes(member) if member is not None else None
-    context = Context(occurred_at=basket.occurred_at, channel=basket.channel, member_segments=segments)
+    tier = live.tier(member_tier_id(member)) if member is not None else None
+    context = Context(
+        occurred_at=basket.occurred_at,
+        channel=basket.channel,
+        member_segments=segments,
+        member_tier=tier.code if tier is not None else None,
+    )
     return ruleset.evaluate(basket.lines, context, explain=explain)
 
 
@@ -123,9 +142,16 @@ def _post_earn(
     basket: Basket,
     reference: str,
 ) -> EarnOutcome:
-    """Evaluates and posts under the (locked, settled) balance row: the earn with its snapshot, its entry, its lot."""
-    context = Context(occurred_at=basket.occurred_at, channel=basket.channel, member_segments=segments)
+    """Evaluates and posts under the (locked, settled) balance row: the earn with its snapshot, its entry, its lot;
+    an upgrade when the earn takes the member to a higher tier (the earn itself valued with the tier before)."""
     live = live_rules(program)
+    tier = live.tier(balance.tier_id)
+    context = Context(
+        occurred_at=basket.occurred_at,
+        channel=basket.channel,
+        member_segments=segments,
+        member_tier=tier.code if tier is not None else None,
+    )
     evaluation = live.ruleset.evaluate(basket.lines, context)
     now = timezone.now()
     available_at = available_for(basket.occurred_at, program.pending_days)
@@ -162,6 +188,9 @@ def _post_earn(
         earn=earn,
         due=(expires_at, available_at if pending else None) if points > 0 else (),
     )
+    change = tier_credit(
+        balance=balance, program=program, tiers=live.tiers, points=points, occurred_at=basket.occurred_at, now=now
+    )
     lot = None
     if points > 0:
         lot = lot_prepare(
@@ -180,6 +209,9 @@ def _post_earn(
         balance.save(update_fields=PointsBalance.MOVED_FIELDS)
         if lot is not None:
             lot.save(force_insert=True)
+    if change is not None:  # crossing a threshold costs two statements more; other earns none
+        balance.save(update_fields=list(PointsBalance.TIER_FIELDS))
+        change.save(force_insert=True)
     return EarnOutcome(
         earn=earn, entry=entry, evaluation=evaluation, balance=balance, available_at=available_at, pending=pending
     )
@@ -278,6 +310,9 @@ def earn_reverse(
                 f"Member {member.member_id} has {balance.available} available points; "
                 f"the reversal needs {points} and the program does not allow a negative balance."
             )
+        tier_debit(
+            balance=balance, program=program, points=points, earn_occurred_at=earn.occurred_at, now=timezone.now()
+        )
         entry = entry_post(
             balance=balance,
             kind=EntryKind.REVERSAL,

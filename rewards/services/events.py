@@ -14,8 +14,10 @@ from members.models import Member
 from programs.models import EventType, Program
 from rewards.dates import expiry_for
 from rewards.lots import MAX_BALANCE, MAX_MOVEMENT
-from rewards.models import EntryKind, Event, EventStatus, LedgerEntry, PointsBalance, PointsLot
+from rewards.models import EntryKind, Event, EventStatus, LedgerEntry, PointsBalance, PointsLot, TierChange
+from rewards.rules import live_rules
 from rewards.services.ledger import balances_lock, entry_prepare, lot_prepare
+from rewards.services.tiers import tier_credit
 
 
 def event_accept(
@@ -80,6 +82,9 @@ def _settle_events(events: list[Event]) -> None:
     now = timezone.now()
     entries: list[LedgerEntry] = []
     lots: list[PointsLot] = []
+    changes: list[TierChange] = []
+    programs = {event.program_id: event.program for event in events}
+    tiers_by_program = {pk: live_rules(program).tiers for pk, program in programs.items()}
     for event in events:
         event_type = event.event_type
         balance = balances[event.member_id]
@@ -107,6 +112,16 @@ def _settle_events(events: list[Event]) -> None:
         entries.append(entry)
         if points > 0:
             lots.append(lot_prepare(balance_before=before, entry=entry, points=points, expires_at=expires_at))
+        change = tier_credit(
+            balance=balance,
+            program=event.program,
+            tiers=tiers_by_program[event.program_id],
+            points=points,
+            occurred_at=event.occurred_at,
+            now=now,
+        )
+        if change is not None:
+            changes.append(change)
         counts.rewarded(event)
         event.status = EventStatus.REWARDED
         event.points = points
@@ -114,7 +129,10 @@ def _settle_events(events: list[Event]) -> None:
     PointsLot.objects.bulk_create(lots)  # each lot's entry has its id now
     Event.objects.bulk_update(events, ["status", "reason", "points", "processed_at", "attempts"])
     moved = [balances[member_id] for member_id in {entry.member_id for entry in entries}]
-    PointsBalance.objects.bulk_update(moved, PointsBalance.MOVED_FIELDS)
+    PointsBalance.objects.bulk_update(
+        moved, [*PointsBalance.MOVED_FIELDS, *(PointsBalance.TIER_FIELDS if changes else ())]
+    )
+    TierChange.objects.bulk_create(changes)
 
 
 class _LimitCounts:

@@ -8,6 +8,7 @@ import time_machine
 from members.errors import MemberBlocked
 from rewards.ledger_check import ledger_differences
 from rewards.models import Event, LedgerEntry, PointsBalance, PointsLot
+from rewards.rules import live_rules
 from rewards.services.events import event_accept, event_reward, events_waiting
 from tests.factories import EventTypeFactory, MemberFactory
 
@@ -219,9 +220,13 @@ def test_a_batch_rewards_the_oldest_waiting_events_with_the_same_limits_as_one_b
     assert LedgerEntry.objects.count() == 5
 
 
-def test_a_batch_takes_a_constant_number_of_statements(program, survey, django_assert_max_num_queries):
+def test_a_batch_takes_a_constant_number_of_statements(
+    program, survey, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
     members = [MemberFactory(program=program, member_id=f"M-{n}") for n in range(40)]
     events = [accept(program, m, survey, f"E-{n}") for n, m in enumerate(members)]
+    with django_capture_on_commit_callbacks(execute=True):
+        live_rules(program)  # the program's rules and tiers, cached as in a running worker
     with django_assert_max_num_queries(10):
         event_reward(event_id=events[0].pk, batch=100)
     assert Event.objects.filter(status="rewarded").count() == 40
