@@ -7,7 +7,7 @@ from typing import Any
 from loyalty.core import values as v
 from loyalty.core.values import Item
 from members.models import Segment
-from programs.models import Program
+from programs.models import Program, Tier
 from rewards.models import ALL_KIND_KEYS, KIND_KEYS, Promotion
 
 
@@ -24,6 +24,7 @@ def promotion_spec(languages: list[str] | None) -> v.Spec:
         "products": ("products", v.list_of(v.text(64))),
         "product_categories": ("product_categories", v.list_of(v.text(64))),
         "segments": ("segments", v.list_of(v.code())),
+        "tiers": ("tiers", v.list_of(v.code())),
         "channels": ("channels", v.list_of(v.text(64))),
         "starts_at": ("starts_at", v.or_null(v.timestamp)),
         "ends_at": ("ends_at", v.or_null(v.timestamp)),
@@ -32,8 +33,8 @@ def promotion_spec(languages: list[str] | None) -> v.Spec:
     }
 
 
-def check_promotions(items: list[Item], segments: set[str], errors: list[str]) -> None:
-    """Each promotion carries exactly the keys of its kind, ordered dates, and segments that exist."""
+def check_promotions(items: list[Item], segments: set[str], errors: list[str], *, tiers: set[str]) -> None:
+    """Each promotion carries exactly the keys of its kind, ordered dates, and segments and tiers that exist."""
     for item in items:
         kind = item.values.get("kind", v.INVALID)
         if v.ok(kind):
@@ -51,6 +52,13 @@ def check_promotions(items: list[Item], segments: set[str], errors: list[str]) -
                 for index, code in enumerate(codes)
                 if code not in segments
             )
+        codes = item.values.get("tiers", [])
+        if v.ok(codes):
+            errors.extend(
+                f"{item.path}.tiers[{index}]: no tier {code!r} in the file or the program"
+                for index, code in enumerate(codes)
+                if code not in tiers
+            )
 
 
 def promotion_problems(entry: dict[str, Any], *, program: Program) -> list[tuple[str, str]]:
@@ -59,5 +67,6 @@ def promotion_problems(entry: dict[str, Any], *, program: Program) -> list[tuple
     errors: list[str] = []
     values = v.object_values(entry, promotion_spec(program.languages), "promotions", errors)
     segments = set(Segment.objects.filter(program=program).values_list("code", flat=True))
-    check_promotions([Item("promotions", values)], segments, errors)
+    tiers = set(Tier.objects.filter(program=program).values_list("code", flat=True))
+    check_promotions([Item("promotions", values)], segments, errors, tiers=tiers)
     return v.problems_of(errors, "promotions")

@@ -1,7 +1,7 @@
 """Program as code, export side: the whole program as the document `program_import` reads.
 
-Every key is written explicitly (nulls included) and lists are sorted by code, so that
-export -> import -> export gives the same document.
+Every key is written explicitly (nulls included) and lists are sorted by code (tiers by threshold, lowest
+first, as the API lists them), so that export -> import -> export gives the same document.
 """
 
 import datetime
@@ -11,7 +11,7 @@ from typing import Any
 
 from catalog.models import Gift, GiftCategory
 from members.models import Segment
-from programs.models import EventType, Program
+from programs.models import EventType, Program, Tier
 from rewards.models import Promotion
 
 
@@ -43,7 +43,9 @@ def program_export(*, program: Program) -> dict[str, Any]:
     category_codes = {category.pk: category.code for category in categories}
     segments = list(Segment.objects.filter(program=program).order_by("code"))
     promotions = list(
-        Promotion.objects.filter(program=program).order_by("code").prefetch_related("segments")  # one query for all
+        Promotion.objects.filter(program=program)
+        .order_by("code")
+        .prefetch_related("segments", "tiers")  # one query each for all
     )
     return {
         "code": program.code,
@@ -56,7 +58,12 @@ def program_export(*, program: Program) -> dict[str, Any]:
             "expiry_months": program.expiry_months,
             "pending_days": program.pending_days,
             "allow_negative_balance": program.allow_negative_balance,
+            "tier_window_months": program.tier_window_months,
         },
+        "tiers": [
+            {"code": t.code, "name": _texts(t.name, languages), "threshold": t.threshold}
+            for t in Tier.objects.filter(program=program).order_by("threshold")
+        ],
         "segments": [{"code": s.code, "name": _texts(s.name, languages)} for s in segments],
         "categories": [
             {
@@ -117,6 +124,7 @@ def _promotion(promotion: Promotion, languages: list[str], when) -> dict[str, An
         "products": list(promotion.products),
         "product_categories": list(promotion.product_categories),
         "segments": sorted(segment.code for segment in promotion.segments.all()),
+        "tiers": sorted(tier.code for tier in promotion.tiers.all()),
         "channels": list(promotion.channels),
         "starts_at": when(promotion.starts_at),
         "ends_at": when(promotion.ends_at),

@@ -16,7 +16,9 @@ from catalog.models import Gift, GiftCategory
 from loyalty.core.values import INVALID, Item, object_values, ok
 from loyalty.programfile.spec import MODELS, REQUIRED_ON_CREATE, SECTIONS, document_specs
 from members.models import Segment
-from programs.models import EventType, Program
+from programs.document import check_tiers
+from programs.models import EventType, Program, Tier
+from programs.services import tiers_changed
 from rewards.document import check_promotions
 from rewards.models import ALL_KIND_KEYS, KIND_KEYS, Promotion
 from rewards.rules import promotions_changed
@@ -40,6 +42,9 @@ class ImportResult:
 
 # ---- validation of the whole document ----------------------------------------------------------------------
 
+# A promotion's links to other rows: its key in the file (and many-to-many field) -> the link's column.
+LINKED = {"segments": "segment_id", "tiers": "tier_id"}
+
 
 @dataclass
 class _Stored:
@@ -48,26 +53,27 @@ class _Stored:
     program: Program | None
     rows: dict[str, dict[str, Any]]
     category_parents: dict[str, str | None]
-    links: dict[int, dict[int, int]]  # promotion pk -> {segment pk: link pk}
+    links: dict[str, dict[int, dict[int, int]]]  # "segments" or "tiers" -> promotion pk -> {target pk: link pk}
 
     @classmethod
     def load(cls, program: Program | None) -> "_Stored":
         if program is None:
-            return cls(None, {section: {} for section in SECTIONS}, {}, {})
+            return cls(None, {section: {} for section in SECTIONS}, {}, {name: {} for name in LINKED})
         rows: dict[str, dict[str, Any]] = {}
         for section, model in MODELS.items():
             # Primary-key order: rows locked by concurrent writers are always taken in the same order.
             queryset = model._default_manager.filter(program=program).order_by("pk")
-            if section in ("gifts", "promotions"):  # also written by redemptions and the admin
+            if section in ("tiers", "gifts", "promotions"):  # also written by redemptions and the admin
                 queryset = queryset.select_for_update()
             rows[section] = {getattr(obj, SECTIONS[section]): obj for obj in queryset}
         categories: dict[str, GiftCategory] = rows["categories"]
         codes = {obj.pk: code for code, obj in categories.items()}
         parents = {code: codes.get(obj.parent_id) if obj.parent_id else None for code, obj in categories.items()}
-        links: dict[int, dict[int, int]] = {}
-        through = Promotion.segments.through.objects.filter(promotion__program=program)
-        for pk, promotion_id, segment_id in through.values_list("pk", "promotion_id", "segment_id"):
-            links.setdefault(promotion_id, {})[segment_id] = pk
+        links: dict[str, dict[int, dict[int, int]]] = {name: {} for name in LINKED}
+        for name, column in LINKED.items():
+            through = getattr(Promotion, name).through.objects.filter(promotion__program=program)
+            for pk, promotion_id, target_id in through.values_list("pk", "promotion_id", column):
+                links[name].setdefault(promotion_id, {})[target_id] = pk
         return cls(program, rows, parents, links)
 
 
@@ -123,11 +129,13 @@ def _validate(data: Any, stored: _Stored) -> tuple[dict[str, Any], dict[str, lis
     # Texts are checked against the file's languages; when those are refused, against the stored ones.
     specs = document_specs(languages if ok(languages) else (program.languages if program else None))
     items = {section: _section(data, section, specs[section], stored, errors) for section in SECTIONS}
+    check_tiers(items["tiers"], stored.rows["tiers"], errors)
     check_categories(items["categories"], set(stored.rows["categories"]), stored.category_parents, errors)
     categories = set(stored.rows["categories"]) | {item.values["code"] for item in items["categories"]}
     check_gifts(items["gifts"], categories, errors)
     segments = set(stored.rows["segments"]) | {item.values["code"] for item in items["segments"]}
-    check_promotions(items["promotions"], segments, errors)
+    tiers = set(stored.rows["tiers"]) | {item.values["code"] for item in items["tiers"]}
+    check_promotions(items["promotions"], segments, errors, tiers=tiers)
     if errors:
         raise ProgramFileError(errors)
     return program_values, items
@@ -181,12 +189,25 @@ def _write(program_values: dict[str, Any], items: dict[str, list[Item]], stored:
     program = stored.program
     if program is None:
         program = Program.objects.create(**program_values)
-    elif changed := _assign(program, program_values):
-        program.save(update_fields=[*changed, "updated_at"])
+        window_changed = "tier_window_months" in program_values
+    else:
+        changed = _assign(program, program_values)
+        if changed:
+            program.save(update_fields=[*changed, "updated_at"])
+        window_changed = "tier_window_months" in changed
     counts = {}
 
     def by_code(section: str, new: list) -> dict[str, Any]:
         return {**stored.rows[section], **{getattr(obj, SECTIONS[section]): obj for obj in new}}
+
+    rows = [(item.existing, item.values) for item in items["tiers"]]
+    _tiers_step_aside(items["tiers"], stored)
+    new, changed = _upsert(Tier, program, rows)
+    counts["tiers"] = _count(rows, new, changed)
+    if new or changed or window_changed:
+        tiers_changed(program=program)  # positions follow the thresholds; evaluations reload the rules
+        program.refresh_from_db(fields=["rules_version"])
+    tier_ids = {code: obj.pk for code, obj in by_code("tiers", new).items()}
 
     rows = [(item.existing, item.values) for item in items["segments"]]
     new, changed = _upsert(Segment, program, rows)
@@ -220,24 +241,44 @@ def _write(program_values: dict[str, Any], items: dict[str, list[Item]], stored:
     new, changed = _upsert(EventType, program, rows)
     counts["event_types"] = _count(rows, new, changed)
 
-    _write_promotions(program, items["promotions"], stored, segment_ids, counts)
+    _write_promotions(program, items["promotions"], stored, {"segments": segment_ids, "tiers": tier_ids}, counts)
     return ImportResult(program=program, program_created=stored.program is None, counts=counts)
 
 
+def _tiers_step_aside(items: list[Item], stored: _Stored) -> None:
+    """Tiers may trade thresholds in one file (Silver takes Gold's, Gold a new one) while the database checks
+    the unique threshold row by row: the stored tiers whose threshold moves first take free ones, above all."""
+    moving = [
+        item.existing
+        for item in items
+        if item.existing is not None
+        and item.values.get("threshold", item.existing.threshold) != item.existing.threshold
+    ]
+    targets = {item.values["threshold"] for item in items if "threshold" in item.values}
+    current = {tier.threshold for tier in stored.rows["tiers"].values()}
+    if not moving or not targets & current:
+        return
+    top = max(current | targets) + 1
+    Tier.objects.bulk_update(
+        [Tier(pk=tier.pk, threshold=top + index) for index, tier in enumerate(moving)], ["threshold"]
+    )
+
+
 def _write_promotions(
-    program: Program, items: list[Item], stored: _Stored, segment_ids: dict[str, int], counts: dict
+    program: Program, items: list[Item], stored: _Stored, ids: dict[str, dict[str, int]], counts: dict
 ) -> None:
-    through = Promotion.segments.through
-    rows, wanted, touched = [], {}, set()
+    rows, touched = [], set()
+    wanted: dict[str, dict[str, set[int]]] = {name: {} for name in LINKED}  # segments or tiers, by promotion code
     for item in items:
-        values = {k: v for k, v in item.values.items() if k != "segments"}
+        values = {k: v for k, v in item.values.items() if k not in LINKED}
         # Keys of the other kinds are cleared, so a promotion that changes kind keeps no stale rule.
         values.update({name: None for name in ALL_KIND_KEYS - KIND_KEYS[values["kind"]]})
         rows.append((item.existing, values))
-        if "segments" in item.values:
-            wanted[item.values["code"]] = {segment_ids[code] for code in item.values["segments"]}
-            if item.existing is not None and set(stored.links.get(item.existing.pk, {})) != wanted[item.values["code"]]:
-                touched.add(item.existing.pk)
+        for name in LINKED:
+            if name in item.values:
+                targets = wanted[name][item.values["code"]] = {ids[name][code] for code in item.values[name]}
+                if item.existing is not None and set(stored.links[name].get(item.existing.pk, {})) != targets:
+                    touched.add(item.existing.pk)
 
     def bump(promotion: Promotion) -> list[str]:
         promotion.version += 1
@@ -246,15 +287,17 @@ def _write_promotions(
     new, changed = _upsert(Promotion, program, rows, touched=touched, on_change=bump)
     counts["promotions"] = _count(rows, new, changed)
     promotions = {**stored.rows["promotions"], **{obj.code: obj for obj in new}}
-    stale, missing = [], []
-    for code, segments in wanted.items():
-        pk = promotions[code].pk
-        current = stored.links.get(pk, {})
-        stale += [link for segment, link in current.items() if segment not in segments]
-        missing += [through(promotion_id=pk, segment_id=segment) for segment in segments - current.keys()]
-    if stale:
-        through.objects.filter(pk__in=stale).delete()
-    through.objects.bulk_create(missing)
+    for name, column in LINKED.items():
+        through = getattr(Promotion, name).through
+        stale, missing = [], []
+        for code, targets in wanted[name].items():
+            pk = promotions[code].pk
+            current = stored.links[name].get(pk, {})
+            stale += [link for target, link in current.items() if target not in targets]
+            missing += [through(promotion_id=pk, **{column: target}) for target in targets - current.keys()]
+        if stale:
+            through.objects.filter(pk__in=stale).delete()
+        through.objects.bulk_create(missing)
     if new or changed:
         promotions_changed(program=program)  # evaluations everywhere reload the rules
         program.refresh_from_db(fields=["rules_version"])

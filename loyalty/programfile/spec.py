@@ -8,8 +8,8 @@ from catalog.models import Gift, GiftCategory
 from loyalty.core.values import Spec
 from members.document import segment_spec
 from members.models import Segment
-from programs.document import PROGRAM_SPEC, event_type_spec
-from programs.models import EventType
+from programs.document import PROGRAM_SPEC, event_type_spec, tier_spec
+from programs.models import EventType, Tier
 from rewards.document import promotion_spec
 from rewards.models import Promotion
 
@@ -18,6 +18,7 @@ def document_specs(languages: list[str] | None) -> dict[str, Spec]:
     """Every section's keys; texts are checked against `languages` when they are known (None: they are not)."""
     return {
         "program": PROGRAM_SPEC,
+        "tiers": tier_spec(languages),
         "segments": segment_spec(languages),
         "categories": category_spec(languages),
         "gifts": gift_spec(languages),
@@ -26,9 +27,17 @@ def document_specs(languages: list[str] | None) -> dict[str, Spec]:
     }
 
 
-SECTIONS = {"segments": "code", "categories": "code", "gifts": "sku", "event_types": "code", "promotions": "code"}
-REQUIRED_ON_CREATE = {"gifts": ("points",), "event_types": ("points",)}
+SECTIONS = {
+    "tiers": "code",
+    "segments": "code",
+    "categories": "code",
+    "gifts": "sku",
+    "event_types": "code",
+    "promotions": "code",
+}
+REQUIRED_ON_CREATE = {"tiers": ("threshold",), "gifts": ("points",), "event_types": ("points",)}
 MODELS: dict[str, type[models.Model]] = {
+    "tiers": Tier,
     "segments": Segment,
     "categories": GiftCategory,
     "gifts": Gift,

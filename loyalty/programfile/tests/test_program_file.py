@@ -15,13 +15,15 @@ from catalog.models import Gift, GiftCategory
 from loyalty.programfile.exporter import program_export
 from loyalty.programfile.importer import ProgramFileError, program_import, program_import_report
 from members.models import Segment
-from programs.models import EventType, Program
+from programs.models import EventType, Program, Tier
+from programs.services import tier_save
 from rewards.models import Promotion
 from tests.factories import ProgramFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
 
 LINKS = Promotion.segments.through
+TIER_LINKS = Promotion.tiers.through
 
 
 def full_document(code: str = "ACME") -> dict:
@@ -33,7 +35,11 @@ def full_document(code: str = "ACME") -> dict:
         "languages": ["en", "fr"],
         "default_language": "en",
         "timezone": "Europe/Brussels",
-        "points": {"expiry_months": 24, "pending_days": 14, "allow_negative_balance": True},
+        "points": {"expiry_months": 24, "pending_days": 14, "allow_negative_balance": True, "tier_window_months": 6},
+        "tiers": [
+            {"code": "SILVER", "name": {"en": "Silver", "fr": "Argent"}, "threshold": 1000},
+            {"code": "GOLD", "name": {"en": "Gold"}, "threshold": 5000},
+        ],
         "segments": [
             {"code": "STUDENTS", "name": {"en": "Students", "fr": "Étudiants"}},
             {"code": "VIP", "name": {"en": "VIP customers"}},
@@ -112,7 +118,14 @@ def full_document(code: str = "ACME") -> dict:
             ),
             promotion("MILK", "quantity", points=5, products=["MILK-1L"], max_points=50, status="paused"),
             promotion("ORGANIC", "spend", rate="0.25", product_categories=["organic"], min_amount="10.00"),
-            promotion("VIP-X2", "multiplier", factor="2", segments=["STUDENTS", "VIP"], status="draft"),
+            promotion(
+                "VIP-X2",
+                "multiplier",
+                factor="2",
+                segments=["STUDENTS", "VIP"],
+                tiers=["GOLD", "SILVER"],
+                status="draft",
+            ),
         ],
     }
 
@@ -128,6 +141,7 @@ def promotion(code: str, kind: str, **values) -> dict:
         "products": values.pop("products", []),
         "product_categories": values.pop("product_categories", []),
         "segments": values.pop("segments", []),
+        "tiers": values.pop("tiers", []),
         "channels": values.pop("channels", []),
         "starts_at": values.pop("starts_at", None),
         "ends_at": values.pop("ends_at", None),
@@ -137,7 +151,7 @@ def promotion(code: str, kind: str, **values) -> dict:
 
 
 def table_counts() -> dict[str, int]:
-    models = (Program, Segment, GiftCategory, Gift, EventType, Promotion, LINKS)
+    models = (Program, Tier, Segment, GiftCategory, Gift, EventType, Promotion, LINKS, TIER_LINKS)
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -580,6 +594,207 @@ def test_languages_cannot_drop_the_stored_default_language():
     ]
 
 
+# ---- tiers ----------------------------------------------------------------------------------------------------
+
+
+def test_import_creates_tiers_the_tier_window_and_promotion_tiers():
+    program = program_import(data=full_document())
+
+    assert program.tier_window_months == 6
+    tiers = list(Tier.objects.filter(program=program).order_by("position"))
+    assert [(t.code, t.threshold, t.position) for t in tiers] == [("SILVER", 1000, 1), ("GOLD", 5000, 2)]
+    assert tiers[0].name == {"en": "Silver", "fr": "Argent"}
+    vip = Promotion.objects.get(program=program, code="VIP-X2")
+    assert sorted(vip.tiers.values_list("code", flat=True)) == ["GOLD", "SILVER"]
+    assert Promotion.objects.get(program=program, code="BASE").tiers.count() == 0
+
+
+def test_tiers_are_optional_and_the_window_takes_its_default():
+    data = full_document()
+    del data["tiers"], data["points"]["tier_window_months"]
+    for entry in data["promotions"]:
+        del entry["tiers"]
+
+    program = program_import(data=data)
+
+    assert program.tier_window_months == 12 and not Tier.objects.filter(program=program).exists()
+    exported = program_export(program=program)
+    assert exported["tiers"] == [] and exported["points"]["tier_window_months"] == 12
+    assert {tuple(p["tiers"]) for p in exported["promotions"]} == {()}
+
+
+def test_round_trip_with_tiers_the_window_and_promotion_tiers():
+    program_import(data=full_document())
+    first = program_export(program=Program.objects.get(code="ACME"))
+    assert first["tiers"] == full_document()["tiers"]  # lowest threshold first
+    assert first["points"]["tier_window_months"] == 6
+    assert first["promotions"][4]["tiers"] == ["GOLD", "SILVER"]
+
+    program_import(data={**copy.deepcopy(first), "code": "COPY"})
+
+    assert json.dumps({**program_export(program=Program.objects.get(code="COPY")), "code": "ACME"}) == json.dumps(first)
+
+
+def test_reimport_updates_tiers_by_code_renumbers_them_and_reloads_the_rules():
+    program_import(data=full_document())
+    rules_version = Program.objects.get(code="ACME").rules_version
+    data = {
+        "code": "ACME",
+        "points": {"tier_window_months": 24},
+        "tiers": [
+            {"code": "GOLD", "threshold": 500},  # now below SILVER; its name is kept
+            {"code": "PLATINUM", "name": {"en": "Platinum"}, "threshold": 20000},
+        ],
+    }
+
+    result = program_import_report(data=data)
+
+    program = result.program
+    assert program.tier_window_months == 24
+    assert program.rules_version > rules_version
+    tiers = Tier.objects.filter(program=program).order_by("position")
+    assert [(t.code, t.threshold, t.position) for t in tiers] == [
+        ("GOLD", 500, 1),
+        ("SILVER", 1000, 2),  # omitted from the file: kept
+        ("PLATINUM", 20000, 3),
+    ]
+    assert Tier.objects.get(program=program, code="GOLD").name == {"en": "Gold"}
+    assert result.counts["tiers"] == {"created": 1, "updated": 1, "unchanged": 0}
+    vip = Promotion.objects.get(code="VIP-X2")  # omitted: its tiers are kept
+    assert (sorted(vip.tiers.values_list("code", flat=True)), vip.version) == (["GOLD", "SILVER"], 1)
+
+
+def test_tiers_may_trade_thresholds_in_one_file():
+    program_import(data=full_document())
+    data = {
+        "code": "ACME",
+        "tiers": [
+            {"code": "SILVER", "threshold": 5000},
+            {"code": "GOLD", "threshold": 1000},
+            {"code": "BRONZE", "name": {"en": "Bronze"}, "threshold": 0},
+        ],
+    }
+
+    program_import(data=data)
+
+    tiers = Tier.objects.filter(program__code="ACME").order_by("position")
+    assert [(t.code, t.threshold, t.position) for t in tiers] == [
+        ("BRONZE", 0, 1),
+        ("GOLD", 1000, 2),
+        ("SILVER", 5000, 3),
+    ]
+
+
+def test_a_promotions_tiers_take_the_files_value_and_bump_its_version():
+    program_import(data=full_document())
+    rules_version = Program.objects.get(code="ACME").rules_version
+    data = full_document()
+    data["promotions"][4]["tiers"] = ["GOLD"]
+    data["promotions"][0]["tiers"] = ["SILVER"]
+
+    result = program_import_report(data=data)
+
+    assert result.program.rules_version == rules_version + 1
+    versions = dict(Promotion.objects.values_list("code", "version"))
+    assert versions == {"BASE": 2, "BIG": 1, "MILK": 1, "ORGANIC": 1, "VIP-X2": 2}
+    assert list(Promotion.objects.get(code="VIP-X2").tiers.values_list("code", flat=True)) == ["GOLD"]
+    assert list(Promotion.objects.get(code="BASE").tiers.values_list("code", flat=True)) == ["SILVER"]
+    assert result.counts["promotions"] == {"created": 0, "updated": 2, "unchanged": 3}
+    assert result.counts["tiers"] == {"created": 0, "updated": 0, "unchanged": 2}
+
+
+def test_promotion_tiers_may_name_tiers_already_in_the_program():
+    program = ProgramFactory(code="ACME", languages=["en", "fr"])
+    tier_save(program=program, code="OLD", name={"en": "Old"}, threshold=50)
+
+    program_import(data=full_document())
+
+    program_import(data={"code": "ACME", "promotions": [promotion("T", "spend", rate="1", tiers=["OLD", "GOLD"])]})
+    assert sorted(Promotion.objects.get(code="T").tiers.values_list("code", flat=True)) == ["GOLD", "OLD"]
+    assert list(Tier.objects.filter(program=program).values_list("code", "position")) == [
+        ("OLD", 1),
+        ("SILVER", 2),
+        ("GOLD", 3),
+    ]
+
+
+def test_an_unknown_promotion_tier_is_refused_with_its_path():
+    data = full_document()
+    data["promotions"][3]["tiers"] = ["GOLD", "DIAMOND"]
+    data["promotions"][0]["tiers"] = ["gold"]
+
+    assert refused(data) == [
+        "promotions[0].tiers[0]: no tier 'gold' in the file or the program",
+        "promotions[3].tiers[1]: no tier 'DIAMOND' in the file or the program",
+    ]
+    assert Program.objects.count() == 0
+
+
+def test_duplicate_tier_codes_and_thresholds_are_refused_with_their_paths():
+    data = full_document()
+    data["tiers"].append({"code": "SILVER", "threshold": 9000})
+    data["tiers"].append({"code": "PLATINUM", "threshold": 5000})
+
+    assert refused(data) == [
+        "tiers[2].code: duplicate of tiers[0]",
+        "tiers[3].threshold: duplicate of tiers[1]",
+    ]
+    assert Tier.objects.count() == 0
+
+
+def test_a_threshold_taken_by_a_stored_tier_is_refused():
+    program_import(data=full_document())
+    before = table_counts()
+
+    data = {"code": "ACME", "tiers": [{"code": "BRONZE", "threshold": 1000}, {"code": "GOLD", "threshold": 1000}]}
+    assert refused(data) == [
+        "tiers[0].threshold: 1000 is the threshold of the program's tier 'SILVER'",
+        "tiers[1].threshold: 1000 is the threshold of the program's tier 'SILVER'",
+    ]
+    # A stored tier the file names without a threshold keeps its own.
+    data = {"code": "ACME", "tiers": [{"code": "GOLD", "name": {"en": "Gold!"}}, {"code": "NEW", "threshold": 5000}]}
+    assert refused(data) == ["tiers[1].threshold: 5000 is the threshold of the program's tier 'GOLD'"]
+    assert table_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "error"),
+    [
+        ("tiers.1.threshold", -1, "tiers[1].threshold: must be an integer >= 0"),
+        ("tiers.1.threshold", True, "tiers[1].threshold: must be an integer >= 0"),
+        ("tiers.1.threshold", "5000", "tiers[1].threshold: must be an integer >= 0"),
+        ("tiers.1.threshold", 5000.0, "tiers[1].threshold: must be an integer >= 0"),
+        ("tiers.1.threshold", None, "tiers[1].threshold: must be an integer >= 0"),
+        ("tiers.0.code", "SIL VER", "tiers[0].code: must be a code of 1-64 characters among A-Z a-z 0-9 . _ : -"),
+        ("tiers.0.name", {"de": "Silber"}, "tiers[0].name.de: language not among the program's languages (en, fr)"),
+        ("tiers.0.position", 1, "tiers[0].position: unknown key"),
+        ("tiers", {"SILVER": 1000}, "tiers: must be a JSON list"),
+        ("points.tier_window_months", 0, "points.tier_window_months: must be an integer from 1 to 120"),
+        ("points.tier_window_months", 121, "points.tier_window_months: must be an integer from 1 to 120"),
+        ("points.tier_window_months", True, "points.tier_window_months: must be an integer from 1 to 120"),
+        ("points.tier_window_months", None, "points.tier_window_months: must be an integer from 1 to 120"),
+        ("promotions.4.tiers", "GOLD", "promotions[4].tiers: must be a JSON list"),
+        ("promotions.4.tiers", ["GOLD", "GOLD"], "promotions[4].tiers[1]: duplicate value 'GOLD'"),
+    ],
+)
+def test_tier_values_are_checked_strictly(path: str, value, error: str):
+    data = full_document()
+    *parents, last = path.split(".")
+    target = data
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
+    target[int(last) if last.isdigit() else last] = value
+
+    assert error in refused(data)
+
+
+def test_a_new_tier_needs_its_threshold():
+    data = full_document()
+    data["tiers"].append({"code": "PLATINUM", "name": {"en": "Platinum"}})
+
+    assert refused(data) == ["tiers[2].threshold: required"]
+
+
 # ---- commands --------------------------------------------------------------------------------------------------
 
 
@@ -594,6 +809,7 @@ def test_import_program_command_prints_a_summary(tmp_path):
     text = out.getvalue()
     assert "Program ACME created." in text and "Program ACME updated." in text
     assert "gifts: 3 created, 0 updated, 0 unchanged" in text
+    assert "tiers: 2 created, 0 updated, 0 unchanged" in text
     assert "gifts: 0 created, 0 updated, 3 unchanged" in text
     assert Gift.objects.count() == 3
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from loyalty.programfile.importer import ProgramFileError, program_import_report
 
-SECTIONS = ("segments", "categories", "gifts", "event_types", "promotions")
+SECTIONS = ("tiers", "segments", "categories", "gifts", "event_types", "promotions")
 
 
 class Command(BaseCommand):
