@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
@@ -480,6 +481,7 @@ CELERY_TASK_ROUTES = {
     "rewards.tasks.activate_due_points": {"queue": "maintenance"},
     "rewards.tasks.release_expired_locks": {"queue": "maintenance"},
     "rewards.tasks.expire_points": {"queue": "maintenance"},
+    "rewards.tasks.assess_tiers": {"queue": "maintenance"},
     "programs.tasks.clear_expired_tokens": {"queue": "maintenance"},
     # `webhooks` is declared for the webhook deliveries to come (outbox + Celery).
 }
@@ -513,6 +515,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60},
     },
     "expire-points": {"task": "rewards.tasks.expire_points", "schedule": 3600.0, "options": {"expires": 3600}},
+    # The daily tier assessment (members whose tier's `until` has passed), at 01:30 UTC; idempotent for a day.
+    "assess-tiers": {
+        "task": "rewards.tasks.assess_tiers",
+        "schedule": crontab(minute=30, hour=1),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # Operations (loyalty/ops): metrics, log format, error reporting.

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from loyalty.core.queue import enqueue
-from rewards.services import clock
+from rewards.services import clock, tiers
 from rewards.services import events as event_services
 from rewards.services import redemption as redemption_services
 
@@ -65,3 +65,9 @@ def release_expired_locks() -> int:
 @shared_task
 def expire_points() -> int:
     return clock.expire_points()
+
+
+@shared_task
+def assess_tiers() -> int:
+    """The daily tier assessment; a second run the same day finds nothing to do."""
+    return tiers.tiers_assess()
