@@ -3,7 +3,7 @@
 A staff user sees the rows of the programs they are attached to (`Program.staff`, enforced by
 `loyalty.backoffice.scope`); the group says what they may do with those rows:
 
-- **Program manager** runs the program: promotions, segments, event types, the catalog (gifts, categories),
+- **Program manager** runs the program: promotions, segments, tiers, event types, the catalog (gifts, categories),
   members (no deletion: the ledger protects them), adjustments, redemptions through their statuses, and the
   program's own settings (but not who its staff are, nor adding programs: superusers do that). API clients are
   view-only: creating a client or rotating its secret hands out credentials to the whole program's data, which
@@ -31,6 +31,7 @@ ALL = ("view", "add", "change", "delete")
 GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     PROGRAM_MANAGER: {
         "programs.program": ("view", "change"),
+        "programs.tier": ALL,
         "programs.eventtype": ALL,
         "programs.apiclient": ("view",),
         "members.member": ("view", "add", "change"),

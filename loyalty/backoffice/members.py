@@ -3,11 +3,14 @@
 Members are enrolled and updated through `members.services`, blocked and unblocked with `member_set_status`,
 and their points adjusted with `rewards.services.points.points_adjust` (the API's service): a ledger
 `adjustment` entry, never a raw save. The member page shows the balance as the member has it now
-(`balance_view`), their segments and their last ledger entries, linked to the whole ledger. Segments get their
+(`balance_view`), their tier (read-only: name, since, until, qualifying points), their segments and their last
+ledger entries, linked to the whole ledger. Segments get their
 members from an uploaded CSV file through `segment_members_add`. Each action is logged in the object's history.
 """
 
+import datetime
 import uuid
+import zoneinfo
 from typing import Any
 
 from django.contrib import admin, messages
@@ -18,6 +21,7 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from loyalty.backoffice.member_forms import AdjustPointsForm, MemberForm, SegmentForm, SegmentUploadForm
@@ -27,6 +31,7 @@ from loyalty.backoffice.translations import TranslatedFieldsAdmin
 from loyalty.core.errors import DomainError
 from members import services
 from members.models import Member, Segment
+from programs.models import Tier
 from rewards.models import LedgerEntry
 from rewards.selectors import balance_view
 from rewards.services.enrolment import member_enrol
@@ -85,7 +90,7 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
     actions = ("block", "unblock")
     # The balance moves only with ledger entries: the admin shows it, never edits it.
     balance_fields = ("balance_available", "balance_pending", "balance_locked", "balance_total")
-    page_fields = (*balance_fields, "segment_codes", "recent_ledger", "enrolled_at")
+    page_fields = (*balance_fields, "tier_state", "segment_codes", "recent_ledger", "enrolled_at")
 
     def get_fieldsets(self, request: HttpRequest, obj: Member | None = None):
         profile = ("email", "first_name", "last_name", "language", "birth_date")
@@ -94,6 +99,7 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
         return [
             (None, {"fields": ("program", "member_id", *profile, "status")}),
             ("Points", {"fields": self.balance_fields}),
+            ("Tier", {"fields": ("tier_state",)}),
             ("Segments", {"fields": ("segment_codes",)}),
             ("Ledger", {"fields": ("recent_ledger",)}),
             ("Enrolment", {"fields": ("enrolled_at",)}),
@@ -151,6 +157,37 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
     @admin.display(description="total")
     def balance_total(self, obj: Member) -> int:
         return self._balance(obj)["total"]
+
+    @admin.display(description="tier")
+    def tier_state(self, obj: Member) -> str:
+        """The tier kept on the balance row; with none reached, the program's threshold-0 tier if it has one."""
+        balance = getattr(obj, "balance", None)
+        program = obj.program
+        tier = balance.tier if balance is not None else None
+        zone = zoneinfo.ZoneInfo(program.timezone)
+
+        def when(value: datetime.datetime | None) -> str:
+            return f"{value.astimezone(zone):%Y-%m-%d %H:%M}" if value else "—"
+
+        if tier is None:
+            tier = Tier.objects.filter(program=program, threshold=0).first()
+        rows = [
+            ("name", f"{program.text(tier.name) or tier.code} ({tier.code})" if tier else "No tier"),
+            ("since", when(balance.tier_since if balance is not None and balance.tier_id else None)),
+            ("until", when(balance.tier_until if balance is not None and balance.tier_id else None)),
+            ("qualifying points", str(balance.qualifying_points if balance is not None else 0)),
+        ]
+        if balance is not None and balance.qualifying_until and balance.qualifying_until <= timezone.now():
+            # Points have left the window since: the figure is recounted by the next write or the daily job.
+            rows[-1] = (rows[-1][0], f"{rows[-1][1]} (as of {when(balance.qualifying_until)}, recount due)")
+        if balance is not None and balance.tier_override_until:
+            rows.append(
+                ("set by hand", f"{balance.tier_override_reason or '—'}, until {when(balance.tier_override_until)}")
+            )
+        return format_html(
+            '<table id="member-tier"><tbody>{}</tbody></table>',
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+        )
 
     @admin.display(description="segments")
     def segment_codes(self, obj: Member) -> str:

@@ -10,10 +10,11 @@ from django.conf import settings
 
 from loyalty.backoffice.translations import TranslatedTextsForm
 from loyalty.core.translation import is_known_language
-from loyalty.core.values import Spec, object_values, problems_of
-from programs.document import event_type_spec
-from programs.models import ApiClient, EventType, Program
+from loyalty.core.values import MAX_INT, Spec, object_values, problems_of
+from programs.document import TIER_WINDOW_MONTHS, event_type_spec, tier_spec
+from programs.models import ApiClient, EventType, Program, Tier
 from programs.services import InvalidScopes, normalize_scopes
+from rewards.models import Promotion
 
 
 def default_field(key: str) -> str:
@@ -37,6 +38,14 @@ def report_problems(
 
 
 class ProgramForm(forms.ModelForm):
+    tier_window_months = forms.IntegerField(
+        label="Tier window (months)",
+        min_value=TIER_WINDOW_MONTHS[0],
+        max_value=TIER_WINDOW_MONTHS[1],
+        initial=Program._meta.get_field("tier_window_months").default,
+        help_text=Program._meta.get_field("tier_window_months").help_text,
+    )
+
     class Meta:
         model = Program
         fields = (
@@ -49,6 +58,7 @@ class ProgramForm(forms.ModelForm):
             "expiry_months",
             "pending_days",
             "allow_negative_balance",
+            "tier_window_months",
             "staff",
         )
 
@@ -148,6 +158,43 @@ class EventTypeForm(ProgramCodeForm):
 
 
 LIMITS = {"per_day": "per_day_limit", "lifetime": "lifetime_limit"}
+
+
+class TierForm(ProgramCodeForm):
+    """A tier, a row of the program page's tiers: checked like the `tiers` of a program file."""
+
+    section = "tiers"
+    spec = tier_spec
+    threshold = forms.IntegerField(
+        min_value=0, max_value=MAX_INT, help_text="Qualifying points needed.", widget=forms.NumberInput
+    )
+
+    class Meta:
+        model = Tier
+        fields = ("code", "threshold")
+
+    def file_entry(self, code: str) -> dict[str, Any]:
+        entry = super().file_entry(code)
+        if self.cleaned_data.get("threshold") is not None:
+            entry["threshold"] = self.cleaned_data["threshold"]
+        return entry
+
+
+def tier_promotions(tier: Tier) -> list[str]:
+    """The codes of the promotions restricted to the tier: deleting it would widen them (to every tier, when it
+    is their only one). Members in it and their tier history protect it in the database."""
+    return sorted(Promotion.objects.filter(tiers=tier).values_list("code", flat=True))
+
+
+class TierFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        problems = []
+        for form in self.deleted_forms:
+            if form.instance.pk is not None and (codes := tier_promotions(form.instance)):
+                problems.append(f"Tier {form.instance.code} cannot be deleted: promotions {', '.join(codes)} use it.")
+        if problems:
+            raise forms.ValidationError(problems)
 
 
 def scope_choices() -> list[tuple[str, str]]:

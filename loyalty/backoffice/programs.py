@@ -4,7 +4,15 @@ A staff user sees only the programs they are attached to, cannot add one, and ca
 are: superusers attach staff users on the program page. API clients are created, revoked and rotated through
 `programs.services`: the secret is stored hashed, so the admin shows it once, in the message that follows
 creation or rotation.
+
+Tiers are edited on their program's change page, one row each with a name input per language of the program;
+the changes are saved in the page's transaction with `programs.services.tiers_changed` (positions follow the
+thresholds again, evaluations reload the rules), as is a change of the tier window. A tier that promotions
+refer to cannot be deleted (a promotion restricted to it alone would apply to every tier), nor one that
+members are in or their tier history names (protected by the database).
 """
+
+from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -12,11 +20,48 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from loyalty.backoffice.missing import MissingObjectIs404
-from loyalty.backoffice.program_forms import ApiClientForm, EventTypeForm, ProgramForm
+from loyalty.backoffice.program_forms import ApiClientForm, EventTypeForm, ProgramForm, TierForm, TierFormSet
 from loyalty.backoffice.scope import ProgramScopedAdmin
-from loyalty.backoffice.translations import TranslatedFieldsAdmin
-from programs.models import ApiClient, EventType, Program
-from programs.services import api_client_create, api_client_revoke, api_client_rotate_secret, api_client_update
+from loyalty.backoffice.translations import TranslatedFieldsAdmin, field_name, translated_form
+from loyalty.core.translation import language_name
+from programs.models import ApiClient, EventType, Program, Tier
+from programs.services import (
+    api_client_create,
+    api_client_revoke,
+    api_client_rotate_secret,
+    api_client_update,
+    tiers_changed,
+)
+
+
+class TierInline(admin.TabularInline):
+    """The program's tiers, lowest first; names one input per language of the program (the parent object)."""
+
+    model = Tier
+    form = TierForm
+    formset = TierFormSet
+    extra = 1
+    ordering = ("threshold",)
+    readonly_fields = ("position", "name_display")  # the display only on read-only pages
+
+    def _editable(self, request: HttpRequest, obj: Program | None) -> bool:
+        return self.has_change_permission(request, obj) or self.has_add_permission(request, obj)
+
+    def get_fields(self, request: HttpRequest, obj: Program | None = None):
+        if obj is None or not self._editable(request, obj):
+            return ("code", "name_display", "threshold", "position")
+        return ("code", *(field_name("name", language) for language in obj.languages), "threshold", "position")
+
+    def get_formset(self, request: HttpRequest, obj: Program | None = None, **kwargs: Any):
+        languages = list(obj.languages) if obj is not None and self._editable(request, obj) else []
+        kwargs["form"] = translated_form(self.form, ("name",), languages)
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description="name")
+    def name_display(self, tier: Tier) -> str:
+        texts = tier.name or {}
+        order = [*tier.program.languages, *(code for code in texts if code not in tier.program.languages)]
+        return " · ".join(f"{language_name(code)}: {texts[code]}" for code in order if texts.get(code)) or "—"
 
 
 @admin.register(Program)
@@ -34,6 +79,7 @@ class ProgramAdmin(MissingObjectIs404, ProgramScopedAdmin):
             (None, {"fields": ("code", "name", "currency", "timezone")}),
             ("Languages", {"fields": ("languages", "default_language")}),
             ("Points", {"fields": ("expiry_months", "pending_days", "allow_negative_balance")}),
+            ("Tiers", {"fields": ("tier_window_months",)}),
         ]
         if request.user.is_superuser:
             fieldsets.append(("Staff", {"fields": ("staff",)}))
@@ -41,6 +87,16 @@ class ProgramAdmin(MissingObjectIs404, ProgramScopedAdmin):
             ("History", {"fields": ("rules_version", "created_at", "updated_at"), "classes": ("collapse",)})
         )
         return fieldsets
+
+    def get_inline_instances(self, request: HttpRequest, obj: Program | None = None):
+        # Tiers are named in the program's languages: they are added once the program exists.
+        return [TierInline(self.model, self.admin_site)] if obj is not None else []
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        tiers_moved = any(formset.model is Tier and formset.has_changed() for formset in formsets)
+        if tiers_moved or "tier_window_months" in form.changed_data:
+            tiers_changed(program=form.instance)  # in the page's transaction
 
     def get_readonly_fields(self, request: HttpRequest, obj: Program | None = None):
         if obj is not None and not request.user.is_superuser:

@@ -28,6 +28,7 @@ from loyalty.backoffice.program_forms import report_problems
 from loyalty.backoffice.scope import ProgramScopedAdmin, staff_programs
 from loyalty.backoffice.translations import TranslatedFieldsAdmin, TranslatedTextsForm
 from members.models import Segment
+from programs.models import Program, Tier
 from rewards.document import promotion_problems
 from rewards.models import Promotion
 from rewards.services.promotions import (
@@ -67,6 +68,18 @@ def _file_value(value: Any) -> Any:
     return format(value, "f")  # Decimal
 
 
+class TierChoiceField(forms.ModelMultipleChoiceField):
+    """The program's tiers as checkboxes, named in the program's language with their threshold."""
+
+    widget = forms.CheckboxSelectMultiple
+    with_program = False  # on an add page of a user with several programs: which program each tier is of
+
+    def label_from_instance(self, obj: Tier) -> str:
+        program: Program = obj.program
+        label = f"{obj.code} — {program.text(obj.name) or obj.code} (from {obj.threshold} points)"
+        return f"{program.code}: {label}" if self.with_program else label
+
+
 def _verbose_name(name: str) -> str:
     field = Promotion._meta.get_field(name)
     # A definition field is a model field (a reverse relation, which has no verbose name, never changes here);
@@ -98,6 +111,7 @@ class PromotionForm(TranslatedTextsForm):
             "product_categories",
             "channels",
             "segments",
+            "tiers",
             "starts_at",
             "ends_at",
         )
@@ -108,6 +122,7 @@ class PromotionForm(TranslatedTextsForm):
             "factor": "multiplier: > 1, applied to what spend promotions give the eligible lines.",
             "max_points": "Cap of this promotion's points in one transaction.",
             "segments": "Empty: every member, guests included. Several: members of any of them.",
+            "tiers": "Empty: any tier, or none. Several: members in any of them.",
         }
 
     def code_value(self) -> str | None:
@@ -119,6 +134,9 @@ class PromotionForm(TranslatedTextsForm):
         if program is None:
             return cleaned
         code = self.code_value()
+        foreign = [tier.code for tier in cleaned.get("tiers") or () if tier.program_id != program.pk]
+        if foreign:
+            self.add_error("tiers", f"Not tiers of {program.code}: {', '.join(foreign)}.")
         if "code" in self.fields and code:
             taken = Promotion.objects.filter(program=program, code=code).exclude(pk=self.instance.pk)
             if taken.exists():
@@ -140,6 +158,8 @@ class PromotionForm(TranslatedTextsForm):
                 entry[name] = _file_value(cleaned[name])
         if "segments" in cleaned:
             entry["segments"] = [segment.code for segment in cleaned["segments"]]
+        if "tiers" in cleaned:
+            entry["tiers"] = [tier.code for tier in cleaned["tiers"]]
         # A kind's key is in the file only when filled in: an empty one is "absent", another kind's is refused.
         for name in sorted(ALL_KIND_KEYS):
             if cleaned.get(name) is not None:
@@ -170,7 +190,7 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
     fieldsets = (
         (None, {"fields": ("program", "code", "name", "kind", "status")}),
         ("Points", {"fields": ("rate", "points", "threshold", "factor", "min_amount", "max_points")}),
-        ("Applies to", {"fields": ("products", "product_categories", "channels", "segments")}),
+        ("Applies to", {"fields": ("products", "product_categories", "channels", "segments", "tiers")}),
         ("Dates", {"fields": ("starts_at", "ends_at")}),
         ("Version", {"fields": ("version", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
@@ -217,6 +237,24 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
             for title, options in super().get_fieldsets(request, obj)
         ]
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "tiers":
+            kwargs["form_class"] = TierChoiceField
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+            kwargs["queryset"] = Tier.objects.select_related("program").order_by("program__code", "threshold")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_form(self, request: HttpRequest, obj: Promotion | None = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change, **kwargs)
+        field = form.base_fields.get("tiers")
+        if isinstance(field, TierChoiceField) and field.queryset is not None:
+            # The promotion's program's tiers, lowest first; on an add page those of the user's programs.
+            if obj is not None:
+                field.queryset = field.queryset.filter(program=obj.program_id)
+            else:
+                field.with_program = field.queryset.order_by().values("program").distinct().count() > 1
+        return form
+
     def get_queryset(self, request: HttpRequest):
         segments = Prefetch("segments", queryset=Segment.objects.only("id", "code", "program_id").order_by("code"))
         return super().get_queryset(request).prefetch_related(segments)
@@ -250,16 +288,22 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
         data = form.cleaned_data
         values = {name: data[name] for name in DEFINITION_FIELDS if name in data}
         if change:
-            saved = promotion_save(promotion=obj, values=values, segments=data.get("segments"))
+            saved = promotion_save(promotion=obj, values=values, segments=data.get("segments"), tiers=data.get("tiers"))
             form.saved_changes = saved.changed
             obj.version = saved.promotion.version
             return
-        created = promotion_create(program=data["program"], code=data["code"], values=values, segments=data["segments"])
+        created = promotion_create(
+            program=data["program"],
+            code=data["code"],
+            values=values,
+            segments=data["segments"],
+            tiers=data.get("tiers") or (),
+        )
         obj.pk, obj.version = created.pk, created.version
         obj._state.adding, obj._state.db = False, created._state.db
 
     def save_related(self, request: HttpRequest, form: PromotionForm, formsets: Any, change: bool) -> None:
-        pass  # the service saved the segments with the rest
+        pass  # the service saved the segments and tiers with the rest
 
     def construct_change_message(self, request, form, formsets, add=False):
         changes = getattr(form, "saved_changes", None)

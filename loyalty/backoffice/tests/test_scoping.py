@@ -257,7 +257,10 @@ def test_a_superuser_attaches_staff_to_a_program(admin_client, program, other_pr
         "default_language": "en",
         "expiry_months": "",
         "pending_days": "0",
+        "tier_window_months": "12",
         "staff": [user.pk],
+        "tiers-TOTAL_FORMS": "0",
+        "tiers-INITIAL_FORMS": "0",
     }
     response = admin_client.post(admin_url(Program, "change", other_program.pk), data)
 
