@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from members.models import Member
-from programs.models import Program
+from programs.models import Program, Tier
 from rewards.engine import Rule
 from rewards.lots import expirable_points
 from rewards.models import (
@@ -22,6 +22,7 @@ from rewards.models import (
     PointsLot,
 )
 from rewards.snapshots import snapshot_rules
+from rewards.tiers import TierDef
 
 if TYPE_CHECKING:
     from django_stubs_ext import ValuesQuerySet
@@ -148,3 +149,56 @@ def earn_rules(earn: Earn) -> list[Rule]:
         rules = snapshot_rules(earn.rule_snapshots)
         return [rules[pk] for pk in earn.rule_snapshots]
     return [Rule.from_dict(rule) for rule in earn.rules]
+
+
+def tiers_list(*, program: Program) -> list[TierDef]:
+    """The program's tiers, lowest first."""
+    return [
+        TierDef(id=t.pk, code=t.code, name=dict(t.name or {}), threshold=t.threshold, position=t.position)
+        for t in Tier.objects.filter(program=program).order_by("threshold")
+    ]
+
+
+class TierView(TypedDict):
+    tier: TierDef
+    since: datetime.datetime | None
+    until: datetime.datetime | None
+    qualifying_points: int
+    next: TierDef | None
+    points_needed: int | None
+
+
+def member_tier(*, member: Member, now: datetime.datetime | None = None) -> TierView | None:
+    """The member's tier as of now (None: no tier reached and no threshold-0 tier), with the qualifying points,
+    recounted only when some have left the window since the row was written (a read: nothing is stored)."""
+    tiers = tiers_list(program=member.program)
+    if not tiers:
+        return None
+    now = now or timezone.now()
+    try:
+        balance: PointsBalance | None = member.balance
+    except PointsBalance.DoesNotExist:
+        balance = None
+    qualifying = balance.qualifying_points if balance is not None else 0
+    if balance is not None and balance.qualifying_until is not None and balance.qualifying_until <= now:
+        # Local import: services import selectors, not the reverse, except for this pure count.
+        from rewards.services.tiers import qualifying_recount
+
+        recounted = qualifying_recount(member_ids=[member.pk], months=member.program.tier_window_months, now=now)
+        qualifying = max(0, recounted[member.pk][0])
+    stored = next((t for t in tiers if balance is not None and t.id == balance.tier_id), None)
+    if stored is not None:
+        current, since, until = stored, balance.tier_since if balance else None, balance.tier_until if balance else None
+    elif tiers[0].threshold == 0:
+        current, since, until = tiers[0], member.enrolled_at, None
+    else:
+        return None
+    following = next((t for t in tiers if t.position > current.position), None)
+    return {
+        "tier": current,
+        "since": since,
+        "until": until,
+        "qualifying_points": qualifying,
+        "next": following,
+        "points_needed": max(0, following.threshold - qualifying) if following is not None else None,
+    }

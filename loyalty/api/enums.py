@@ -28,6 +28,7 @@ NOT_APPLIED_REASONS = (
     engine.REASON_DATES,
     engine.REASON_CHANNEL,
     engine.REASON_SEGMENT,
+    engine.REASON_TIER,
     engine.REASON_NO_ELIGIBLE_LINES,
     engine.REASON_MIN_AMOUNT,
 )

@@ -94,6 +94,6 @@ class MeView(APIView):
     def get(self, request):
         member = request.user.member
         member = selectors.member_get(program=member.program, member_id=member.member_id)
-        response = Response(member_data(member))
+        response = Response(member_data(member, request.user.member.language))
         response["Cache-Control"] = "no-store"
         return response

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from loyalty.api import enums
 from loyalty.api.fields import ClosedSerializer, StrictCharField, StrictDateField
 from members.models import MEMBER_ID_RE
-from rewards.selectors import member_balance
+from rewards.selectors import member_balance, member_tier
 
 
 def validate_member_id(value: str) -> str:
@@ -121,6 +121,28 @@ class BalanceOutput(serializers.Serializer):
     total = serializers.IntegerField(help_text="available + pending + locked.")
 
 
+class NextTierOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="The tier above the member's.")
+    name = serializers.CharField(help_text="Its name, in the request's language.")
+    threshold = serializers.IntegerField(help_text="The qualifying points it needs.")
+    points_needed = serializers.IntegerField(min_value=0, help_text="`threshold` − `qualifying_points`, never below 0.")
+
+
+class MemberTierOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="The tier's code.")
+    name = serializers.CharField(help_text="Its name, in the request's language.")
+    since = serializers.DateTimeField(help_text="When the member reached it (enrolment, for a threshold-0 tier).")
+    until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Kept at least until then (`since` + `tier_window_months` months); then the daily assessment "
+        "decides. Null for a threshold-0 tier, which is never lost.",
+    )
+    qualifying_points = serializers.IntegerField(
+        help_text="Points earned (earns and rewarded events) in the last `tier_window_months` months, less reversals."
+    )
+    next = NextTierOutput(allow_null=True, help_text="The tier above, or null at the top.")
+
+
 class MemberOutput(serializers.Serializer):
     member_id = serializers.CharField(help_text="The partner's id for the member.")
     email = serializers.CharField(help_text="Empty when unknown.")
@@ -136,10 +158,37 @@ class MemberOutput(serializers.Serializer):
     segments = serializers.ListField(
         child=serializers.CharField(), help_text="The codes of the segments the member is in, sorted."
     )
+    tier = MemberTierOutput(
+        allow_null=True,
+        help_text="The member's tier; null when none is reached and the program has no threshold-0 tier.",
+    )
 
 
-def member_data(member) -> dict:
-    """The member as the API shows it (balance and segments must be loaded by the selector)."""
+def tier_data(member, language: str | None) -> dict | None:
+    view = member_tier(member=member)
+    if view is None:
+        return None
+    program, tier, following = member.program, view["tier"], view["next"]
+    return {
+        "code": tier.code,
+        "name": program.text(tier.name, language) or tier.code,
+        "since": view["since"].isoformat() if view["since"] else None,
+        "until": view["until"].isoformat() if view["until"] else None,
+        "qualifying_points": view["qualifying_points"],
+        "next": None
+        if following is None
+        else {
+            "code": following.code,
+            "name": program.text(following.name, language) or following.code,
+            "threshold": following.threshold,
+            "points_needed": view["points_needed"],
+        },
+    }
+
+
+def member_data(member, language: str | None = None) -> dict:
+    """The member as the API shows it (balance and segments must be loaded by the selector); texts in `language`
+    (the program's default when None)."""
     return {
         "member_id": member.member_id,
         "email": member.email,
@@ -151,4 +200,5 @@ def member_data(member) -> dict:
         "enrolled_at": member.enrolled_at.isoformat(),
         "balance": member_balance(member=member),
         "segments": sorted(s.code for s in member.segments.all()),
+        "tier": tier_data(member, language),
     }

@@ -45,7 +45,8 @@ class MemberCreateView(ProgramAPIView):
         data.is_valid(raise_exception=True)
         enrolled = member_enrol(program=self.program, **data.validated_data)
         return Response(
-            member_data(get_member_or_404(self.program, enrolled.member_id)), status=status.HTTP_201_CREATED
+            member_data(get_member_or_404(self.program, enrolled.member_id), self.get_language()),
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -59,7 +60,7 @@ class MemberDetailView(ProgramAPIView):
         responses={200: MemberOutput, **error_responses(404)},
     )
     def get(self, request, member_id: str):
-        return Response(member_data(get_member_or_404(self.program, member_id)))
+        return Response(member_data(get_member_or_404(self.program, member_id), self.get_language()))
 
     @extend_schema(
         operation_id="members_partial_update",
@@ -74,4 +75,4 @@ class MemberDetailView(ProgramAPIView):
         data = MemberUpdateInput(data=request.data, context={"program": self.program}, partial=True)
         data.is_valid(raise_exception=True)
         services.member_update(member=member, changes=data.validated_data)
-        return Response(member_data(get_member_or_404(self.program, member_id)))
+        return Response(member_data(get_member_or_404(self.program, member_id), self.get_language()))

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, page_schema, paginate_list
 from loyalty.api.schema import CurrencyField
+from rewards.selectors import tiers_list
 
 LANGUAGE = inline_serializer(
     name="Language",
@@ -15,6 +16,16 @@ LANGUAGE = inline_serializer(
     },
 )
 LANGUAGE_PAGE = page_schema("LanguagePage", LANGUAGE)
+TIER = inline_serializer(
+    name="Tier",
+    fields={
+        "code": serializers.CharField(help_text="The tier's code, e.g. `GOLD`."),
+        "name": serializers.CharField(help_text="Its name, in the request's language."),
+        "threshold": serializers.IntegerField(min_value=0, help_text="The qualifying points it needs."),
+        "position": serializers.IntegerField(min_value=1, help_text="1 for the lowest tier."),
+    },
+)
+TIER_PAGE = page_schema("TierPage", TIER)
 PROGRAM = inline_serializer(
     name="Program",
     fields={
@@ -43,6 +54,11 @@ PROGRAM = inline_serializer(
                 ),
                 "allow_negative_balance": serializers.BooleanField(
                     help_text="Whether a reversal may take the available balance below zero."
+                ),
+                "tier_window_months": serializers.IntegerField(
+                    min_value=1,
+                    help_text="Qualifying points for tiers are those earned in this many calendar months; a tier "
+                    "reached is kept at least this long.",
                 ),
             },
             help_text="The program's points rules.",
@@ -75,6 +91,7 @@ class ProgramView(ProgramAPIView):
                     "expiry_months": p.expiry_months,
                     "pending_days": p.pending_days,
                     "allow_negative_balance": p.allow_negative_balance,
+                    "tier_window_months": p.tier_window_months,
                 },
             }
         )
@@ -94,4 +111,34 @@ class LanguagesView(ProgramAPIView):
     )
     def get(self, request):
         page, next_cursor = paginate_list(request, self.program.language_list(), key=lambda lang: lang["code"])
+        return Response(page_response_data(page, next_cursor))
+
+
+class TiersView(ProgramAPIView):
+    etag = True
+    required_scope = "program:read"
+
+    @extend_schema(
+        operation_id="tiers_list",
+        summary="Tiers",
+        description="The program's tiers (status levels), lowest first. A member's tier is the highest whose "
+        "`threshold` their qualifying points reach: points earned through earns and rewarded events in the last "
+        "`tier_window_months` months, less reversals. Upgrades are immediate; a tier is kept at least "
+        "`tier_window_months` months, then a daily assessment decides.",
+        parameters=PAGE_PARAMETERS,
+        responses={200: TIER_PAGE, **error_responses(400)},
+    )
+    def get(self, request):
+        language = self.get_language()
+        program = self.program
+        tiers = [
+            {
+                "code": tier.code,
+                "name": program.text(tier.name, language) or tier.code,
+                "threshold": tier.threshold,
+                "position": tier.position,
+            }
+            for tier in tiers_list(program=program)
+        ]
+        page, next_cursor = paginate_list(request, tiers, key=lambda tier: tier["code"])
         return Response(page_response_data(page, next_cursor))

@@ -13,8 +13,8 @@ from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, page_sch
 from loyalty.api.segments import get_segment_or_404
 from rewards.engine import Rule
 from rewards.models import Promotion
-from rewards.rules import live_ruleset, rule_from_promotion
-from rewards.services.earning import member_segment_codes
+from rewards.rules import live_rules, live_ruleset, rule_from_promotion
+from rewards.services.earning import member_segment_codes, member_tier_id
 from rewards.services.promotions import promotion_segment_link, promotion_segment_unlink
 
 PROMOTION = inline_serializer(
@@ -32,6 +32,10 @@ PROMOTION = inline_serializer(
         "segments": serializers.ListField(
             child=serializers.CharField(),
             help_text="Segment codes: only their members qualify; empty: every member (and guests).",
+        ),
+        "tiers": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="Tier codes: only members in one of these tiers qualify; empty: any tier, or none (and guests).",
         ),
         "products": serializers.ListField(
             child=serializers.CharField(),
@@ -64,6 +68,7 @@ def rule_data(rule: Rule, program, language: str) -> dict:
         "starts_at": rule.starts_at.isoformat() if rule.starts_at else None,
         "ends_at": rule.ends_at.isoformat() if rule.ends_at else None,
         "segments": sorted(rule.segments),
+        "tiers": sorted(rule.tiers),
         "products": sorted(rule.products),
         "product_categories": sorted(rule.product_categories),
         "channels": sorted(rule.channels),
@@ -95,20 +100,24 @@ class MemberPromotionsView(ProgramAPIView):
     @extend_schema(
         operation_id="members_promotions_list",
         summary="Promotional products per customer",
-        description="The live promotions that apply to this member now (by segment and dates, not by channel), each "
-        "with its products and product categories.",
+        description="The live promotions that apply to this member now (by segment, tier and dates, not by "
+        "channel), each with its products and product categories.",
         parameters=PAGE_PARAMETERS,
         responses={200: PROMOTION_PAGE, **error_responses(400, 404)},
     )
     def get(self, request, member_id: str):
         member = get_member_or_404(self.program, member_id)
         segments = member_segment_codes(member)
+        live = live_rules(self.program)
+        tier = live.tier(member_tier_id(member))
         now = timezone.now()
         rules = sorted(
             (
                 r
-                for r in live_ruleset(self.program).rules
-                if is_live_now(r, now) and (not r.segments or r.segments & segments)
+                for r in live.ruleset.rules
+                if is_live_now(r, now)
+                and (not r.segments or r.segments & segments)
+                and (not r.tiers or (tier is not None and tier.code in r.tiers))
             ),
             key=lambda r: r.code,
         )

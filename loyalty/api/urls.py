@@ -18,6 +18,7 @@ from loyalty.api import (
 urlpatterns = [
     path("program", program.ProgramView.as_view(), name="program"),
     path("languages", program.LanguagesView.as_view(), name="languages"),
+    path("tiers", program.TiersView.as_view(), name="tiers"),
     path("members", members.MemberCreateView.as_view(), name="members"),
     path("members/<key:member_id>", members.MemberDetailView.as_view(), name="member"),
     path(

@@ -62,6 +62,7 @@ def test_enrol_returns_the_member(api, program):
         "status": "active",
         "balance": {"available": 0, "pending": 0, "locked": 0, "total": 0},
         "segments": [],
+        "tier": None,
     }
     member = Member.objects.get(program=program, member_id="M-9")
     assert member.birth_date == datetime.date(1990, 5, 4)
@@ -208,8 +209,9 @@ def test_get_member_query_count_is_constant(api, program):
     with_segments = _get_queries(api, rich.member_id)
 
     assert without_segments == with_segments
-    # The program, the member with its balance, the segment codes (the token costs nothing once cached).
-    assert with_segments == 3
+    # The program, the member with its balance, the segment codes, the program's tiers (the token costs nothing
+    # once cached).
+    assert with_segments == 4
 
 
 # --- patch ----------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def test_program_details(api, program):
         "default_language": "en",
         "languages": ["en", "fr", "nl", "it"],
         "timezone": "Europe/Brussels",
-        "points": {"expiry_months": 24, "pending_days": 14, "allow_negative_balance": True},
+        "points": {"expiry_months": 24, "pending_days": 14, "allow_negative_balance": True, "tier_window_months": 12},
     }
 
 

@@ -88,6 +88,7 @@ def test_live_promotions_list(api, other_api, program, segments):
         "starts_at": None,
         "ends_at": None,
         "segments": [],
+        "tiers": [],
         "products": ["SKU-1", "SKU-2"],
         "product_categories": [],
         "channels": ["web"],

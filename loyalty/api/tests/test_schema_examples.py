@@ -158,6 +158,8 @@ def local(moment: datetime.datetime) -> str:
 
 
 def build_program():
+    from programs.services import tier_save
+
     program = ProgramFactory(
         code="DEMO",
         name="Demo Rewards",
@@ -225,6 +227,8 @@ def build_program():
     EventTypeFactory(
         program=program, code="SURVEY", points=50, per_day_limit=1, lifetime_limit=10, name={"en": "Survey answered"}
     )
+    tier_save(program=program, code="SILVER", name={"en": "Silver", "fr": "Argent", "nl": "Zilver"}, threshold=500)
+    tier_save(program=program, code="GOLD", name={"en": "Gold", "fr": "Or", "nl": "Goud"}, threshold=2000)
     MemberFactory(program=program, member_id="M-1002", first_name="Luc", last_name="Janssens", language="nl")
     return program
 
@@ -247,6 +251,7 @@ def run_scenario(rec: Recorder) -> None:
         summary="Unchanged since the ETag sent",
     )
     rec.call(api, "GET", "/api/v1/languages", status=200, summary="The program's languages")
+    rec.call(api, "GET", "/api/v1/tiers", status=200, summary="The program's tiers, lowest first")
 
     # Members.
     ann = {
