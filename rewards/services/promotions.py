@@ -191,11 +191,15 @@ def _copy_code(promotion: Promotion) -> str:
 
 @transaction.atomic
 def promotion_duplicate(*, promotion: Promotion) -> Promotion:
-    """A draft copy of the promotion (same definition and segments) under a new code, to edit and try out."""
+    """A draft copy of the promotion (same definition, segments and tiers) under a new code, to edit and try out."""
     values = {name: getattr(promotion, name) for name in DEFINITION_FIELDS}
     values["status"] = Promotion.DRAFT
     return promotion_create(
-        program=promotion.program, code=_copy_code(promotion), values=values, segments=promotion.segments.all()
+        program=promotion.program,
+        code=_copy_code(promotion),
+        values=values,
+        segments=promotion.segments.all(),
+        tiers=promotion.tiers.all(),
     )
 
 

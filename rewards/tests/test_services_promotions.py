@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from programs.models import Program
+from programs.services import tier_save
 from rewards import rules
 from rewards.models import Promotion
 from rewards.services.promotions import (
@@ -158,12 +159,14 @@ def test_segment_link_and_unlink_bump_only_when_they_change(program, base):
 
 def test_duplicate_is_a_draft_copy_with_a_free_code(program, base):
     vip = SegmentFactory(program=program, code="VIP")
-    promotion_save(promotion=base, values={"max_points": 40, "channels": ["web"]}, segments=[vip])
+    gold = tier_save(program=program, code="GOLD", name={"en": "Gold"}, threshold=500)
+    promotion_save(promotion=base, values={"max_points": 40, "channels": ["web"]}, segments=[vip], tiers=[gold])
     before = rules_version(program)
     copy = promotion_duplicate(promotion=Promotion.objects.get(pk=base.pk))
     assert (copy.code, copy.status, copy.version) == ("BASE-COPY", Promotion.DRAFT, 1)
     assert (copy.kind, copy.rate, copy.max_points, copy.channels) == ("spend", Decimal("1"), 40, ["web"])
     assert list(copy.segments.values_list("code", flat=True)) == ["VIP"]
+    assert list(copy.tiers.values_list("code", flat=True)) == ["GOLD"]
     assert rules_version(program) == before + 1
     assert promotion_duplicate(promotion=base).code == "BASE-COPY-2"
     assert set(live(program)) == {"BASE"}  # drafts are not live
@@ -211,3 +214,16 @@ def test_changes_in_one_program_leave_the_others_rules_alone(program, other_prog
     promotion_save(promotion=base, values={"rate": Decimal("3")})
     assert rules_version(other_program) == before
     assert live(other_program)["BASE"][0] == 1
+
+
+def test_tiers_of_another_program_are_refused_and_a_tier_change_is_a_new_version(program, other_program, base):
+    from rewards.services.promotions import ForeignSegments
+
+    gold = tier_save(program=program, code="GOLD", name={"en": "Gold"}, threshold=500)
+    foreign = tier_save(program=other_program, code="GOLD", name={"en": "Gold"}, threshold=500)
+    with pytest.raises(ForeignSegments):
+        promotion_save(promotion=base, values={}, tiers=[foreign])
+    saved = promotion_save(promotion=base, values={}, tiers=[gold])
+    assert saved.changed == ["tiers"] and version(base) == 2
+    assert promotion_save(promotion=base, values={}, tiers=[gold]).changed == []  # unchanged: same version
+    assert {rule.code: rule.tiers for rule in rules.live_ruleset(program).rules}["BASE"] == frozenset({"GOLD"})
