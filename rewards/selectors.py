@@ -168,24 +168,34 @@ class TierView(TypedDict):
     points_needed: int | None
 
 
+def qualifying_points(*, member: Member, now: datetime.datetime | None = None) -> int:
+    """The member's qualifying points as of now: the balance row's figure, recounted (and not stored) only when
+    some have left the window since the row was written."""
+    now = now or timezone.now()
+    try:
+        balance = member.balance
+    except PointsBalance.DoesNotExist:
+        return 0
+    if balance.qualifying_until is None or balance.qualifying_until > now:
+        return balance.qualifying_points
+    # Local import: services import selectors, not the reverse, except for this pure count.
+    from rewards.services.tiers import qualifying_recount
+
+    recounted = qualifying_recount(member_ids=[member.pk], months=member.program.tier_window_months, now=now)
+    return max(0, recounted[member.pk][0])
+
+
 def member_tier(*, member: Member, now: datetime.datetime | None = None) -> TierView | None:
     """The member's tier as of now (None: no tier reached and no threshold-0 tier), with the qualifying points,
     recounted only when some have left the window since the row was written (a read: nothing is stored)."""
     tiers = tiers_list(program=member.program)
     if not tiers:
         return None
-    now = now or timezone.now()
     try:
         balance: PointsBalance | None = member.balance
     except PointsBalance.DoesNotExist:
         balance = None
-    qualifying = balance.qualifying_points if balance is not None else 0
-    if balance is not None and balance.qualifying_until is not None and balance.qualifying_until <= now:
-        # Local import: services import selectors, not the reverse, except for this pure count.
-        from rewards.services.tiers import qualifying_recount
-
-        recounted = qualifying_recount(member_ids=[member.pk], months=member.program.tier_window_months, now=now)
-        qualifying = max(0, recounted[member.pk][0])
+    qualifying = qualifying_points(member=member, now=now)
     stored = next((t for t in tiers if balance is not None and t.id == balance.tier_id), None)
     if stored is not None:
         current, since, until = stored, balance.tier_since if balance else None, balance.tier_until if balance else None

@@ -24,6 +24,46 @@ def member_balance(member: Member) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
+class TierProgress:
+    name: str | None  # the member's tier, in the shop's language; None: no tier yet
+    until: datetime.datetime | None
+    qualifying_points: int
+    next_name: str | None  # the tier above (or the first one), None at the top
+    next_threshold: int | None
+    points_needed: int | None
+
+
+def tier_progress(member: Member, language: str) -> TierProgress | None:
+    """The member's tier and the way to the next one, for the badge and its bar; None when the program has no
+    tiers."""
+    program = member.program
+    tiers = rewards_selectors.tiers_list(program=program)
+    if not tiers:
+        return None
+    view = rewards_selectors.member_tier(member=member)
+    if view is None:  # no tier yet: the way to the first one
+        points = rewards_selectors.qualifying_points(member=member)
+        first = tiers[0]
+        return TierProgress(
+            name=None,
+            until=None,
+            qualifying_points=points,
+            next_name=program.text(first.name, language) or first.code,
+            next_threshold=first.threshold,
+            points_needed=max(0, first.threshold - points),
+        )
+    tier, following = view["tier"], view["next"]
+    return TierProgress(
+        name=program.text(tier.name, language) or tier.code,
+        until=view["until"],
+        qualifying_points=view["qualifying_points"],
+        next_name=(program.text(following.name, language) or following.code) if following else None,
+        next_threshold=following.threshold if following else None,
+        points_needed=view["points_needed"],
+    )
+
+
+@dataclass(frozen=True)
 class Expiring:
     expires_at: datetime.datetime
     points: int

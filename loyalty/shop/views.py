@@ -62,6 +62,7 @@ def home(request: ShopRequest) -> HttpResponse:
     now = timezone.now()
     context = {
         "balance": selectors.member_balance(member),
+        "tier": selectors.tier_progress(member, request.shop.language),
         "expiring": selectors.points_expiring_soon(member, now),
         "expiring_days": selectors.EXPIRING_SOON_DAYS,
         "redemptions": [redemption_status_data(r, request.shop.language) for r in selectors.recent_redemptions(member)],

@@ -526,3 +526,50 @@ def test_pages_load_their_data_in_a_few_queries_whatever_the_size(api, member, p
     for path in ("/shop/", "/shop/catalog", "/shop/catalog?category=MANY", "/shop/history"):
         with django_assert_max_num_queries(12):
             assert client.get(path).status_code == 200
+
+
+# --- tiers ------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiered(program):
+    from programs.services import tier_save
+
+    tier_save(program=program, code="SILVER", name={"en": "Silver", "fr": "Argent", "nl": "Zilver"}, threshold=100)
+    tier_save(program=program, code="GOLD", name={"en": "Gold", "fr": "Or", "nl": "Goud"}, threshold=500)
+    PromotionFactory(program=program, code="BASE", rate="1")
+
+
+@pytest.mark.parametrize(
+    ("language", "badge", "way"),
+    [
+        ("en", "Silver", "320 points to Gold"),
+        ("fr", "Argent", "Encore 320 points pour Or"),
+        ("nl", "Zilver", "Nog 320 punten tot Goud"),
+        ("it", "Silver", "Ancora 320 punti per Gold"),  # no Italian names: the default language's
+    ],
+)
+def test_the_home_page_shows_the_tier_badge_and_the_way_to_the_next(api, member, tiered, language, badge, way):
+    earn(api, lines=[line(unit_price="180.00")])
+    client = logged_in(api)
+    switch_language(client, language)
+    html = page(client, "/shop/")
+    assert f'<span class="tier-badge" data-testid="tier">{badge}</span>' in html
+    assert way in html
+    assert '<progress class="tier-progress" max="500" value="180"' in html
+
+
+def test_without_a_tier_the_page_shows_the_way_to_the_first(api, member, tiered):
+    earn(api, lines=[line(unit_price="30.00")])
+    html = page(logged_in(api), "/shop/")
+    assert "No status yet" in html and "70 points to Silver" in html
+
+
+def test_at_the_top_tier_there_is_no_bar(api, member, tiered):
+    earn(api, lines=[line(unit_price="600.00")])
+    html = page(logged_in(api), "/shop/")
+    assert ">Gold</span>" in html and "You have the highest status." in html and "<progress" not in html
+
+
+def test_a_program_without_tiers_shows_no_status_card(api, member):
+    assert 'data-testid="tier-card"' not in page(logged_in(api), "/shop/")
