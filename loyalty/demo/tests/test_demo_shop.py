@@ -2,13 +2,14 @@
 
 import io
 import re
+from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from rewards.models import Earn, LedgerEntry, Redemption
+from rewards.models import Earn, LedgerEntry, PointsBalance, Redemption, TierChange
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,11 @@ def test_load_demo_prints_a_login_link_that_opens_the_shop_once():
     assert 'class="status status-exchanged"' in client.get(f"/shop/redemptions/{gift.pk}").content.decode()
     assert client.get("/shop/history").status_code == 200
     assert Client().get(urlsplit(link).path).status_code == 403  # once only
+    # Three tiers, reached by the demo's own purchases of the last twelve months: members at every level.
+    assert 'data-testid="tier-card"' in home
+    levels = Counter(PointsBalance.objects.values_list("tier__code", flat=True))
+    assert set(levels) == {None, "SILVER", "GOLD", "PLATINUM"} and min(levels.values()) >= 20, levels
+    assert TierChange.objects.filter(reason="upgrade").count() >= sum(n for code, n in levels.items() if code)
 
 
 def test_the_demo_member_history_is_made_once():
