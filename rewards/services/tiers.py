@@ -10,11 +10,12 @@ the qualifying points of an earn still in the window and never lower the tier.
 import datetime
 from collections.abc import Iterable, Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
 from programs.models import Program, Tier
+from rewards import statements
 from rewards.models import EntryKind, LedgerEntry, PointsBalance, TierChange
 from rewards.tiers import TierDef, counts, kept_until, leaves_at, tier_for, window_start
 
@@ -196,9 +197,11 @@ def _assess(balances: list[PointsBalance], program: Program, tiers: Sequence[Tie
                 balance.tier_until = kept_until(now, months)
         balance.tier_override_reason = ""
         balance.tier_override_until = None
-    PointsBalance.objects.bulk_update(
-        balances, ["qualifying_points", "qualifying_until", *PointsBalance.TIER_FIELDS], batch_size=len(balances)
-    )
+    fields = ["qualifying_points", "qualifying_until", *PointsBalance.TIER_FIELDS]
+    if connection.vendor == "postgresql":
+        statements.update_rows(PointsBalance, balances, fields)
+    else:
+        PointsBalance.objects.bulk_update(balances, fields, batch_size=len(balances))
     TierChange.objects.bulk_create(changes)
 
 

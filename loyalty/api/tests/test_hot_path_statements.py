@@ -92,3 +92,20 @@ def test_a_warm_earn_reads_no_token_table(api, program, shopper):
     api.post("/api/v1/transactions/earn", basket(reference="WARM", lines=_lines(1)))
     statements = _captured(api, "/api/v1/transactions/earn", basket(reference="E-1", lines=_lines(3)), 201)
     assert not any("oauth2_provider" in sql or "apiclient" in sql.lower() for sql in statements), statements
+
+
+def test_tiers_add_no_statement_to_an_earn_that_crosses_no_threshold(api, program, shopper):
+    from programs.services import tier_save
+
+    PromotionFactory(program=program, code="BASE")
+    api.post("/api/v1/transactions/earn", basket(reference="WARM-0", lines=_lines(1)))
+    without = _captured(api, "/api/v1/transactions/earn", basket(reference="E-0", lines=_lines(1)), 201)
+    tier_save(program=program, code="SILVER", name={"en": "Silver"}, threshold=1000)
+    api.post("/api/v1/transactions/earn", basket(reference="WARM-1", lines=_lines(1)))  # the new rule set, warm
+    plain = _captured(api, "/api/v1/transactions/earn", basket(reference="E-1", lines=_lines(1)), 201)
+    assert len(plain) == len(without) <= EARN_STATEMENTS, plain
+    # Crossing one costs the tier's two writes (the balance row's tier, the change record), still in budget.
+    crossing = _captured(
+        api, "/api/v1/transactions/earn", basket(reference="E-2", lines=[line("1", unit_price="2000.00")]), 201
+    )
+    assert len(crossing) == len(plain) + 2 <= EARN_STATEMENTS, crossing

@@ -1,0 +1,36 @@
+"""The hand-written statements of rewards.statements give the rows the ORM would."""
+
+import datetime
+
+import pytest
+
+from programs.services import tier_save
+from rewards.models import PointsBalance
+from rewards.statements import update_rows
+from tests.factories import MemberFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def test_update_rows_writes_each_row_its_own_values_nulls_included(program):
+    gold = tier_save(program=program, code="GOLD", name={"en": "Gold"}, threshold=10)
+    members = [MemberFactory(program=program, member_id=f"M-{n}") for n in range(3)]
+    rows = list(PointsBalance.objects.filter(member__in=members).order_by("member_id"))
+    when = datetime.datetime(2027, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    rows[0].qualifying_points, rows[0].tier_id, rows[0].tier_since, rows[0].tier_until = 12, gold.pk, when, when
+    rows[1].qualifying_points, rows[1].qualifying_until = 2**40, when
+    rows[2].tier_override_reason = "a 'quoted' reason"
+    rows[2].available = 999  # not among the fields: stays
+    update_rows(
+        PointsBalance,
+        rows,
+        ["qualifying_points", "qualifying_until", "tier", "tier_since", "tier_until", "tier_override_reason"],
+    )
+    stored = list(PointsBalance.objects.filter(member__in=members).order_by("member_id"))
+    assert [(b.qualifying_points, b.qualifying_until, b.tier_id, b.tier_since) for b in stored] == [
+        (12, None, gold.pk, when),
+        (2**40, when, None, None),
+        (0, None, None, None),
+    ]
+    assert stored[2].tier_override_reason == "a 'quoted' reason" and stored[2].available == 0
+    update_rows(PointsBalance, [], ["qualifying_points"])  # nothing to do, no statement
