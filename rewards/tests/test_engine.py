@@ -556,3 +556,44 @@ def test_evaluation_checks_only_indexed_rules_and_each_once(monkeypatch):
     result = rule_set.evaluate(lines, MEMBER)
     assert sorted(checked) == ["ALL", "CAT-3", "SKU-7", "SKU-9"]
     assert result.points == 21 + 20 + 20 + 1  # ALL + CAT-3 + SKU-7 + SKU-9
+
+
+# --- tiers ----------------------------------------------------------------------------------------------------
+
+
+def test_a_tier_restricted_promotion_applies_only_to_members_in_one_of_its_tiers():
+    gold = rule("GOLD", tiers=frozenset({"GOLD", "PLATINUM"}))
+    lines = [line("1", "10.00")]
+    for context, points, reason in (
+        (GUEST, 0, "tier"),
+        (MEMBER, 0, "tier"),  # a member without a tier
+        (Context(NOW, "store", frozenset(), "SILVER"), 0, "tier"),
+        (Context(NOW, "store", frozenset(), "GOLD"), 10, None),
+        (Context(NOW, "store", frozenset(), "PLATINUM"), 10, None),
+    ):
+        result = evaluate([gold], lines, context)
+        assert result.points == points, context
+        assert reasons(result).get("GOLD") == reason, context
+
+
+def test_dates_channel_and_segment_are_reported_before_tier():
+    early = rule("EARLY", tiers=frozenset({"GOLD"}), starts_at=NOW + TICK)
+    vip = rule("VIP", tiers=frozenset({"GOLD"}), segments=frozenset({"VIP"}))
+    assert reasons(evaluate([early, vip], [line("1", "10.00")], GUEST)) == {"EARLY": "dates", "VIP": "segment"}
+
+
+def test_a_multiplier_for_a_tier_multiplies_only_that_tier_s_spend_points():
+    base = rule("BASE")
+    double = rule("X2", kind="multiplier", tiers=frozenset({"GOLD"}))
+    lines = [line("1", "10.00")]
+    assert evaluate([base, double], lines, Context(NOW, "store", frozenset(), "GOLD")).points == 20
+    silver = evaluate([base, double], lines, Context(NOW, "store", frozenset(), "SILVER"))
+    assert silver.points == 10 and reasons(silver)["X2"] == "tier"
+
+
+def test_tiers_survive_the_snapshot_and_old_snapshots_read_as_any_tier():
+    gold = rule("GOLD", tiers=frozenset({"GOLD"}))
+    assert Rule.from_dict(json.loads(json.dumps(gold.to_dict()))) == gold
+    plain = rule("PLAIN")
+    assert "tiers" not in plain.to_dict()  # the digest of a rule without tiers is what it was before tiers
+    assert Rule.from_dict(plain.to_dict()).tiers == frozenset()
