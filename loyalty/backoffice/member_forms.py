@@ -1,15 +1,19 @@
-"""Forms of the members admin: member profile, segment, points adjustment and segment upload."""
+"""Forms of the members admin: member profile, segment, points adjustment, tier override and segment upload."""
 
 import csv
+import datetime
 import io
 import itertools
+import zoneinfo
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from loyalty.backoffice.program_forms import ProgramCodeForm
 from members.document import segment_spec
 from members.models import MEMBER_ID_RE, Member, Segment
+from programs.models import Program, Tier
 
 UPLOAD_MAX_BYTES = 5 * 1024 * 1024
 UPLOAD_MAX_IDS = 100_000
@@ -69,6 +73,66 @@ class AdjustPointsForm(forms.Form):
         if not reason:
             raise forms.ValidationError("Say why.")
         return reason
+
+
+class TierChoiceField(forms.ModelChoiceField):
+    """A tier of one program, shown by its name in the program's default language and its code."""
+
+    program: Program | None = None
+
+    def label_from_instance(self, obj: Any) -> str:
+        name = self.program.text(obj.name) if self.program is not None else ""
+        return f"{name or obj.code} ({obj.code})"
+
+
+class TierOverrideForm(forms.Form):
+    """The member's tier set by hand: a tier of the member's program (or none), a reason and an end date, the
+    date read in the program's time zone and kept to the end of that day."""
+
+    tier = TierChoiceField(
+        queryset=Tier.objects.none(),
+        required=False,
+        empty_label="No tier",
+        help_text="“No tier” takes the tier away (no end date then: the next earn reaching a threshold gives one).",
+    )
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text="Required: shown in the member's tier history and in the page's history.",
+    )
+    until = forms.DateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.program = program
+        self.zone = zoneinfo.ZoneInfo(program.timezone)
+        tier_field = self.fields["tier"]
+        assert isinstance(tier_field, TierChoiceField)
+        tier_field.queryset = Tier.objects.filter(program=program).order_by("position", "threshold")
+        tier_field.program = program
+        today = timezone.now().astimezone(self.zone).date()
+        until_field = self.fields["until"]
+        until_field.widget.attrs["min"] = today.isoformat()
+        until_field.help_text = (
+            f"The tier is kept to the end of this day in the program's time zone ({program.timezone}), whatever "
+            "the points; then the daily assessment decides again. Today or later."
+        )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why.")
+        return reason
+
+    def clean_until(self) -> datetime.date:
+        day: datetime.date = self.cleaned_data["until"]
+        if self.end_of(day) <= timezone.now():
+            raise forms.ValidationError("The end date must be today or later.")
+        return day
+
+    def end_of(self, day: datetime.date) -> datetime.datetime:
+        """The end of `day` in the program's zone: midnight starting the next day."""
+        return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), tzinfo=self.zone)
 
 
 class SegmentUploadForm(forms.Form):

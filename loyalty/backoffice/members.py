@@ -3,8 +3,9 @@
 Members are enrolled and updated through `members.services`, blocked and unblocked with `member_set_status`,
 and their points adjusted with `rewards.services.points.points_adjust` (the API's service): a ledger
 `adjustment` entry, never a raw save. The member page shows the balance as the member has it now
-(`balance_view`), their tier (read-only: name, since, until, qualifying points), their segments and their last
-ledger entries, linked to the whole ledger. Segments get their
+(`balance_view`), their tier (name, since, until, qualifying points, and the last tier changes), their segments and
+their last ledger entries, linked to the whole ledger. The tier is set by hand with
+`rewards.services.tiers.tier_override` ("Set tier by hand": a tier, a reason and an end date). Segments get their
 members from an uploaded CSV file through `segment_members_add`. Each action is logged in the object's history.
 """
 
@@ -24,7 +25,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from loyalty.backoffice.member_forms import AdjustPointsForm, MemberForm, SegmentForm, SegmentUploadForm
+from loyalty.backoffice.member_forms import (
+    AdjustPointsForm,
+    MemberForm,
+    SegmentForm,
+    SegmentUploadForm,
+    TierOverrideForm,
+)
 from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.scope import ProgramScopedAdmin
 from loyalty.backoffice.translations import TranslatedFieldsAdmin
@@ -32,15 +39,17 @@ from loyalty.core.errors import DomainError
 from members import services
 from members.models import Member, Segment
 from programs.models import Tier
-from rewards.models import LedgerEntry
+from rewards.models import LedgerEntry, PointsBalance, TierChange
 from rewards.selectors import balance_view
 from rewards.services.enrolment import member_enrol
 from rewards.services.points import points_adjust
 from rewards.services.promotions import segment_delete
+from rewards.services.tiers import tier_override
 
 RECENT_ENTRIES = 50
 UNKNOWN_SHOWN = 100
 ADJUST_PERMISSION = "rewards.add_ledgerentry"  # the ledger is append-only: adding an entry is an adjustment
+RECENT_TIER_CHANGES = 5
 
 
 class ObjectViewsMixin(admin.ModelAdmin):
@@ -111,13 +120,28 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
         return ("program", "member_id", *self.page_fields)
 
     def get_urls(self):
-        name = f"{self.opts.app_label}_{self.opts.model_name}_adjust"
-        view = self.admin_site.admin_view(self.adjust_view)
-        return [path("<path:object_id>/adjust-points/", view, name=name), *super().get_urls()]
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        adjust = self.admin_site.admin_view(self.adjust_view)
+        tier = self.admin_site.admin_view(self.tier_view)
+        return [
+            path("<path:object_id>/adjust-points/", adjust, name=f"{prefix}_adjust"),
+            path("<path:object_id>/set-tier/", tier, name=f"{prefix}_tier"),
+            *super().get_urls(),
+        ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "can_adjust": request.user.has_perm(ADJUST_PERMISSION)}
+        extra_context = {
+            **(extra_context or {}),
+            "can_adjust": request.user.has_perm(ADJUST_PERMISSION),
+            "can_set_tier": request.user.has_perm(ADJUST_PERMISSION) and self.has_change_permission(request),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk and self.can_set_tier(request, obj):
+            # Read by the tier box (a read-only field, which has no request), in the instance's __dict__.
+            vars(obj)["_tier_action_url"] = reverse("admin:members_member_tier", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     # ---- list columns (the stored balance row) and page fields (the balance as the member has it now) ----------
 
@@ -184,9 +208,47 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
             rows.append(
                 ("set by hand", f"{balance.tier_override_reason or '—'}, until {when(balance.tier_override_until)}")
             )
+        action = vars(obj).get("_tier_action_url")
         return format_html(
-            '<table id="member-tier"><tbody>{}</tbody></table>',
+            '<table id="member-tier"><tbody>{}</tbody></table>{}{}',
             format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
+            format_html('<p><a class="button" id="set-tier" href="{}">Set tier by hand</a></p>', action)
+            if action
+            else "",
+            self._tier_changes(obj, zone),
+        )
+
+    def _tier_changes(self, obj: Member, zone: zoneinfo.ZoneInfo) -> str:
+        changes = list(
+            TierChange.objects.filter(member=obj)
+            .select_related("from_tier", "to_tier")
+            .order_by("-changed_at", "-id")[:RECENT_TIER_CHANGES]
+        )
+        if not changes:
+            return format_html("<p>{}</p>", "No tier change yet.")
+
+        def name(tier: Tier | None) -> str:
+            return (obj.program.text(tier.name) or tier.code) if tier is not None else "no tier"
+
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{change.changed_at.astimezone(zone):%Y-%m-%d %H:%M}",
+                    name(change.from_tier),
+                    name(change.to_tier),
+                    change.get_reason_display(),
+                    change.note or "—",
+                )
+                for change in changes
+            ),
+        )
+        return format_html(
+            '<table id="member-tier-changes"><caption>Last {} tier changes</caption><thead><tr><th>date</th>'
+            "<th>from → to</th><th>reason</th><th>note</th></tr></thead><tbody>{}</tbody></table>",
+            RECENT_TIER_CHANGES,
+            rows,
         )
 
     @admin.display(description="segments")
@@ -298,6 +360,45 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
             f"Adjust the points of {member.member_id}",
             form=form,
             balance=balance_view(getattr(member, "balance", None), member.program),
+        )
+
+    # ---- set the tier by hand ---------------------------------------------------------------------------------
+
+    def can_set_tier(self, request: HttpRequest, member: Member) -> bool:
+        """Who may adjust the member's points and change members (the member is in the user's programs: the
+        scoped queryset found it)."""
+        return self.can_adjust(request, member) and self.has_change_permission(request, member)
+
+    def tier_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        member = self.object_for(request, object_id, self.can_set_tier)
+        program = member.program
+        balance = PointsBalance.objects.filter(member=member).select_related("tier").first()
+        form = TierOverrideForm(request.POST or None, program=program)
+        if request.method == "POST" and form.is_valid():
+            tier, reason, day = form.cleaned_data["tier"], form.cleaned_data["reason"], form.cleaned_data["until"]
+            before = balance.tier if balance is not None else None
+            try:
+                if balance is None:
+                    raise ValueError("The member has no balance row yet.")
+                tier_override(balance=balance, tier=tier, reason=reason, until=form.end_of(day))
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+            else:
+                was, new = (t.code if t is not None else "no tier" for t in (before, tier))
+                kept = f" until {day:%Y-%m-%d}" if tier is not None else ""
+                self.log_change(request, member, f"Tier set by hand {was} → {new}{kept}: {reason}")
+                self.message_user(request, f"{member.member_id}: tier {was} → {new}{kept}.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:members_member_change", args=[member.pk]))
+        return self.page(
+            request,
+            "admin/members/member/set_tier.html",
+            member,
+            f"Set the tier of {member.member_id} by hand",
+            form=form,
+            balance=balance,
+            current=(program.text(balance.tier.name) or balance.tier.code)
+            if balance is not None and balance.tier
+            else "No tier",
         )
 
 
