@@ -3,11 +3,13 @@
 import datetime
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
+from django.db import connection
 from django.db.models import BigIntegerField, Model, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from members.models import Member
+from members.selectors import member_with_segment_codes
 from programs.models import Program, Tier
 from rewards.engine import Rule
 from rewards.lots import expirable_points
@@ -212,3 +214,15 @@ def member_tier(*, member: Member, now: datetime.datetime | None = None) -> Tier
         "next": following,
         "points_needed": max(0, following.threshold - qualifying) if following is not None else None,
     }
+
+
+def member_for_evaluation(*, program: Program, member_id: str) -> Member | None:
+    """The member with its segment codes and tier id, as evaluation needs it: one hand-written statement on
+    PostgreSQL (rewards.statements), the ORM elsewhere."""
+    if "\x00" in member_id:
+        return None  # no member id holds NUL, and PostgreSQL refuses it in a query
+    if connection.vendor == "postgresql":
+        from rewards import statements
+
+        return statements.member_for_evaluation(program=program, member_id=member_id)
+    return member_with_segment_codes(program=program, member_id=member_id)

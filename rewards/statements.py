@@ -173,3 +173,35 @@ def update_rows(model: type[Model], objs: Sequence[Model], names: Sequence[str])
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+@functools.cache
+def _member_sql() -> str:
+    quote = _quote
+    columns = ", ".join(f"m.{quote(f.column)}" for f in Member._meta.concrete_fields if f.column)
+    return (
+        f"SELECT {columns}, b.{quote(_column(PointsBalance, 'tier'))}, "
+        f"ARRAY(SELECT s.{quote('code')} FROM {quote(SegmentMembership._meta.db_table)} sm "
+        f"JOIN {quote(Segment._meta.db_table)} s ON s.{quote('id')} = sm.{quote('segment_id')} "
+        f"WHERE sm.{quote('member_id')} = m.{quote('id')}) "
+        f"FROM {quote(Member._meta.db_table)} m "
+        f"LEFT JOIN {quote(PointsBalance._meta.db_table)} b ON b.{quote('member_id')} = m.{quote('id')} "
+        f"WHERE m.{quote('program_id')} = %s AND m.{quote('member_id')} = %s"
+    )
+
+
+def member_for_evaluation(*, program: Program, member_id: str) -> Member | None:
+    """The member row with `segment_codes` and `balance_tier_id` (what evaluating a basket needs), one statement
+    compiled once per process."""
+    with connection.cursor() as cursor:
+        cursor.execute(_member_sql(), [program.pk, member_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    fields = Member._meta.concrete_fields
+    values = [_from_db(f, v) for f, v in zip(fields, row[: len(fields)], strict=True)]
+    member = Member.from_db(connection.alias, [f.attname for f in fields], values)
+    member.program = program
+    member.__dict__["balance_tier_id"] = row[len(fields)]
+    member.segment_codes = frozenset(row[len(fields) + 1] or ())
+    return member

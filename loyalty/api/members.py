@@ -8,6 +8,7 @@ from loyalty.api.member_serializers import MemberCreateInput, MemberOutput, Memb
 from loyalty.core.logging import bind_log_context
 from members import selectors, services
 from members.models import Member
+from rewards import selectors as rewards_selectors
 from rewards.services.enrolment import member_enrol
 
 
@@ -21,7 +22,7 @@ def get_member_or_404(
 ) -> Member:
     """The member or a 404 naming `field`; `codes_only`: the row and its segment codes, nothing else (one query)."""
     if codes_only:
-        member = selectors.member_with_segment_codes(program=program, member_id=member_id)
+        member = rewards_selectors.member_for_evaluation(program=program, member_id=member_id)
     else:
         member = selectors.member_get(program=program, member_id=member_id, related=related, segments=segments)
     if member is None:

@@ -34,3 +34,33 @@ def test_update_rows_writes_each_row_its_own_values_nulls_included(program):
     ]
     assert stored[2].tier_override_reason == "a 'quoted' reason" and stored[2].available == 0
     update_rows(PointsBalance, [], ["qualifying_points"])  # nothing to do, no statement
+
+
+def test_member_for_evaluation_reads_the_row_its_codes_and_its_tier_in_one_statement(
+    program, other_program, django_assert_num_queries
+):
+    from members.selectors import member_get
+    from members.services import segment_add_member
+    from rewards.selectors import member_for_evaluation
+    from rewards.services.earning import member_segment_codes, member_tier_id
+    from tests.factories import SegmentFactory
+
+    gold = tier_save(program=program, code="GOLD", name={"en": "Gold"}, threshold=10)
+    member = MemberFactory(program=program, member_id="M-1", first_name="Ann")
+    segment_add_member(segment=SegmentFactory(program=program, code="VIP"), member=member)
+    segment_add_member(segment=SegmentFactory(program=program, code="FAMILY"), member=member)
+    PointsBalance.objects.filter(member=member).update(
+        tier=gold, tier_since="2026-01-01T00:00Z", tier_until="2027-01-01T00:00Z"
+    )
+    MemberFactory(program=other_program, member_id="M-2")
+    with django_assert_num_queries(1):
+        found = member_for_evaluation(program=program, member_id="M-1")
+    expected = member_get(program=program, member_id="M-1")
+    assert found == expected and (found.first_name, found.enrolled_at, found.status) == (
+        "Ann",
+        expected.enrolled_at,
+        "active",
+    )
+    assert member_segment_codes(found) == frozenset({"VIP", "FAMILY"}) and member_tier_id(found) == gold.pk
+    assert member_for_evaluation(program=program, member_id="M-2") is None
+    assert member_for_evaluation(program=program, member_id="M\x00") is None
