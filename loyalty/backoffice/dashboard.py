@@ -13,9 +13,14 @@ corrections: neither is a flow of the chart, both show in the outstanding points
 - their value: outstanding points × the program's average value of a point, taken from its validated
   gifts as sum(value) / sum(points), i.e. what the points would cost if spent across the current catalog;
 - top gifts: by redemptions created in the last 90 days, cancelled and returned ones left out;
-- pending redemptions: exchanged, in preparation or in delivery.
+- pending redemptions: exchanged, in preparation or in delivery;
+- members per tier: the tier on each balance row now (a member with none is in the threshold-0 tier, if the
+  program has one: the page says so);
+- upgrades and downgrades per week (the same weeks as the points), from the tier changes: an upgrade is a
+  change to a higher tier position or from no tier to a tier, a downgrade to a lower position or to no tier;
+  whatever made it (an earn, the daily assessment or a change by hand).
 
-Cost: nine queries for the page, whatever the ledger holds. The two ledger queries filter on
+Cost: twelve queries for the page (three of them the tiers'), whatever the ledger holds. The two ledger queries filter on
 (program, kind, created_at), the columns of `ledger_program_kind_idx`, and aggregate into a few groups
 (see `weekly_flows`); bench/dashboard.py measures them on a million entries.
 """
@@ -27,11 +32,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 
 from catalog.models import Gift
-from programs.models import Program
-from rewards.models import EntryKind, LedgerEntry, PointsBalance, Redemption, RedemptionStatus
+from programs.models import Program, Tier
+from rewards.models import EntryKind, LedgerEntry, PointsBalance, Redemption, RedemptionStatus, TierChange
 
 K = EntryKind
 WEEKS = 12
@@ -70,6 +76,34 @@ class TopGift:
 
 
 @dataclass(frozen=True)
+class TierCount:
+    code: str
+    name: str
+    threshold: int
+    members: int
+
+
+@dataclass(frozen=True)
+class TierWeek:
+    start: datetime.date  # the Monday
+    upgrades: int = 0
+    downgrades: int = 0
+
+    @property
+    def label(self) -> str:
+        year, week, _ = self.start.isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+@dataclass(frozen=True)
+class Tiers:
+    tiers: list[TierCount]  # lowest first
+    no_tier: int  # members whose balance row holds no tier
+    base: TierCount | None  # the threshold-0 tier, which those members have without a row
+    weeks: list[TierWeek]
+
+
+@dataclass(frozen=True)
 class Dashboard:
     program: Program
     weeks: list[Week]
@@ -80,6 +114,7 @@ class Dashboard:
     point_value: Decimal | None  # None: no validated gift to price a point with
     top_gifts: list[TopGift]
     pending_redemptions: int
+    tiers: Tiers
 
     @property
     def outstanding(self) -> int:
@@ -112,17 +147,24 @@ def _series(kind: str, points: int) -> tuple[str, int] | None:
     return None
 
 
-def weekly_flows(program: Program, now: datetime.datetime) -> list[Week]:
-    """Points issued, burned, reversed and expired per week, in one query.
-
-    The weeks' bounds are computed here (Monday 00:00 in the program's zone, so summer time is right)
-    and each week is a filtered sum: the database groups by (kind, sign) only, a handful of groups
-    summed in one pass, with no per-row time zone conversion nor a sort of the rows.
-    """
+def week_bounds(program: Program, now: datetime.datetime) -> tuple[list[datetime.date], list[datetime.datetime]]:
+    """The Mondays of the dashboard's weeks and their bounds (Monday 00:00 in the program's zone, so summer
+    time is right), one more than the weeks: the end of the current week last."""
     zone = zoneinfo.ZoneInfo(program.timezone)
     mondays = week_starts(now, zone)
     bounds = [datetime.datetime.combine(day, datetime.time(), tzinfo=zone) for day in mondays]
     bounds.append(bounds[-1] + datetime.timedelta(weeks=1))
+    return mondays, bounds
+
+
+def weekly_flows(program: Program, now: datetime.datetime) -> list[Week]:
+    """Points issued, burned, reversed and expired per week, in one query.
+
+    The weeks' bounds are computed here (`week_bounds`) and each week is a filtered sum: the database groups
+    by (kind, sign) only, a handful of groups summed in one pass, with no per-row time zone conversion nor a
+    sort of the rows.
+    """
+    mondays, bounds = week_bounds(program, now)
     sums = {
         f"w{i}": Sum("points", filter=Q(created_at__gte=bounds[i], created_at__lt=bounds[i + 1]))
         for i in range(len(mondays))
@@ -146,6 +188,55 @@ def weekly_flows(program: Program, now: datetime.datetime) -> list[Week]:
             if found is not None:
                 week[found[0]] += found[1]
     return [Week(start=monday, **values) for monday, values in zip(mondays, totals, strict=True)]
+
+
+def weekly_tier_moves(program: Program, now: datetime.datetime) -> list[TierWeek]:
+    """Upgrades and downgrades per week, in one query: each week's changes counted with a filter, no tier
+    counted as position 0 (below every tier, whose positions start at 1)."""
+    mondays, bounds = week_bounds(program, now)
+    counts = {}
+    for i in range(len(mondays)):
+        week = Q(changed_at__gte=bounds[i], changed_at__lt=bounds[i + 1])
+        counts[f"up{i}"] = Count("id", filter=week & Q(to_position__gt=F("from_position")))
+        counts[f"down{i}"] = Count("id", filter=week & Q(to_position__lt=F("from_position")))
+    found = (
+        TierChange.objects.filter(program=program, changed_at__gte=bounds[0], changed_at__lt=bounds[-1])
+        .annotate(
+            from_position=Coalesce("from_tier__position", Value(0)), to_position=Coalesce("to_tier__position", Value(0))
+        )
+        .aggregate(**counts)
+    )
+    return [
+        TierWeek(start=monday, upgrades=found[f"up{i}"] or 0, downgrades=found[f"down{i}"] or 0)
+        for i, monday in enumerate(mondays)
+    ]
+
+
+def tier_figures(program: Program, now: datetime.datetime) -> Tiers:
+    """Members per tier now and the weekly moves: three queries, whatever the number of members or tiers."""
+    tiers = list(Tier.objects.filter(program=program).order_by("position", "threshold"))
+    members: dict[int | None, int] = {
+        row["tier_id"]: row["members"]
+        for row in PointsBalance.objects.filter(program=program)
+        .values("tier_id")
+        .annotate(members=Count("pk"))
+        .order_by()
+    }
+    counted = [
+        TierCount(
+            code=tier.code,
+            name=program.text(tier.name) or tier.code,
+            threshold=tier.threshold,
+            members=members.get(tier.pk, 0),
+        )
+        for tier in tiers
+    ]
+    return Tiers(
+        tiers=counted,
+        no_tier=members.get(None, 0),
+        base=next((tier for tier in counted if tier.threshold == 0), None),
+        weeks=weekly_tier_moves(program, now),
+    )
 
 
 def program_dashboard(*, program: Program, now: datetime.datetime) -> Dashboard:
@@ -190,4 +281,5 @@ def program_dashboard(*, program: Program, now: datetime.datetime) -> Dashboard:
             for row in top
         ],
         pending_redemptions=pending,
+        tiers=tier_figures(program, now),
     )
