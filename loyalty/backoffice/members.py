@@ -373,7 +373,8 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
         member = self.object_for(request, object_id, self.can_set_tier)
         program = member.program
         balance = PointsBalance.objects.filter(member=member).select_related("tier").first()
-        form = TierOverrideForm(request.POST or None, program=program)
+        current = {"tier": balance.tier_id} if balance is not None else {}  # offered first: no change by mistake
+        form = TierOverrideForm(request.POST or None, program=program, initial=current)
         if request.method == "POST" and form.is_valid():
             tier, reason, day = form.cleaned_data["tier"], form.cleaned_data["reason"], form.cleaned_data["until"]
             before = balance.tier if balance is not None else None

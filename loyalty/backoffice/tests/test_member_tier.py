@@ -91,6 +91,11 @@ def test_the_form_offers_the_programs_tiers_and_no_tier(web, program, other_prog
     assert "end of this day in the program&#x27;s time zone (Europe/Brussels)" in page
     assert '<strong id="tier-now">No tier</strong>' in page
 
+    tier_override(balance=balance_of(ann), tier=gold, reason="trial", until=NOW + datetime.timedelta(days=30))
+    page = web.get(tier_url(ann)).content.decode()
+    assert f'<option value="{gold.pk}" selected>Gold (GOLD)</option>' in page  # the current tier first
+    assert '<strong id="tier-now">Gold</strong>' in page
+
 
 def test_setting_a_tier_goes_through_the_service_and_is_logged(web, program, silver, gold, ann):
     response = web.post(tier_url(ann), {"tier": gold.pk, "reason": "Complaint: keep Gold", "until": "2026-06-30"})
