@@ -8,7 +8,9 @@ from django.test import Client
 from programs.services import api_client_create
 from tests.factories import MemberFactory, ProgramFactory
 
-ALL_SCOPES = "program:read members:read members:write points:read points:write redeem segments:write catalog:read"
+ALL_SCOPES = (
+    "program:read members:read members:write points:read points:write redeem segments:write catalog:read webhooks:write"
+)
 
 
 class ApiClient:

@@ -22,4 +22,9 @@ class LoyaltyConfig(AppConfig):
         )
         # Registers the OpenAPI extension for the program-bound bearer token.
         from loyalty import converters  # noqa: F401 - the <key:...> path converter of the API and the shop
-        from loyalty.api import schema  # noqa: F401
+        from loyalty.api import (
+            schema,  # noqa: F401
+            webhook_payloads,
+        )
+
+        webhook_payloads.register()  # the shapes of webhook data: the API's own answers

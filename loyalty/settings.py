@@ -343,6 +343,9 @@ SPECTACULAR_SETTINGS = {
         "HistoryStatusEnum": "loyalty.api.enums.HISTORY_STATUSES",
         "NotAppliedReasonEnum": "loyalty.api.enums.NOT_APPLIED_REASONS",
         "CountryEnum": "loyalty.api.redemption_serializers.COUNTRY_CODES",
+        "WebhookEventTypeEnum": "loyalty.api.enums.WEBHOOK_EVENT_TYPES",
+        "WebhookStatusEnum": "loyalty.api.enums.WEBHOOK_STATUSES",
+        "WebhookDeliveryStatusEnum": "loyalty.api.enums.WEBHOOK_DELIVERY_STATUSES",
     },
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "POSTPROCESSING_HOOKS": [
@@ -365,6 +368,7 @@ API_SCOPES = {
     "redeem": "Redeem points, locks, vouchers",
     "segments:write": "Manage segments and promotion segments",
     "catalog:read": "Read the gift catalog",
+    "webhooks:write": "Subscribe to webhooks and read their deliveries",
 }
 
 OAUTH2_PROVIDER = {
@@ -443,6 +447,15 @@ else:
 TOKEN_CACHE_SECONDS = int(os.environ.get("TOKEN_CACHE_SECONDS", "300" if REDIS_URL else "10"))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+# Webhooks: the key their signing secrets are derived from (with a random salt per subscription, see
+# programs/webhooks.py), apart from the database; by default derived from the secret key.
+WEBHOOK_SECRET_KEY = os.environ.get("WEBHOOK_SECRET_KEY", "") or f"webhooks:{SECRET_KEY}"
+# Local testing only: lets subscriptions use http:// and private, loopback or link-local addresses.
+WEBHOOK_ALLOW_PRIVATE_URLS = os.environ.get("WEBHOOK_ALLOW_PRIVATE_URLS", "false").lower() == "true"
+# How long each process may keep a program's subscriptions cached (changes drop it at once from a shared cache).
+WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS = int(
+    os.environ.get("WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS", "300" if REDIS_URL else "10")
+)
 # Each event task also settles up to this many of the oldest events waiting, in one transaction (a burst is
 # rewarded in batches; 1 turns batching off).
 EVENT_REWARD_BATCH = max(1, env_int("EVENT_REWARD_BATCH", 100))
@@ -482,8 +495,9 @@ CELERY_TASK_ROUTES = {
     "rewards.tasks.release_expired_locks": {"queue": "maintenance"},
     "rewards.tasks.expire_points": {"queue": "maintenance"},
     "rewards.tasks.assess_tiers": {"queue": "maintenance"},
+    "programs.tasks.deliver_webhook": {"queue": "webhooks"},
+    "programs.tasks.sweep_webhooks": {"queue": "webhooks"},
     "programs.tasks.clear_expired_tokens": {"queue": "maintenance"},
-    # `webhooks` is declared for the webhook deliveries to come (outbox + Celery).
 }
 # A worker that loses its broker connection cancels what it runs (acks_late: the broker delivers it again)
 # instead of finishing a task that another worker may already have received.
@@ -515,6 +529,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60},
     },
     "expire-points": {"task": "rewards.tasks.expire_points", "schedule": 3600.0, "options": {"expires": 3600}},
+    "sweep-webhooks": {"task": "programs.tasks.sweep_webhooks", "schedule": 60.0, "options": {"expires": 60}},
     # The daily tier assessment (members whose tier's `until` has passed), at 01:30 UTC; idempotent for a day.
     "assess-tiers": {
         "task": "rewards.tasks.assess_tiers",

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from oauth2_provider.models import Application
 
 from loyalty.core.translation import language_name, translate
@@ -134,3 +135,88 @@ class EventType(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class WebhookSubscription(models.Model):
+    """A partner's HTTPS endpoint for changes in its program (API.md, Webhooks).
+
+    The signing secret is not stored: it is derived from the server's WEBHOOK_SECRET_KEY and `secret_salt`
+    (programs.webhooks.signing_secret), so a database dump alone cannot sign a delivery."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    STATUSES = [(ACTIVE, "Active"), (DISABLED, "Disabled")]
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="webhooks")
+    api_client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=2000)
+    events = models.JSONField(default=list, help_text="Event types delivered to this endpoint.")
+    description = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
+    disabled_reason = models.CharField(max_length=255, blank=True, default="")
+    secret_salt = models.CharField(max_length=64, editable=False)
+    # Since when every delivery attempt has failed (null: the last one succeeded, or none yet): three days of
+    # that disables the subscription.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["program", "-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["active", "disabled"]), name="webhook_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.program.code})"
+
+
+class WebhookEvent(models.Model):
+    """One change to report, written in the transaction of the change (the outbox)."""
+
+    id = models.CharField(max_length=40, primary_key=True)  # msg_<32 hex>: Standard Webhooks' webhook-id
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(max_length=40)
+    data = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["program", "created_at"], name="webhook_event_program_idx")]
+
+
+class WebhookDelivery(models.Model):
+    """An event on its way to one subscription: at least once, retried with growing delays, `failed` after
+    24 hours."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    STATUSES = [(PENDING, "Pending"), (DELIVERED, "Delivered"), (FAILED, "Failed")]
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=10, choices=STATUSES, default=PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker holds the delivery until then (its attempt in flight); a killed worker's hold simply expires.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_response = models.CharField(max_length=1000, blank=True, default="")
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event"], name="webhook_delivery_once"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "delivered", "failed"]), name="webhook_delivery_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="webhook_delivery_due_idx", condition=Q(status="pending")),
+            models.Index(fields=["subscription", "-created_at"], name="webhook_delivery_recent_idx"),
+        ]

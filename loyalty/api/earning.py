@@ -16,7 +16,14 @@ from loyalty.core.logging import bind_log_context
 from rewards import selectors
 from rewards.engine import Evaluation, Line
 from rewards.idempotency import Answer, IdempotencyMismatch, run_idempotent
-from rewards.services.earning import Basket, basket_evaluate, earn_post, earn_reverse
+from rewards.services.earning import (
+    Basket,
+    EarnOutcome,
+    ReversalOutcome,
+    basket_evaluate,
+    earn_post,
+    earn_reverse,
+)
 
 
 def idempotent_response(answer: Answer) -> Response:
@@ -90,6 +97,35 @@ def evaluation_data(evaluation: Evaluation, program, language: str, explain: boo
     return data
 
 
+def earn_answer(outcome: EarnOutcome, program, language: str) -> dict:
+    """The earn's answer (and its `points.earned` webhook data)."""
+    earn = outcome.earn
+    return {
+        "reference": earn.reference,
+        "member_id": outcome.balance.member.member_id,
+        "points": earn.points,
+        "status": "pending" if outcome.pending else "posted",
+        "available_at": outcome.available_at.isoformat(),
+        "expires_at": earn.expires_at.isoformat() if earn.expires_at else None,
+        **{
+            key: value
+            for key, value in evaluation_data(outcome.evaluation, program, language).items()
+            if key != "points"
+        },
+        "balance": outcome.balance.as_dict(),
+    }
+
+
+def reversal_answer(outcome: ReversalOutcome) -> dict:
+    """The reversal's answer (and its `points.reversed` webhook data)."""
+    return {
+        "reference": outcome.entry.reference,
+        "original_reference": outcome.earn.reference,
+        "points": -outcome.points,
+        "balance": outcome.balance.as_dict(),
+    }
+
+
 class BasketEvaluateView(ProgramAPIView):
     required_scope = "points:read"
 
@@ -148,21 +184,7 @@ class EarnView(ProgramAPIView):
                 currency=v.get("currency"),
             )
             self.caller.program = outcome.balance.program  # read with the member: no statement of its own
-            language = self.get_language()
-            body = {
-                "reference": reference,
-                "member_id": v["member_id"],
-                "points": outcome.earn.points,
-                "status": "pending" if outcome.pending else "posted",
-                "available_at": outcome.available_at.isoformat(),
-                "expires_at": outcome.earn.expires_at.isoformat() if outcome.earn.expires_at else None,
-                **{
-                    key: value
-                    for key, value in evaluation_data(outcome.evaluation, self.program, language).items()
-                    if key != "points"
-                },
-                "balance": outcome.balance.as_dict(),
-            }
+            body = earn_answer(outcome, self.program, self.get_language())
             return Answer(status=201, body=body)
 
         return run_write(self, operation="earn", reference=reference, perform=perform)
@@ -192,12 +214,7 @@ class ReversalView(ProgramAPIView):
             outcome = earn_reverse(
                 program=self.program, earn_reference=reference, reference=own_reference, returns=returns
             )
-            body = {
-                "reference": own_reference,
-                "original_reference": reference,
-                "points": -outcome.points,
-                "balance": outcome.balance.as_dict(),
-            }
+            body = reversal_answer(outcome)
             return Answer(status=201, body=body)
 
         return run_write(self, operation="reversal", reference=own_reference, perform=perform, extra=reference)

@@ -7,6 +7,7 @@ between what the server does and what the schema says.
 
 from catalog.models import Gift
 from members.models import Member
+from programs import webhooks
 from rewards.engine import model as engine
 from rewards.models import EventStatus, LockStatus, RedemptionStatus
 from rewards.selectors import HISTORY_KINDS
@@ -32,3 +33,7 @@ NOT_APPLIED_REASONS = (
     engine.REASON_NO_ELIGIBLE_LINES,
     engine.REASON_MIN_AMOUNT,
 )
+
+WEBHOOK_EVENT_TYPES = webhooks.EVENT_TYPES
+WEBHOOK_STATUSES = ("active", "disabled")
+WEBHOOK_DELIVERY_STATUSES = ("pending", "delivered", "failed")

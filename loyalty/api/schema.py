@@ -159,6 +159,7 @@ BODY_ERRORS = {
 PATH_PARAMETERS = {
     "member_id": "The partner's member id (unique in the program).",
     "redemption_id": "The redemption's `id`, as answered when it was created.",
+    "subscription_id": "The webhook subscription's `id`, as answered when it was created.",
     "segment_code": "The segment's code.",
     "sku": "The gift's sku.",
 }

@@ -13,6 +13,7 @@ from loyalty.api import (
     promotions,
     redemptions,
     segments,
+    webhooks,
 )
 
 urlpatterns = [
@@ -58,4 +59,9 @@ urlpatterns = [
     path("categories", catalog.CategoryListView.as_view(), name="categories"),
     path("gifts", catalog.GiftListView.as_view(), name="gifts"),
     path("gifts/<key:sku>", catalog.GiftDetailView.as_view(), name="gift"),
+    path("webhooks", webhooks.WebhookListView.as_view(), name="webhooks"),
+    path("webhooks/<id:subscription_id>", webhooks.WebhookDetailView.as_view(), name="webhook"),
+    path(
+        "webhooks/<id:subscription_id>/deliveries", webhooks.WebhookDeliveriesView.as_view(), name="webhook-deliveries"
+    ),
 ]

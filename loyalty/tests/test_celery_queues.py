@@ -23,6 +23,8 @@ ROUTES = {
     "rewards.tasks.expire_points": "maintenance",
     "rewards.tasks.assess_tiers": "maintenance",
     "programs.tasks.clear_expired_tokens": "maintenance",
+    "programs.tasks.deliver_webhook": "webhooks",
+    "programs.tasks.sweep_webhooks": "webhooks",
 }
 
 

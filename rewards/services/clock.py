@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from programs import webhooks
 from rewards.lots import expirable_points, plan_takes
 from rewards.models import EntryKind, LedgerEntry, LockStatus, LotMovement, PointsBalance, PointsLock, PointsLot
 from rewards.services.ledger import balance_settle
@@ -143,4 +144,6 @@ def _expire_batch(member_ids: list[int], now: datetime.datetime) -> int:
             if take < remaining_of[lot_id]:
                 PointsLot.objects.filter(pk=lot_id).update(remaining=F("remaining") - take)
         PointsBalance.objects.bulk_update(changed, ["available"], batch_size=1000)
+        for balance, entry in zip(changed, entries, strict=True):
+            webhooks.emit(program=balance.program_id, event_type="points.expired", subject=(balance, -entry.points))
         return sum(-e.points for e in entries)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from loyalty.core.errors import InvalidInput
 from members.errors import MemberBlocked, MemberNotFound
 from members.models import Member
+from programs import webhooks
 from programs.models import Program
 from rewards import statements
 from rewards.dates import available_for, expiry_for
@@ -106,7 +107,9 @@ def points_earn(*, program: Program, member: Member, basket: Basket, reference: 
     segments = member_segment_codes(member)
     with transaction.atomic():
         balance = balance_lock(member=member)
-        return _post_earn(program, member, segments, balance, basket, reference)
+        outcome = _post_earn(program, member, segments, balance, basket, reference)
+        webhooks.emit(program=program, event_type="points.earned", subject=outcome)
+        return outcome
 
 
 def earn_post(
@@ -131,7 +134,9 @@ def earn_post(
             raise InvalidInput(f"Invalid request. currency: {message}", {"currency": [message]})
         if member.is_blocked:
             raise MemberBlocked(f"Member {member.member_id} is blocked and cannot earn points.")
-        return _post_earn(program, member, frozenset(balance.segment_codes), balance, basket, reference)
+        outcome = _post_earn(program, member, frozenset(balance.segment_codes), balance, basket, reference)
+        webhooks.emit(program=program, event_type="points.earned", subject=outcome)
+        return outcome
 
 
 def _post_earn(
@@ -212,6 +217,7 @@ def _post_earn(
     if change is not None:  # crossing a threshold costs two statements more; other earns none
         balance.save(update_fields=list(PointsBalance.TIER_FIELDS))
         change.save(force_insert=True)
+        webhooks.emit(program=program, event_type="member.tier_changed", subject=member)
     return EarnOutcome(
         earn=earn, entry=entry, evaluation=evaluation, balance=balance, available_at=available_at, pending=pending
     )
@@ -329,4 +335,6 @@ def earn_reverse(
         earn.reversed_points += points
         earn.returned = returned
         earn.save(update_fields=["reversed_points", "returned"])
-    return ReversalOutcome(earn=earn, entry=entry, points=points, balance=balance)
+        outcome = ReversalOutcome(earn=earn, entry=entry, points=points, balance=balance)
+        webhooks.emit(program=program, event_type="points.reversed", subject=outcome)
+    return outcome

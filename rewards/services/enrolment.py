@@ -6,6 +6,7 @@ from django.db import transaction
 
 from members.models import Member
 from members.services import member_create
+from programs import webhooks
 from programs.models import Program
 from rewards.models import PointsBalance
 
@@ -22,14 +23,16 @@ def member_enrol(
     birth_date: datetime.date | None = None,
 ) -> Member:
     """Enrols a member with an empty balance. A member id already taken raises MemberExists."""
-    member = member_create(
-        program=program,
-        member_id=member_id,
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-        language=language,
-        birth_date=birth_date,
-    )
-    PointsBalance.objects.create(member=member, program=program)
+    with transaction.atomic():
+        member = member_create(
+            program=program,
+            member_id=member_id,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            language=language,
+            birth_date=birth_date,
+        )
+        PointsBalance.objects.create(member=member, program=program)
+        webhooks.emit(program=program, event_type="member.enrolled", subject=member)
     return member

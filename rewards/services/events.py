@@ -11,6 +11,7 @@ from django.utils import timezone
 from loyalty.core.queue import enqueue_on_commit
 from members.errors import MemberBlocked
 from members.models import Member
+from programs import webhooks
 from programs.models import EventType, Program
 from rewards.dates import expiry_for
 from rewards.lots import MAX_BALANCE, MAX_MOVEMENT
@@ -133,6 +134,12 @@ def _settle_events(events: list[Event]) -> None:
         moved, [*PointsBalance.MOVED_FIELDS, *(PointsBalance.TIER_FIELDS if changes else ())]
     )
     TierChange.objects.bulk_create(changes)
+    for event in events:
+        kind = "event.rewarded" if event.status == EventStatus.REWARDED else "event.rejected"
+        webhooks.emit(program=event.program_id, event_type=kind, subject=event)
+    members = {event.member_id: event.member for event in events}
+    for change in changes:
+        webhooks.emit(program=change.program_id, event_type="member.tier_changed", subject=members[change.member_id])
 
 
 class _LimitCounts:

@@ -13,6 +13,7 @@ from django.db.models import BigIntegerField, Case, F, Min, Subquery, Value, Whe
 from django.utils import timezone
 
 from members.models import Member, SegmentMembership
+from programs import webhooks
 from rewards import statements
 from rewards.errors import PointsLimit
 from rewards.lots import MAX_BALANCE, expirable_points, plan_takes
@@ -201,6 +202,7 @@ def _expire_due(balance: PointsBalance, now: datetime.datetime) -> None:
         description="Points expired",
     )
     _apply(entry, [(lot, -take) for lot, take in plan_takes([(lot, lot.remaining) for lot in lots], points)])
+    webhooks.emit(program=balance.program_id, event_type="points.expired", subject=(balance, points))
 
 
 def entry_post(

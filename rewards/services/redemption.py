@@ -13,6 +13,7 @@ from catalog.services import gift_stock_return, gift_stock_take
 from loyalty.core.queue import enqueue_on_commit
 from members.errors import MemberBlocked
 from members.models import Member
+from programs import webhooks
 from programs.models import Program
 from rewards.errors import GiftUnavailable, InsufficientPoints, InvalidTransition, OutOfStock
 from rewards.models import (
@@ -94,6 +95,7 @@ def redeem(
         )
         lots_consume(entry=entry, points=cost)
         RedemptionStatusChange.objects.create(redemption=redemption, to_status=S.EXCHANGED, actor=actor, created_at=now)
+        webhooks.emit(program=program, event_type="redemption.created", subject=redemption)
         if gift.type == Gift.VOUCHER:
             from rewards.tasks import issue_voucher
 
@@ -130,6 +132,7 @@ def redemption_transition(*, redemption: Redemption, status: str, actor: str = "
             if voucher is not None and voucher.status == VoucherStatus.ISSUED:
                 voucher.status = VoucherStatus.VOID
                 voucher.save(update_fields=["status"])
+        webhooks.emit(program=locked.program_id, event_type="redemption.status_changed", subject=locked)
     return locked
 
 
@@ -206,6 +209,8 @@ def voucher_issue(*, redemption_id: int) -> Voucher | None:
             actor="voucher issued",
             created_at=now,
         )
+        webhooks.emit(program=redemption.program_id, event_type="voucher.issued", subject=redemption)
+        webhooks.emit(program=redemption.program_id, event_type="redemption.status_changed", subject=redemption)
     return voucher
 
 

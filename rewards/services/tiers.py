@@ -14,6 +14,8 @@ from django.db import connection, transaction
 from django.db.models import Min, Q, Sum
 from django.utils import timezone
 
+from members.models import Member
+from programs import webhooks
 from programs.models import Program, Tier
 from rewards import statements
 from rewards.models import EntryKind, LedgerEntry, PointsBalance, TierChange
@@ -203,6 +205,10 @@ def _assess(balances: list[PointsBalance], program: Program, tiers: Sequence[Tie
     else:
         PointsBalance.objects.bulk_update(balances, fields, batch_size=len(balances))
     TierChange.objects.bulk_create(changes)
+    if changes and webhooks.emit_wanted(program.pk, "member.tier_changed"):
+        members = Member.objects.select_related("program").in_bulk([c.member_id for c in changes])
+        for change in changes:
+            webhooks.emit(program=program, event_type="member.tier_changed", subject=members[change.member_id])
 
 
 @transaction.atomic
@@ -246,5 +252,6 @@ def tier_override(
         locked.tier_override_reason = reason.strip()[:255]
         locked.tier_override_until = until
     locked.save(update_fields=list(PointsBalance.TIER_FIELDS))
+    webhooks.emit(program=locked.program_id, event_type="member.tier_changed", subject=locked.member)
     balance.refresh_from_db()
     return change

@@ -126,7 +126,7 @@ def test_bounds_and_patterns_of_the_contract(schema):
 
 def test_every_list_takes_limit_and_cursor(schema):
     lists = {op: operation for op, (_, method, operation) in operations(schema).items() if op.endswith("_list")}
-    assert len(lists) == 9
+    assert len(lists) == 11
     for operation_id, operation in lists.items():
         parameters = {p["name"]: p for p in operation["parameters"]}
         assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}

@@ -56,7 +56,14 @@ LOGIN_URL_RE = re.compile(r"(/shop/login/)[A-Za-z0-9_-]+")
 PATH_ID_RE = re.compile(r"/\d+(?=/|$)")
 TEXT_ID_RE = re.compile(r"\b([Rr]edemption) \d+\b")  # "Refund of redemption 12 (cancelled)"
 # Keys whose values differ on every run, wherever they are (a non-null value is replaced).
-VOLATILE_KEYS = {"id": "<id>", "request_id": "<request-id>", "next": "<cursor>", "If-None-Match": "<etag>"}
+VOLATILE_KEYS = {
+    "id": "<id>",
+    "request_id": "<request-id>",
+    "next": "<cursor>",
+    "If-None-Match": "<etag>",
+    "secret": "whsec_<secret>",
+    "event_id": "msg_<event-id>",
+}
 
 
 def normalise(value: Any, key: str | None = None, parent: str | None = None) -> Any:
@@ -252,6 +259,20 @@ def run_scenario(rec: Recorder) -> None:
     )
     rec.call(api, "GET", "/api/v1/languages", status=200, summary="The program's languages")
     rec.call(api, "GET", "/api/v1/tiers", status=200, summary="The program's tiers, lowest first")
+    # Webhooks: a subscription (the only answer that shows its secret), the list, its deliveries, the end.
+    hook = rec.call(
+        api,
+        "POST",
+        "/api/v1/webhooks",
+        body={
+            "url": "https://crm.example.com/loyalty/hooks",
+            "events": ["points.earned", "member.tier_changed", "voucher.issued"],
+            "description": "CRM sync",
+        },
+        status=201,
+        summary="Subscribed: keep the secret",
+    )
+    rec.call(api, "GET", "/api/v1/webhooks", status=200, summary="The caller's subscriptions, without secrets")
 
     # Members.
     ann = {
@@ -507,6 +528,15 @@ def run_scenario(rec: Recorder) -> None:
         summary="Gifts the member can afford",
     )
     rec.call(api, "GET", "/api/v1/gifts/MUG", status=200, summary="One gift")
+    hook_id = hook.json()["id"]
+    rec.call(
+        api,
+        "GET",
+        f"/api/v1/webhooks/{hook_id}/deliveries",
+        status=200,
+        summary="The deliveries of the earns and the voucher above",
+    )
+    rec.call(api, "DELETE", f"/api/v1/webhooks/{hook_id}", status=204, summary="Unsubscribed: deliveries stop")
 
     # The errors every operation may answer alike.
     rec.call(ApiClient(None), "GET", "/api/v1/program", status=401, common=True, summary="No bearer token")
@@ -547,8 +577,14 @@ def schema() -> dict:
 @pytest.fixture(scope="module")
 def recorded(schema, django_db_setup, django_db_blocker) -> dict:
     """The scenario's examples, run once for this module inside a transaction that is rolled back."""
+    from unittest import mock
+
+    from programs import webhooks
+
     rec = Recorder(schema)
-    with django_db_blocker.unblock(), transaction.atomic():
+    # The example receiver (crm.example.com) answers 200 without the network being asked.
+    answered = webhooks.Attempt(ok=True, status_code=200, response="ok", error="")
+    with django_db_blocker.unblock(), transaction.atomic(), mock.patch.object(webhooks, "post", return_value=answered):
         run_scenario(rec)
         transaction.set_rollback(True)
     return rec.document()

@@ -134,6 +134,7 @@ def test_add_form_asks_program_name_and_scopes(admin_client, db):
         "redeem",
         "segments:write",
         "catalog:read",
+        "webhooks:write",
     ]
 
 
