@@ -452,6 +452,9 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 WEBHOOK_SECRET_KEY = os.environ.get("WEBHOOK_SECRET_KEY", "") or f"webhooks:{SECRET_KEY}"
 # Local testing only: lets subscriptions use http:// and private, loopback or link-local addresses.
 WEBHOOK_ALLOW_PRIVATE_URLS = os.environ.get("WEBHOOK_ALLOW_PRIVATE_URLS", "false").lower() == "true"
+# How long a worker holds a delivery it is attempting (more than the 10 s a receiver has): a worker killed
+# mid-attempt leaves a hold that expires, then the sweeper queues the delivery again.
+WEBHOOK_LEASE_SECONDS = int(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
 # How long each process may keep a program's subscriptions cached (changes drop it at once from a shared cache).
 WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS = int(
     os.environ.get("WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS", "300" if REDIS_URL else "10")

@@ -3,6 +3,7 @@
 import datetime
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -94,7 +95,7 @@ def delivery_attempt(*, delivery_id: int, now: datetime.datetime | None = None) 
         pk=delivery_id,
         status=WebhookDelivery.PENDING,
         next_attempt_at__lte=now,
-    ).update(leased_until=now + webhooks.LEASE)
+    ).update(leased_until=now + datetime.timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS))
     if not claimed:
         return None
     delivery = WebhookDelivery.objects.select_related("event", "subscription__program").get(pk=delivery_id)

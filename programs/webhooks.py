@@ -60,7 +60,6 @@ TIMEOUT_SECONDS = 10
 RETRY_DELAYS = (30, 120, 600, 1800, 3600, 7200, 14400, 21600, 21600, 21600, 21600)
 GIVE_UP_AFTER = datetime.timedelta(hours=24)
 DISABLE_AFTER = datetime.timedelta(days=3)
-LEASE = datetime.timedelta(seconds=60)
 _CACHE_PREFIX = "webhooks:subscribed:"
 
 _renderers: dict[str, Callable[[Any], dict]] = {}
