@@ -9,4 +9,5 @@ from loyalty.backoffice import (  # noqa: F401
     programs,
     promotions,
     redemptions,
+    webhooks,
 )

@@ -8,9 +8,14 @@ A staff user sees the rows of the programs they are attached to (`Program.staff`
   program's own settings (but not who its staff are, nor adding programs: superusers do that). API clients are
   view-only: creating a client or rotating its secret hands out credentials to the whole program's data, which
   stays with superusers (the people who also run the servers), and a manager sees who has access.
+  Webhook subscriptions are the manager's (add, disable/enable and rotate with "change", delete): a
+  subscription belongs to an API client the superuser already created and only sends that client's own
+  program's events to a public https address the partner gives; deliveries "change" is the "Re-send" of failed
+  ones (API.md: "the marketing team can re-send it from the admin"); events are view-only.
 - **Customer service** looks after members: view and change them (profile, block/unblock), adjust points
   (`rewards.add_ledgerentry` — the ledger is append-only, so "add an entry" is exactly an adjustment), read the
-  ledger and balances, the member's redemptions and the catalog they were made from, and segments.
+  ledger and balances, the member's redemptions and the catalog they were made from, and segments; webhook
+  subscriptions, deliveries and events view-only (to answer "did the partner hear of it?"), nothing more.
 - **Fulfilment** follows gifts to the door: redemptions view/change (status moves go through the services),
   their status history, vouchers and the gifts and categories they concern.
 
@@ -34,6 +39,9 @@ GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "programs.tier": ALL,
         "programs.eventtype": ALL,
         "programs.apiclient": ("view",),
+        "programs.webhooksubscription": ALL,
+        "programs.webhookdelivery": ("view", "change"),
+        "programs.webhookevent": ("view",),
         "members.member": ("view", "add", "change"),
         "members.segment": ALL,
         "rewards.promotion": ALL,
@@ -55,6 +63,9 @@ GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "rewards.voucher": ("view",),
         "catalog.gift": ("view",),
         "catalog.giftcategory": ("view",),
+        "programs.webhooksubscription": ("view",),
+        "programs.webhookdelivery": ("view",),
+        "programs.webhookevent": ("view",),
     },
     FULFILMENT: {
         "rewards.redemption": ("view", "change"),

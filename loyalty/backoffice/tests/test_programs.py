@@ -8,8 +8,9 @@ from django.test import Client
 from django.urls import reverse
 
 from members.models import Member, SegmentMembership
-from programs.models import ApiClient, Program
+from programs.models import ApiClient, Program, WebhookDelivery, WebhookEvent
 from programs.services import api_client_create
+from programs.webhook_services import webhook_subscribe
 from rewards.models import PointsBalance, Promotion
 from rewards.services.points import points_adjust
 from rewards.services.redemption import redeem
@@ -55,6 +56,9 @@ def catalog(program, other_program):
         "/oauth/token/",
         data={"grant_type": "client_credentials", "client_id": client.application.client_id, "client_secret": secret},
     )
+    hook, _ = webhook_subscribe(api_client=client, url="https://1.1.1.1/hooks", events=["points.earned"])
+    event = WebhookEvent.objects.create(id="msg_1", program=program, type="points.earned", data={"points": 10})
+    WebhookDelivery.objects.create(subscription=hook, event=event, status=WebhookDelivery.FAILED, attempts=12)
     return {"member": member, "segment": segment, "promotion": promotion, "client": client}
 
 
