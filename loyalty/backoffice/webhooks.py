@@ -15,6 +15,7 @@ read-only: there is no service to edit one):
   again, logged in each delivery's history. **Events** are read-only.
 """
 
+import datetime
 from typing import Any
 
 from django.contrib import admin, messages
@@ -22,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -40,9 +42,13 @@ from programs.webhook_services import (
 )
 
 TEMPLATES = "admin/programs/webhooksubscription"
-RESPONSE_SHOWN = 80  # characters of the last response in the deliveries list
+RESPONSE_SHOWN = 60  # characters of the last response in the deliveries list
 DELETED = "deleted"
 MAX_MESSAGES = 50
+
+
+def when(value: datetime.datetime | None) -> str:
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M:%S}" if value else "—"
 
 
 def status_text(subscription: WebhookSubscription) -> str:
@@ -318,7 +324,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class WebhookDeliveryAdmin(MissingObjectIs404, ReadOnlyAdmin, ProgramScopedAdmin):
     program_path = "subscription__program"
     list_display = (
-        "id",
         "event_id_display",
         "event_type",
         "subscription_url",
@@ -327,10 +332,10 @@ class WebhookDeliveryAdmin(MissingObjectIs404, ReadOnlyAdmin, ProgramScopedAdmin
         "last_status_code",
         "last_response_short",
         "last_error",
-        "next_attempt_at",
-        "created_at",
+        "next_attempt",
+        "created",
     )
-    list_display_links = ("id",)
+    list_display_links = ("event_id_display",)
     list_filter = ("status", "subscription", "subscription__program")
     search_fields = ("=event__id", "event__type")
     search_help_text = "An event id (msg_…) or type."
@@ -359,6 +364,23 @@ class WebhookDeliveryAdmin(MissingObjectIs404, ReadOnlyAdmin, ProgramScopedAdmin
         # The change permission allows "Re-send"; the page of one delivery is read-only.
         return obj is None and super().has_change_permission(request)
 
+    def get_list_display(self, request: HttpRequest):
+        # The deliveries of one subscription (its page links here): no need to repeat its URL on every row.
+        if "subscription__id__exact" in request.GET:
+            return tuple(c for c in self.list_display if c != "subscription_url")
+        return self.list_display
+
+    def changelist_view(self, request, extra_context=None):
+        subscription_id = request.GET.get("subscription__id__exact", "")
+        subscription = (
+            scope_queryset(request, WebhookSubscription.objects.all(), "program").filter(pk=subscription_id).first()
+            if subscription_id.isdigit()
+            else None
+        )
+        if subscription is not None:
+            extra_context = {**(extra_context or {}), "title": f"Deliveries to {subscription.url}"}
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description="event id", ordering="event_id")
     def event_id_display(self, obj: WebhookDelivery) -> str:
         return obj.event_id
@@ -374,6 +396,14 @@ class WebhookDeliveryAdmin(MissingObjectIs404, ReadOnlyAdmin, ProgramScopedAdmin
     @admin.display(description="last response")
     def last_response_short(self, obj: WebhookDelivery) -> str:
         return Truncator(obj.last_response).chars(RESPONSE_SHOWN) if obj.last_response else "—"
+
+    @admin.display(description="next attempt", ordering="next_attempt_at")
+    def next_attempt(self, obj: WebhookDelivery) -> str:
+        return when(obj.next_attempt_at)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: WebhookDelivery) -> str:
+        return when(obj.created_at)
 
     @admin.display(description="event")
     def event_link(self, obj: WebhookDelivery) -> str:

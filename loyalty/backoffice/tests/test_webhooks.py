@@ -283,6 +283,7 @@ def test_deliveries_newest_first_with_their_details(web, hook, their_hook):
     page = response.content.decode()
     assert failed.event_id in page and "points.earned" in page and "HTTP 503" in page and "503" in page
     assert "x" * (RESPONSE_SHOWN - 1) + "…" in page and "x" * RESPONSE_SHOWN + "x" not in page
+    assert f"Deliveries to {URL}" in page and "subscription_url" not in response.context["cl"].list_display
     # Everyone's list holds only the manager's program.
     everything = web.get(admin_url(WebhookDelivery, "changelist")).context["cl"].result_list
     assert {d.pk for d in everything} == {new.pk, failed.pk, old.pk}
