@@ -210,6 +210,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
         constraints = [
             models.UniqueConstraint(fields=["subscription", "event"], name="webhook_delivery_once"),
             models.CheckConstraint(

@@ -109,7 +109,6 @@ def delivery_attempt(*, delivery_id: int, now: datetime.datetime | None = None) 
     return _record(delivery, attempt, timezone.now())
 
 
-@transaction.atomic
 def _record(
     delivery: WebhookDelivery, attempt: webhooks.Attempt, now: datetime.datetime, final: bool = False
 ) -> WebhookDelivery:
@@ -119,14 +118,13 @@ def _record(
     delivery.last_response = attempt.response[:1000]
     delivery.last_error = attempt.error[:500]
     delivery.leased_until = None
-    subscription = WebhookSubscription.objects.select_for_update().get(pk=delivery.subscription_id)
+    subscription = delivery.subscription
     if attempt.ok:
         delivery.status = WebhookDelivery.DELIVERED
         delivery.delivered_at = now
         delivery.next_attempt_at = None
-        if subscription.failing_since is not None:
-            subscription.failing_since = None
-            subscription.save(update_fields=["failing_since"])
+        if subscription.failing_since is not None:  # one statement, only after failures
+            WebhookSubscription.objects.filter(pk=subscription.pk).update(failing_since=None)
     else:
         # Retried until an attempt made 24 hours or more after the first still fails.
         if final or now - delivery.created_at >= webhooks.GIVE_UP_AFTER:
@@ -153,13 +151,16 @@ def _record(
 
 
 def _note_failure(subscription: WebhookSubscription, now: datetime.datetime) -> None:
+    """Failing since the first failure after a success; three days of that disables the subscription. Single
+    conditional statements: concurrent attempts of one subscription need no lock."""
+    rows = WebhookSubscription.objects.filter(pk=subscription.pk)
     if subscription.failing_since is None:
-        subscription.failing_since = now
-        subscription.save(update_fields=["failing_since"])
-    elif now - subscription.failing_since >= webhooks.DISABLE_AFTER and subscription.status == subscription.ACTIVE:
-        subscription.status = WebhookSubscription.DISABLED
-        subscription.disabled_reason = "Every delivery failed for 3 days."
-        subscription.save(update_fields=["status", "disabled_reason"])
+        rows.filter(failing_since__isnull=True).update(failing_since=now)
+        return
+    cutoff = now - webhooks.DISABLE_AFTER
+    if rows.filter(status=WebhookSubscription.ACTIVE, failing_since__lte=cutoff).update(
+        status=WebhookSubscription.DISABLED, disabled_reason="Every delivery failed for 3 days."
+    ):
         webhooks.subscriptions_changed(subscription.program_id)
 
 

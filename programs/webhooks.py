@@ -22,6 +22,7 @@ import logging
 import random
 import secrets
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -247,7 +248,6 @@ def signed_headers(subscription: WebhookSubscription, event_id: str, payload: st
 
 def post(url: str, headers: dict[str, str], payload: str) -> Attempt:
     """POSTs to the address the host resolves to, after checking it; never follows redirects."""
-    import urllib3
 
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -266,14 +266,7 @@ def post(url: str, headers: dict[str, str], payload: str) -> Attempt:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    timeout = urllib3.Timeout(connect=TIMEOUT_SECONDS, read=TIMEOUT_SECONDS, total=TIMEOUT_SECONDS)
-    pool: urllib3.HTTPConnectionPool
-    if https:
-        pool = urllib3.HTTPSConnectionPool(
-            address, port, timeout=timeout, retries=False, server_hostname=host, assert_hostname=host
-        )
-    else:
-        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+    pool = _pool(https, address, port, host)
     host_header = host if parts.port is None else f"{host}:{parts.port}"
     try:
         response = pool.urlopen(
@@ -285,12 +278,39 @@ def post(url: str, headers: dict[str, str], payload: str) -> Attempt:
             preload_content=False,
         )
         text = response.read(1000, decode_content=True).decode("utf-8", "replace")
+        response.drain_conn()  # the rest is not read, but the connection stays usable
         response.release_conn()
     except Exception as exc:  # timeouts, refused connections, TLS errors: all a failed attempt
         return Attempt(False, None, "", f"{type(exc).__name__}: {exc}"[:500])
-    finally:
-        pool.close()
     return Attempt(200 <= response.status < 300, response.status, text, "")
+
+
+_pools: dict[tuple[bool, str, int, str], Any] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(https: bool, address: str, port: int, host: str) -> Any:
+    """A keep-alive pool per checked address (and name, for TLS): the next delivery to the same receiver reuses
+    its connection. Never more than 256 pools per process."""
+    import urllib3
+
+    key = (https, address, port, host)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            if len(_pools) >= 256:
+                for old in _pools.values():
+                    old.close()
+                _pools.clear()
+            timeout = urllib3.Timeout(connect=TIMEOUT_SECONDS, read=TIMEOUT_SECONDS, total=TIMEOUT_SECONDS)
+            if https:
+                pool = urllib3.HTTPSConnectionPool(
+                    address, port, timeout=timeout, retries=False, maxsize=4, server_hostname=host, assert_hostname=host
+                )
+            else:
+                pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=4)
+            _pools[key] = pool
+        return pool
 
 
 def next_delay(attempts: int) -> datetime.timedelta:

@@ -64,6 +64,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-created_at', '-id'],
+                'verbose_name_plural': 'webhook deliveries',
             },
         ),
         migrations.AddIndex(
