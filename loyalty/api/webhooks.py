@@ -1,5 +1,6 @@
 """Webhook subscriptions of the calling client, and their deliveries (API.md, Webhooks)."""
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -18,12 +19,14 @@ EVENT_TYPE_HELP = "One of: " + ", ".join(f"`{t}`" for t in webhooks.EVENT_TYPES)
 class SubscriptionInput(ClosedSerializer):
     url = StrictCharField(
         max_length=2000,
+        validators=[RegexValidator(r"^https?://", "Must be an https:// URL.")],
         help_text="Your endpoint: `https://`, on a public address (loopback, private, link-local and reserved "
         "addresses are refused, also when a name resolves to one at delivery time).",
     )
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=enums.WEBHOOK_EVENT_TYPES),
         allow_empty=False,
+        min_length=1,
         max_length=len(webhooks.EVENT_TYPES),
         help_text=f"The event types to deliver. {EVENT_TYPE_HELP}",
     )

@@ -204,6 +204,8 @@ def _earn_queries(api, program, n_lines: int, committed) -> int:
     payload = basket(lines=[line(str(i), sku=f"SKU-{i}", category=f"c{i % 7}") for i in range(n_lines)])
     with committed(execute=True):  # the rule cache keeps what a committed request stored
         api.post("/api/v1/baskets/evaluate", payload)
+        # An earn first: the program's webhook subscriptions (none) are cached from then on.
+        api.post("/api/v1/transactions/earn", {**payload, "reference": f"WARM-{n_lines}-{payload['reference']}"})
     with CaptureQueriesContext(connection) as ctx:
         r = api.post("/api/v1/transactions/earn", payload)
     assert r.status_code == 201, r.content

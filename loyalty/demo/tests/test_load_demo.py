@@ -78,6 +78,7 @@ def test_the_printed_credentials_get_a_token():
         "redeem",
         "segments:write",
         "catalog:read",
+        "webhooks:write",
     }
 
 
