@@ -13,5 +13,11 @@ class MemberBlocked(DomainError):
     code = "member_blocked"
 
 
+class MemberStatusFixed(DomainError):
+    """A merged member's status cannot change (API.md, Member merge)."""
+
+    code = "invalid_transition"
+
+
 class MemberNotFound(NotFound):
     """No such member in the program (`fields` names the request field that gave the id)."""

@@ -13,7 +13,8 @@ MEMBER_ID_RE = re.compile(r"^(?:(?![/?#%\\])[!-~]){1,64}$")
 class Member(models.Model):
     ACTIVE = "active"
     BLOCKED = "blocked"
-    STATUSES = [(ACTIVE, "Active"), (BLOCKED, "Blocked")]
+    MERGED = "merged"
+    STATUSES = [(ACTIVE, "Active"), (BLOCKED, "Blocked"), (MERGED, "Merged")]
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="members")
     member_id = models.CharField(max_length=64, help_text="The partner's id for this member.")
@@ -25,6 +26,10 @@ class Member(models.Model):
     status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
     enrolled_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A merged duplicate points at the member it was merged into (API.md, Member merge); it moves no points again.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from")
+    # Set by erasure: the personal data is gone and `member_id` is a pseudonym.
+    erased_at = models.DateTimeField(null=True, blank=True)
     segments: "models.ManyToManyField[Segment, SegmentMembership]" = models.ManyToManyField(
         "Segment", through="SegmentMembership", related_name="members", blank=True
     )
@@ -36,7 +41,12 @@ class Member(models.Model):
         ordering = ["program", "member_id"]
         constraints = [
             models.UniqueConstraint(fields=["program", "member_id"], name="member_id_unique_in_program"),
-            models.CheckConstraint(condition=Q(status__in=["active", "blocked"]), name="member_status_valid"),
+            models.CheckConstraint(condition=Q(status__in=["active", "blocked", "merged"]), name="member_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="merged", merged_into__isnull=False)
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                name="member_merged_has_target",
+            ),
         ]
         indexes = [models.Index(fields=["program", "email"], name="member_email_idx")]
 
@@ -45,7 +55,8 @@ class Member(models.Model):
 
     @property
     def is_blocked(self) -> bool:
-        return self.status == self.BLOCKED
+        """No points movement and no identification: blocked, or merged into another member."""
+        return self.status != self.ACTIVE
 
 
 class Segment(models.Model):
@@ -105,3 +116,15 @@ class MemberLoginLink(models.Model):
 
     def __str__(self) -> str:
         return f"login link of {self.member_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class MemberErasure(models.Model):
+    """That a member's personal data was erased: when, by whom, under which pseudonym. Nothing personal."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    pseudonym = models.CharField(max_length=64, unique=True)
+    erased_at = models.DateTimeField()
+    actor = models.CharField(max_length=200, help_text="The API client or staff user that asked for it.")
+
+    class Meta:
+        ordering = ["-erased_at"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from members.errors import MemberExists
+from members.errors import MemberExists, MemberStatusFixed
 from members.models import Member, Segment, SegmentMembership
 from programs.models import Program
 
@@ -44,6 +44,8 @@ def member_create(
 
 @transaction.atomic
 def member_update(*, member: Member, changes: dict[str, Any]) -> Member:
+    if member.status == Member.MERGED and changes.get("status", Member.MERGED) != Member.MERGED:
+        raise MemberStatusFixed(f"Member {member.member_id} was merged into another member: its status stays merged.")
     fields = [f for f in PROFILE_FIELDS if f in changes]
     for field in fields:
         value = changes[field]
@@ -59,6 +61,8 @@ def member_update(*, member: Member, changes: dict[str, Any]) -> Member:
 
 @transaction.atomic
 def member_set_status(*, member: Member, status: str) -> Member:
+    if member.status == Member.MERGED and status != Member.MERGED:
+        raise MemberStatusFixed(f"Member {member.member_id} was merged into another member: its status stays merged.")
     member.status = status
     member.save(update_fields=["status", "updated_at"])
     return member

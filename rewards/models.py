@@ -181,6 +181,8 @@ class EntryKind(models.TextChoices):
     CAPTURE = "capture"
     TRANSFER_IN = "transfer_in"
     TRANSFER_OUT = "transfer_out"
+    MERGE_IN = "merge_in"
+    MERGE_OUT = "merge_out"
     # Internal moves between the balance's parts: they change no total, so history does not list them.
     LOCK = "lock"
     RELEASE = "release"

@@ -101,9 +101,10 @@ class MemberCreateInput(ProfileFieldsMixin, ClosedSerializer):
 class MemberUpdateInput(ProfileFieldsMixin, ClosedSerializer):
     read_only_keys = ("member_id", "balance", "segments", "enrolled_at")
     status = serializers.ChoiceField(
-        choices=enums.MEMBER_STATUSES,
+        choices=["active", "blocked"],
         required=False,
-        help_text="`blocked`: the member can no longer earn, be rewarded, redeem, lock or transfer points.",
+        help_text="`blocked`: the member can no longer earn, be rewarded, redeem, lock or transfer points. A "
+        "`merged` member's status cannot change (409 `invalid_transition`).",
     )
 
     def validate_status(self, value):
