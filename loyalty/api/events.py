@@ -128,11 +128,14 @@ class EventDetailView(ProgramAPIView):
         event = Event.objects.filter(program=self.program, reference=reference).first()
         if event is None:
             raise not_found(f"Event {reference} not found.")
-        return Response(
-            {
-                "reference": event.reference,
-                "status": event.status,
-                "points": event.points,
-                "reason": event.reason or None,
-            }
-        )
+        return Response(event_data(event))
+
+
+def event_data(event: Event) -> dict:
+    """The event's state as `GET /events/{reference}` answers it."""
+    return {
+        "reference": event.reference,
+        "status": event.status,
+        "points": event.points,
+        "reason": event.reason or None,
+    }

@@ -4,6 +4,7 @@ from django.urls import path
 
 from loyalty.api import (
     catalog,
+    data_rights,
     earning,
     events,
     identification,
@@ -35,6 +36,7 @@ urlpatterns = [
     path("transactions/earn", earning.EarnView.as_view(), name="earn"),
     path("transactions/<key:reference>/reversal", earning.ReversalView.as_view(), name="reversal"),
     path("members/<key:member_id>/transactions", earning.TransactionHistoryView.as_view(), name="member-transactions"),
+    path("members/<key:member_id>/export", data_rights.MemberExportView.as_view(), name="member-export"),
     path("members/<key:member_id>/promotions", promotions.MemberPromotionsView.as_view(), name="member-promotions"),
     path("events", events.EventCreateView.as_view(), name="events"),
     path("events/<key:reference>", events.EventDetailView.as_view(), name="event"),

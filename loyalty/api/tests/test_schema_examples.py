@@ -508,6 +508,7 @@ def run_scenario(rec: Recorder) -> None:
         status=200,
         summary="The newest history rows, one page",
     )
+    rec.call(api, "GET", "/api/v1/members/M-1001/export", status=200, summary="Everything held about the member")
 
     # Identification and the member's own view.
     identification = rec.call(
