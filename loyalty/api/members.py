@@ -10,6 +10,7 @@ from members import selectors, services
 from members.models import Member
 from rewards import selectors as rewards_selectors
 from rewards.services.enrolment import member_enrol
+from rewards.services.erasure import member_erase
 
 
 def get_member_or_404(
@@ -52,7 +53,7 @@ class MemberCreateView(ProgramAPIView):
 
 
 class MemberDetailView(ProgramAPIView):
-    required_scopes = {"GET": "members:read", "PATCH": "members:write"}
+    required_scopes = {"GET": "members:read", "PATCH": "members:write", "DELETE": "members:write"}
 
     @extend_schema(
         operation_id="members_retrieve",
@@ -77,3 +78,22 @@ class MemberDetailView(ProgramAPIView):
         data.is_valid(raise_exception=True)
         services.member_update(member=member, changes=data.validated_data)
         return Response(member_data(get_member_or_404(self.program, member_id), self.get_language()))
+
+    @extend_schema(
+        operation_id="members_destroy",
+        summary="Erase a member's personal data",
+        description="Erasure (right to be forgotten): the e-mail, names, birth date and language, the delivery "
+        "addresses of past redemptions, webshop sessions and login links, segment memberships and the events' "
+        "attributes are deleted for good; the `member_id` is replaced by an opaque pseudonym, so the id can be "
+        "enrolled again as a new member. Points movements, lots and redemptions stay as anonymous figures. "
+        "Afterwards the old id answers 404 everywhere; the redemptions stay readable by id with `delivery` null. "
+        "A physical redemption not yet delivered (`exchanged`, `in_preparation`, `in_delivery`) is "
+        "`409 invalid_transition` until it is delivered or cancelled. Subscribers get `member.erased` with the "
+        "pseudonym only.",
+        request=None,
+        responses={204: None, **error_responses(404, 409)},
+    )
+    def delete(self, request, member_id: str):
+        member = get_member_or_404(self.program, member_id, related=False)
+        member_erase(member=member, actor=f"api-client:{self.caller.client.client_id}")
+        return Response(status=status.HTTP_204_NO_CONTENT)

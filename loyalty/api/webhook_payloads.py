@@ -35,6 +35,11 @@ def _redemption(redemption: Redemption) -> dict:
     return redemption_data(fresh, fresh.program.default_language)
 
 
+def _erased(erasure: Any) -> dict:
+    """Only the pseudonym: nothing personal travels about an erased member."""
+    return {"member_id": erasure.pseudonym}
+
+
 def _expired(item: Any) -> dict:
     balance, points = item
     return {"member_id": balance.member.member_id, "points": points, "balance": balance.as_dict()}
@@ -43,6 +48,7 @@ def _expired(item: Any) -> dict:
 def register() -> None:
     webhooks.register_renderer("member.enrolled", _member)
     webhooks.register_renderer("member.tier_changed", _member)
+    webhooks.register_renderer("member.erased", _erased)
     webhooks.register_renderer("points.earned", _earn)
     webhooks.register_renderer("points.reversed", reversal_answer)
     webhooks.register_renderer("points.expired", _expired)

@@ -509,6 +509,8 @@ def run_scenario(rec: Recorder) -> None:
         summary="The newest history rows, one page",
     )
     rec.call(api, "GET", "/api/v1/members/M-1001/export", status=200, summary="Everything held about the member")
+    api.post("/api/v1/members", {"member_id": "M-1090", "email": "leaving@example.com"})
+    rec.call(api, "DELETE", "/api/v1/members/M-1090", status=204, summary="The member's personal data erased")
 
     # Identification and the member's own view.
     identification = rec.call(
