@@ -159,6 +159,10 @@ class MemberOutput(serializers.Serializer):
     segments = serializers.ListField(
         child=serializers.CharField(), help_text="The codes of the segments the member is in, sorted."
     )
+    merged_into = serializers.CharField(
+        required=False,
+        help_text="Only on a member with status `merged`: the id of the member its points were merged into.",
+    )
     tier = MemberTierOutput(
         allow_null=True,
         help_text="The member's tier; null when none is reached and the program has no threshold-0 tier.",
@@ -202,4 +206,6 @@ def member_data(member, language: str | None = None) -> dict:
         "balance": member_balance(member=member),
         "segments": sorted(s.code for s in member.segments.all()),
         "tier": tier_data(member, language),
+        # Only on a merged duplicate (API.md): the member its points went to.
+        **({"merged_into": member.merged_into.member_id} if member.merged_into_id else {}),
     }

@@ -48,6 +48,7 @@ def _expired(item: Any) -> dict:
 def register() -> None:
     webhooks.register_renderer("member.enrolled", _member)
     webhooks.register_renderer("member.tier_changed", _member)
+    webhooks.register_renderer("member.merged", _member)
     webhooks.register_renderer("member.erased", _erased)
     webhooks.register_renderer("points.earned", _earn)
     webhooks.register_renderer("points.reversed", reversal_answer)

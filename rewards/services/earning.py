@@ -107,6 +107,8 @@ def points_earn(*, program: Program, member: Member, basket: Basket, reference: 
     segments = member_segment_codes(member)
     with transaction.atomic():
         balance = balance_lock(member=member)
+        if member.is_blocked:  # blocked or merged while this waited for the lock
+            raise MemberBlocked(f"Member {member.member_id} is blocked and cannot earn points.")
         outcome = _post_earn(program, member, segments, balance, basket, reference)
         webhooks.emit(program=program, event_type="points.earned", subject=outcome)
         return outcome

@@ -38,9 +38,19 @@ def balance_lock(*, member: Member, settle: bool = True) -> PointsBalance:
     that every check that follows sees the balance the member sees.
     """
     balance = PointsBalance.objects.select_for_update().get(member_id=member.pk)
+    _fresh_status([member])
     if settle:
         balance_settle(balance=balance)
     return balance
+
+
+def _fresh_status(members: Iterable[Member]) -> None:
+    """The members' status as committed now that their balance rows are locked: a merge (or a block) that
+    committed while the caller waited for the lock is seen, and `is_blocked` checks made after the lock hold."""
+    members = list(members)
+    current = dict(Member.objects.filter(pk__in={m.pk for m in members}).values_list("pk", "status"))
+    for member in members:
+        member.status = current.get(member.pk, member.status)
 
 
 def balance_lock_by_member_id(*, program_id: int, member_id: str) -> PointsBalance | None:
@@ -68,9 +78,11 @@ def balance_lock_by_member_id(*, program_id: int, member_id: str) -> PointsBalan
 def balances_lock(*, members: Iterable[Member]) -> dict[int, PointsBalance]:
     """Locks several balance rows in primary-key order, so two opposite moves cannot deadlock; each settled as
     `balance_lock` does; by member id."""
+    members = list(members)
     ids = sorted({m.pk for m in members})
     rows = PointsBalance.objects.select_for_update().filter(member_id__in=ids).order_by("member_id")
     balances = {row.member_id: row for row in rows}
+    _fresh_status(members)
     for balance in balances.values():
         balance_settle(balance=balance)
     return balances
@@ -370,6 +382,11 @@ def lots_consume(*, entry: LedgerEntry, points: int, first_lot: PointsLot | None
                 break
     _apply(entry, [(lot, -take) for lot, take in taken])
     return points - left
+
+
+def lots_move_out(*, entry: LedgerEntry, lots: Iterable[PointsLot]) -> None:
+    """Empties these lots into `entry` (a merge moves them to another member, who gets lots of their own)."""
+    _apply(entry, [(lot, -lot.remaining) for lot in lots])
 
 
 def lot_take(*, entry: LedgerEntry, lot: PointsLot, points: int) -> None:

@@ -45,6 +45,7 @@ def points_lock(*, program: Program, member: Member, points: int, reference: str
     _ensure_active(member, "lock points")
     with transaction.atomic():
         balance = balance_lock(member=member)
+        _ensure_active(member, "lock points")  # again: blocked or merged while this waited for the lock
         _ensure_available(member, balance, points)
         now = timezone.now()
         lock = PointsLock.objects.create(
@@ -121,6 +122,8 @@ def points_transfer(
     _ensure_active(receiver, "receive points")
     with transaction.atomic():
         balances = balances_lock(members=[sender, receiver])
+        _ensure_active(sender, "transfer points")
+        _ensure_active(receiver, "receive points")
         out_balance, in_balance = balances[sender.pk], balances[receiver.pk]
         _ensure_available(sender, out_balance, points)
         description = reason or f"Transfer {sender.member_id} → {receiver.member_id}"
@@ -153,6 +156,8 @@ def points_adjust(*, program: Program, member: Member, points: int, reference: s
     """A manual correction, available at once. A negative one may not go below the available balance."""
     with transaction.atomic():
         balance = balance_lock(member=member)
+        if member.status == Member.MERGED:  # blocked members may be adjusted; merged ones move nothing again
+            raise MemberBlocked(f"Member {member.member_id} was merged into another member.")
         if points < 0:
             _ensure_available(member, balance, -points)
         before = (balance.available, balance.locked)

@@ -68,6 +68,8 @@ def redeem(
     cost = gift.points * quantity
     with transaction.atomic():
         balance = balance_lock(member=member)
+        if member.is_blocked:  # blocked or merged while this waited for the lock
+            raise MemberBlocked(f"Member {member.member_id} is blocked and cannot redeem.")
         if balance.available < cost:
             raise InsufficientPoints(
                 f"Member {member.member_id} has {balance.available} available points; {cost} are needed."

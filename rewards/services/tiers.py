@@ -31,26 +31,43 @@ def qualifying_recount(
     earns and rewarded events in the window, less the reversals of earns in the window."""
     start = window_start(now, months)
     found: dict[int, tuple[int, datetime.datetime | None]] = {m: (0, None) for m in member_ids}
+    owner = _with_merged(member_ids)  # a merged duplicate's earns count for the member it was merged into
     credits = (
         LedgerEntry.objects.filter(
-            member_id__in=member_ids, kind__in=[EntryKind.EARN, EntryKind.EVENT], occurred_at__gt=start
+            member_id__in=list(owner), kind__in=[EntryKind.EARN, EntryKind.EVENT], occurred_at__gt=start
         )
         .order_by()
         .values("member_id")
         .annotate(points=Sum("points"), first=Min("occurred_at"))
     )
     for row in credits:
-        found[row["member_id"]] = (row["points"] or 0, row["first"])
+        points, first = found[owner[row["member_id"]]]
+        earliest = row["first"] if first is None or (row["first"] and row["first"] < first) else first
+        found[owner[row["member_id"]]] = (points + (row["points"] or 0), earliest)
     reversals = (
-        LedgerEntry.objects.filter(member_id__in=member_ids, kind=EntryKind.REVERSAL, earn__occurred_at__gt=start)
+        LedgerEntry.objects.filter(member_id__in=list(owner), kind=EntryKind.REVERSAL, earn__occurred_at__gt=start)
         .order_by()
         .values("member_id")
         .annotate(points=Sum("points"))
     )
     for reversal in reversals:
-        points, first = found[reversal["member_id"]]
-        found[reversal["member_id"]] = (points + (reversal["points"] or 0), first)
+        points, first = found[owner[reversal["member_id"]]]
+        found[owner[reversal["member_id"]]] = (points + (reversal["points"] or 0), first)
     return found
+
+
+def _with_merged(member_ids: Sequence[int]) -> dict[int, int]:
+    """Each member and every member merged into it (at any depth), mapped to the member it counts for."""
+    owner = {pk: pk for pk in member_ids}
+    frontier = list(member_ids)
+    while frontier:
+        rows = list(Member.objects.filter(merged_into_id__in=frontier).values_list("pk", "merged_into_id"))
+        frontier = []
+        for pk, into in rows:
+            if pk not in owner:
+                owner[pk] = owner[into]
+                frontier.append(pk)
+    return owner
 
 
 def qualifying_refresh(*, balance: PointsBalance, program: Program, now: datetime.datetime) -> None:

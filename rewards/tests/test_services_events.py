@@ -227,7 +227,8 @@ def test_a_batch_takes_a_constant_number_of_statements(
     events = [accept(program, m, survey, f"E-{n}") for n, m in enumerate(members)]
     with django_capture_on_commit_callbacks(execute=True):
         live_rules(program)  # the program's rules and tiers, cached as in a running worker
-    with django_assert_max_num_queries(10):
+    # Claim, balances, the members' statuses after the locks, limits, entries, lots, events, balances: 11 at most.
+    with django_assert_max_num_queries(11):
         event_reward(event_id=events[0].pk, batch=100)
     assert Event.objects.filter(status="rewarded").count() == 40
     assert ledger_differences() == []
