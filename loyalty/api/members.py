@@ -1,16 +1,26 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.errors import not_found
-from loyalty.api.member_serializers import MemberCreateInput, MemberOutput, MemberUpdateInput, member_data
+from loyalty.api.fields import ClosedSerializer, ReferenceField
+from loyalty.api.member_serializers import (
+    BalanceOutput,
+    MemberCreateInput,
+    MemberIdField,
+    MemberOutput,
+    MemberUpdateInput,
+    member_data,
+)
 from loyalty.core.logging import bind_log_context
 from members import selectors, services
 from members.models import Member
 from rewards import selectors as rewards_selectors
+from rewards.idempotency import Answer
 from rewards.services.enrolment import member_enrol
 from rewards.services.erasure import member_erase
+from rewards.services.merge import member_merge
 
 
 def get_member_or_404(
@@ -97,3 +107,66 @@ class MemberDetailView(ProgramAPIView):
         member = get_member_or_404(self.program, member_id, related=False)
         member_erase(member=member, actor=f"api-client:{self.caller.client.client_id}")
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MergeInput(ClosedSerializer):
+    reference = ReferenceField(help_text="Your id for this merge: the same reference again answers the first result.")
+    from_member_id = MemberIdField(help_text="The duplicate whose points, lots, tier and segments move here.")
+
+
+MERGE = inline_serializer(
+    name="Merge",
+    fields={
+        "reference": serializers.CharField(help_text="The merge's reference."),
+        "member_id": serializers.CharField(help_text="The member merged into (it keeps its id)."),
+        "from_member_id": serializers.CharField(help_text="The duplicate, now `merged`."),
+        "points": inline_serializer(
+            name="MergedPoints",
+            fields={
+                "available": serializers.IntegerField(help_text="Available points moved (negative: a debt)."),
+                "pending": serializers.IntegerField(help_text="Pending points moved, still pending."),
+            },
+            help_text="What moved.",
+        ),
+        "balance": BalanceOutput(help_text="The target's balance after the merge."),
+    },
+)
+
+
+class MemberMergeView(ProgramAPIView):
+    required_scope = "members:write"
+
+    @extend_schema(
+        operation_id="members_merge_create",
+        summary="Merge a duplicate into this member",
+        description="The duplicate's available and pending points move here with their own expiry and "
+        "availability dates (one `merge_out` row on its history, one `merge_in` row on this member's); its "
+        "qualifying points count here from now on, this member keeps the higher tier, segment memberships are "
+        "united. The duplicate ends `merged` (`merged_into` names this member): any later points movement or "
+        "identification for it is `409 member_blocked`. A duplicate with open locks, a merge into itself, or into a "
+        "blocked or merged member, is `409 invalid_transition`. Idempotent by `reference` (another target with "
+        "the same reference is `409 idempotency_mismatch`).",
+        request=MergeInput,
+        responses={201: MERGE, 200: MERGE, **error_responses(400, 404, 409)},
+    )
+    def post(self, request, member_id: str):
+        from loyalty.api.earning import run_write  # earning imports this module
+
+        data = MergeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        target = get_member_or_404(self.program, member_id, related=False)
+        source = get_member_or_404(self.program, v["from_member_id"], "from_member_id", related=False)
+
+        def perform() -> Answer:
+            outcome = member_merge(program=self.program, target=target, source=source, reference=v["reference"])
+            body = {
+                "reference": v["reference"],
+                "member_id": target.member_id,
+                "from_member_id": source.member_id,
+                "points": {"available": outcome.available, "pending": outcome.pending},
+                "balance": outcome.balance.as_dict(),
+            }
+            return Answer(status=201, body=body)
+
+        return run_write(self, operation="merge", reference=v["reference"], perform=perform, extra=member_id)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("tiers", program.TiersView.as_view(), name="tiers"),
     path("members", members.MemberCreateView.as_view(), name="members"),
     path("members/<key:member_id>", members.MemberDetailView.as_view(), name="member"),
+    path("members/<key:member_id>/merge", members.MemberMergeView.as_view(), name="member-merge"),
     path(
         "members/<key:member_id>/identification",
         identification.IdentificationView.as_view(),
