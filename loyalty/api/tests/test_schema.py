@@ -28,6 +28,7 @@ IDEMPOTENT_WRITES = {
     "points_locks_create",
     "points_transfers_create",
     "members_adjustments_create",
+    "members_merge_create",
 }
 
 

@@ -540,6 +540,18 @@ def run_scenario(rec: Recorder) -> None:
         summary="The deliveries of the earns and the voucher above",
     )
     rec.call(api, "DELETE", f"/api/v1/webhooks/{hook_id}", status=204, summary="Unsubscribed: deliveries stop")
+    # A duplicate card: its points, lots, tier and segments go to the member it is merged into.
+    assert api.post("/api/v1/members", {"member_id": "M-1001-OLD"}).status_code == 201
+    old_card = {"reference": "CARD-OLD-BAL", "points": 120, "reason": "Points of the old card"}
+    assert api.post("/api/v1/members/M-1001-OLD/adjustments", old_card).status_code == 201
+    rec.call(
+        api,
+        "POST",
+        "/api/v1/members/M-1001/merge",
+        {"reference": "MERGE-M-1001-OLD", "from_member_id": "M-1001-OLD"},
+        status=201,
+        summary="The old card merged into the member",
+    )
 
     # The errors every operation may answer alike.
     rec.call(ApiClient(None), "GET", "/api/v1/program", status=401, common=True, summary="No bearer token")
