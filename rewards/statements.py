@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from django.db import connection
 from django.db.models import Field, Model
 
+from members.errors import MemberBlocked
 from members.models import Member, Segment, SegmentMembership
 from programs.models import Program
 from rewards.models import Earn, LedgerEntry, PointsBalance, PointsLot
@@ -95,7 +96,16 @@ def _write_sql(with_lot: bool) -> str:
         columns = ", ".join(quote(f.column) for f in fields if f.column) + (f", {quote(link)}" if link else "")
         holders = ", ".join(["%s"] * len(fields))
         if source is None:
-            return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({holders}) RETURNING {quote('id')}"
+            # Only while the member is still active, as this statement's snapshot (taken after the balance lock)
+            # sees it: a merge or a block that committed while the earn waited for the lock stops it here.
+            active = (
+                f"SELECT 1 FROM {quote(Member._meta.db_table)} WHERE {quote('id')} = %s "
+                f"AND {quote(_column(Member, 'status'))} = %s"
+            )
+            return (
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {holders} WHERE EXISTS ({active}) "
+                f"RETURNING {quote('id')}"
+            )
         return (
             f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
             f"SELECT {holders}, {source}.{quote('id')} FROM {source} RETURNING {quote('id')}"
@@ -110,7 +120,7 @@ def _write_sql(with_lot: bool) -> str:
         parts.append(f"lot AS ({insert(PointsLot, _fields(PointsLot, skip=['entry']), 'entry_id', 'entry')})")
     parts.append(
         f"balance AS (UPDATE {quote(PointsBalance._meta.db_table)} SET {sets} "
-        f"WHERE {quote('member_id')} = %s RETURNING 1)"
+        f"WHERE {quote('member_id')} = %s AND EXISTS (SELECT 1 FROM entry) RETURNING 1)"
     )
     returned = "earn.id, entry.id, " + ("lot.id" if with_lot else "NULL")
     tables = "earn, entry, balance" + (", lot" if with_lot else "")
@@ -127,7 +137,8 @@ def _values(obj: Model, fields: list[Field]) -> list[Any]:
 
 def write_earn(*, earn: Earn, entry: LedgerEntry, balance: PointsBalance, lot: PointsLot | None) -> None:
     """Inserts the earn, its entry and its lot and updates the balance row, in one statement; sets their ids."""
-    params = _values(earn, _fields(Earn)) + _values(entry, _fields(LedgerEntry, skip=["earn"]))
+    params = _values(earn, _fields(Earn)) + [balance.member_id, Member.ACTIVE]
+    params += _values(entry, _fields(LedgerEntry, skip=["earn"]))
     if lot is not None:
         params += _values(lot, _fields(PointsLot, skip=["entry"]))
     balance_fields = _fields(PointsBalance)
@@ -137,7 +148,10 @@ def write_earn(*, earn: Earn, entry: LedgerEntry, balance: PointsBalance, lot: P
     params.append(balance.member_id)
     with connection.cursor() as cursor:
         cursor.execute(_write_sql(lot is not None), params)
-        earn_id, entry_id, lot_id = cursor.fetchone()
+        row = cursor.fetchone()
+    if row is None:
+        raise MemberBlocked(f"Member {balance.member.member_id} is blocked and cannot earn points.")
+    earn_id, entry_id, lot_id = row
     earn.pk, entry.pk = earn_id, entry_id
     entry.earn = earn
     earn._state.adding = entry._state.adding = False

@@ -13,7 +13,7 @@ from rewards.engine import Line
 from rewards.errors import InvalidTransition
 from rewards.ledger_check import ledger_differences
 from rewards.models import LedgerEntry, PointsBalance
-from rewards.services.earning import Basket, points_earn
+from rewards.services.earning import Basket, earn_post, points_earn
 from rewards.services.merge import member_merge
 from rewards.services.redemption import redeem
 from tests.factories import GiftFactory, MemberFactory, ProgramFactory, PromotionFactory
@@ -65,9 +65,10 @@ def test_merges_crossing_each_other_do_not_deadlock_and_one_wins(round_):
     assert ledger_differences() == []
 
 
+@pytest.mark.parametrize("path", ["service", "hot path"])
 @pytest.mark.parametrize("side", ["source", "target"])
-def test_a_merge_racing_an_earn_and_a_redemption_loses_and_doubles_nothing(side):
-    program = ProgramFactory(code=f"MR{side[0].upper()}")
+def test_a_merge_racing_an_earn_and_a_redemption_loses_and_doubles_nothing(side, path):
+    program = ProgramFactory(code=f"MR{side[0].upper()}{path[0].upper()}")
     PromotionFactory(program=program, code="BASE", rate="1")
     keep, dup = MemberFactory(program=program, member_id="KEEP"), MemberFactory(program=program, member_id="DUP")
     fund(keep, 200)
@@ -77,7 +78,9 @@ def test_a_merge_racing_an_earn_and_a_redemption_loses_and_doubles_nothing(side)
     basket = Basket(lines=(Line("1", "X", None, 1, Decimal("30.00")),), occurred_at=timezone.now())
     results = race(
         lambda: member_merge(program=program, target=keep, source=dup, reference="MRG"),
-        lambda: points_earn(program=program, member=busy, basket=basket, reference="E-1"),
+        (lambda: points_earn(program=program, member=busy, basket=basket, reference="E-1"))
+        if path == "service"
+        else (lambda: earn_post(program_id=program.pk, member_id=busy.member_id, basket=basket, reference="E-1")),
         lambda: redeem(program=program, member=busy, gift=gift, quantity=1, reference="R-1"),
     )
     merged, earned, redeemed = results
