@@ -1,4 +1,5 @@
-"""Forms of the members admin: member profile, segment, points adjustment, tier override and segment upload."""
+"""Forms of the members admin: member profile, segment, points adjustment, tier override, segment upload, the
+merge target and the erasure confirmation."""
 
 import csv
 import datetime
@@ -133,6 +134,51 @@ class TierOverrideForm(forms.Form):
     def end_of(self, day: datetime.date) -> datetime.datetime:
         """The end of `day` in the program's zone: midnight starting the next day."""
         return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), tzinfo=self.zone)
+
+
+class MergeTargetForm(forms.Form):
+    """The member a duplicate is merged into: a member id of the same program (not the duplicate itself)."""
+
+    target = forms.CharField(
+        label="Merge into member id",
+        max_length=64,
+        help_text="The member id that keeps the points, in the same program.",
+    )
+
+    def __init__(self, *args: Any, source: Member, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.source = source
+
+    def clean_target(self) -> Member:
+        member_id = self.cleaned_data["target"].strip()
+        target = (
+            Member.objects.filter(program_id=self.source.program_id, member_id=member_id)
+            .select_related("program")
+            .first()
+            if "\x00" not in member_id
+            else None
+        )
+        if target is None:
+            raise forms.ValidationError(f"No member {member_id} in program {self.source.program.code}.")
+        if target.pk == self.source.pk:
+            raise forms.ValidationError("A member cannot be merged into itself.")
+        return target
+
+
+class EraseConfirmForm(forms.Form):
+    """Erasure is typed out: the member id, exactly."""
+
+    confirm = forms.CharField(label="Type the member id to confirm", max_length=64, strip=False)
+
+    def __init__(self, *args: Any, member: Member, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.member = member
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"]
+        if typed != self.member.member_id:
+            raise forms.ValidationError(f"Type {self.member.member_id} exactly to erase this member.")
+        return typed
 
 
 class SegmentUploadForm(forms.Form):

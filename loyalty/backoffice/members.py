@@ -7,6 +7,20 @@ and their points adjusted with `rewards.services.points.points_adjust` (the API'
 their last ledger entries, linked to the whole ledger. The tier is set by hand with
 `rewards.services.tiers.tier_override` ("Set tier by hand": a tier, a reason and an end date). Segments get their
 members from an uploaded CSV file through `segment_members_add`. Each action is logged in the object's history.
+
+Data rights and duplicates, on the member page (helpers in `member_rights`):
+
+- "Download export" (whoever may change members: customer service and program managers) serves the API's export
+  document (`loyalty.api.member_export`, one format built once) as a JSON file and logs "exported".
+- "Merge into…" (whoever may adjust points and change members, as for "Set tier by hand": customer service and
+  program managers — duplicates are reported to customer service, and a merge only moves the member's own
+  points, less than an adjustment can do) asks for the target's member id in the same program, shows a preview
+  (points, lots with their dates, qualifying points and tiers of both, segments united, open locks that block it)
+  and on confirmation calls `rewards.services.merge.member_merge` with an `ADMIN-MERGE-<hex>` reference, logged
+  on both members. A merged member's page links to the target and offers no merge, adjustment or tier action.
+- "Erase" (program managers only: `members.add_member`, which only they hold among the staff groups; erasure
+  cannot be undone) explains what goes, requires the member id typed exactly, and calls
+  `rewards.services.erasure.member_erase` with actor `staff:<username>`; the log names only the pseudonym.
 """
 
 import datetime
@@ -27,11 +41,14 @@ from django.utils.html import format_html, format_html_join
 
 from loyalty.backoffice.member_forms import (
     AdjustPointsForm,
+    EraseConfirmForm,
     MemberForm,
+    MergeTargetForm,
     SegmentForm,
     SegmentUploadForm,
     TierOverrideForm,
 )
+from loyalty.backoffice.member_rights import export_response, merge_preview
 from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.scope import ProgramScopedAdmin
 from loyalty.backoffice.translations import TranslatedFieldsAdmin
@@ -42,6 +59,8 @@ from programs.models import Tier
 from rewards.models import LedgerEntry, PointsBalance, TierChange
 from rewards.selectors import balance_view
 from rewards.services.enrolment import member_enrol
+from rewards.services.erasure import member_erase
+from rewards.services.merge import member_merge
 from rewards.services.points import points_adjust
 from rewards.services.promotions import segment_delete
 from rewards.services.tiers import tier_override
@@ -50,6 +69,8 @@ RECENT_ENTRIES = 50
 UNKNOWN_SHOWN = 100
 ADJUST_PERMISSION = "rewards.add_ledgerentry"  # the ledger is append-only: adding an entry is an adjustment
 RECENT_TIER_CHANGES = 5
+# Erasure cannot be undone: program managers only. Among the staff groups only they enrol members.
+ERASE_PERMISSION = "members.add_member"
 
 
 class ObjectViewsMixin(admin.ModelAdmin):
@@ -126,6 +147,9 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
         return [
             path("<path:object_id>/adjust-points/", adjust, name=f"{prefix}_adjust"),
             path("<path:object_id>/set-tier/", tier, name=f"{prefix}_tier"),
+            path("<path:object_id>/export/", self.admin_site.admin_view(self.export_view), name=f"{prefix}_export"),
+            path("<path:object_id>/merge/", self.admin_site.admin_view(self.merge_view), name=f"{prefix}_merge"),
+            path("<path:object_id>/erase/", self.admin_site.admin_view(self.erase_view), name=f"{prefix}_erase"),
             *super().get_urls(),
         ]
 
@@ -141,6 +165,16 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
         if obj is not None and obj.pk and self.can_set_tier(request, obj):
             # Read by the tier box (a read-only field, which has no request), in the instance's __dict__.
             vars(obj)["_tier_action_url"] = reverse("admin:members_member_tier", args=[obj.pk])
+        if obj is not None and obj.pk:
+            # The member's own actions: a merged member offers none that moves points.
+            context.update(
+                can_adjust=self.can_adjust(request, obj),
+                can_set_tier=self.can_set_tier(request, obj),
+                can_merge=self.can_merge(request, obj),
+                can_export=self.can_export(request, obj),
+                can_erase=self.can_erase(request, obj) and obj.erased_at is None,
+                merged_into=obj.merged_into if obj.merged_into_id else None,
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # ---- list columns (the stored balance row) and page fields (the balance as the member has it now) ----------
@@ -329,7 +363,12 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
     # ---- adjust points ----------------------------------------------------------------------------------------
 
     def can_adjust(self, request: HttpRequest, member: Member) -> bool:
-        return self.has_view_permission(request, member) and request.user.has_perm(ADJUST_PERMISSION)
+        """Who may adjust points; never on a merged member (its points went to the target)."""
+        return (
+            self.has_view_permission(request, member)
+            and request.user.has_perm(ADJUST_PERMISSION)
+            and member.status != Member.MERGED
+        )
 
     def adjust_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         member = self.object_for(request, object_id, self.can_adjust)
@@ -400,6 +439,84 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
             current=(program.text(balance.tier.name) or balance.tier.code)
             if balance is not None and balance.tier
             else "No tier",
+        )
+
+    # ---- data rights: export, erasure -------------------------------------------------------------------------
+
+    def can_export(self, request: HttpRequest, member: Member) -> bool:
+        return self.has_change_permission(request, member)
+
+    def export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        member = self.object_for(request, object_id, self.can_export)
+        response = export_response(member)
+        self.log_change(request, member, "Data exported (JSON download).")
+        return response
+
+    def can_erase(self, request: HttpRequest, member: Member) -> bool:
+        return self.has_change_permission(request, member) and request.user.has_perm(ERASE_PERMISSION)
+
+    def erase_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        member = self.object_for(request, object_id, self.can_erase)
+        form = EraseConfirmForm(request.POST or None, member=member)
+        if request.method == "POST" and form.is_valid():
+            try:
+                erasure = member_erase(member=member, actor=f"staff:{request.user.get_username()}")
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                # After the erasure: the entry names the member by its pseudonym, and holds nothing personal.
+                self.log_change(request, member, f"Personal data erased; pseudonym {erasure.pseudonym}.")
+                self.message_user(
+                    request,
+                    f"The member's personal data was erased; the member is now {erasure.pseudonym}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:members_member_changelist"))
+        return self.page(
+            request,
+            "admin/members/member/erase.html",
+            member,
+            f"Erase the personal data of {member.member_id}",
+            form=form,
+        )
+
+    # ---- merge ------------------------------------------------------------------------------------------------
+
+    def can_merge(self, request: HttpRequest, member: Member) -> bool:
+        """As "Set tier by hand" (adjust points and change members), and never from a merged member."""
+        return self.can_set_tier(request, member)
+
+    def merge_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        source = self.object_for(request, object_id, self.can_merge)
+        form = MergeTargetForm(request.POST or None, source=source)
+        preview, error = None, None
+        if request.method == "POST" and form.is_valid():
+            target = form.cleaned_data["target"]
+            if "confirm" in request.POST:
+                reference = f"ADMIN-MERGE-{uuid.uuid4().hex}"
+                try:
+                    outcome = member_merge(program=source.program, target=target, source=source, reference=reference)
+                except DomainError as exc:
+                    error = exc.message
+                else:
+                    moved = f"{outcome.available} available and {outcome.pending} pending points moved"
+                    self.log_change(request, source, f"Merged into {target.member_id} ({reference}): {moved}.")
+                    self.log_change(request, target, f"Merged from {source.member_id} ({reference}): {moved}.")
+                    self.message_user(
+                        request,
+                        f"{source.member_id} merged into {target.member_id} ({reference}): {moved}.",
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(reverse("admin:members_member_change", args=[target.pk]))
+            preview = merge_preview(source=source, target=target)
+        return self.page(
+            request,
+            "admin/members/member/merge.html",
+            source,
+            f"Merge {source.member_id} into another member",
+            form=form,
+            preview=preview,
+            error=error,
         )
 
 
