@@ -51,7 +51,7 @@ def test_unknown_api_path_without_token_is_not_found(db):
         ("POST", "/api/v1/languages", "GET"),
         ("GET", "/api/v1/members", "POST"),
         ("PUT", "/api/v1/members/M-1", "PATCH"),
-        ("DELETE", "/api/v1/members/M-1", "PATCH"),
+        ("DELETE", "/api/v1/members/M-1/merge", "POST"),
     ],
 )
 def test_method_not_allowed(api, member, method, path, allowed):

@@ -63,6 +63,7 @@ VOLATILE_KEYS = {
     "If-None-Match": "<etag>",
     "secret": "whsec_<secret>",
     "event_id": "msg_<event-id>",
+    "transaction_id": "<id>",
 }
 
 
