@@ -342,7 +342,7 @@ SPECTACULAR_SETTINGS = {
         "HistoryTypeEnum": "loyalty.api.enums.HISTORY_TYPES",
         "HistoryStatusEnum": "loyalty.api.enums.HISTORY_STATUSES",
         "NotAppliedReasonEnum": "loyalty.api.enums.NOT_APPLIED_REASONS",
-        "CountryEnum": "loyalty.api.redemption_serializers.COUNTRY_CODES",
+        "CountryEnum": "loyalty.api.addresses.COUNTRY_CODES",
         "WebhookEventTypeEnum": "loyalty.api.enums.WEBHOOK_EVENT_TYPES",
         "WebhookStatusEnum": "loyalty.api.enums.WEBHOOK_STATUSES",
         "WebhookDeliveryStatusEnum": "loyalty.api.enums.WEBHOOK_DELIVERY_STATUSES",

@@ -23,6 +23,8 @@ class Member(models.Model):
     last_name = models.CharField(max_length=150, blank=True, default="")
     language = models.CharField(max_length=10, blank=True, default="")
     birth_date = models.DateField(null=True, blank=True)
+    # {name, street, postal_code, city, country, phone} (validated by the API), or null: where physical gifts go.
+    address = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
     enrolled_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

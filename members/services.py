@@ -10,7 +10,15 @@ from members.errors import MemberExists, MemberStatusFixed
 from members.models import Member, Segment, SegmentMembership
 from programs.models import Program
 
-PROFILE_FIELDS = ("email", "first_name", "last_name", "language", "birth_date", "status")
+PROFILE_FIELDS = ("email", "first_name", "last_name", "language", "birth_date", "address", "status")
+ADDRESS_KEYS = ("name", "street", "postal_code", "city", "country", "phone")
+
+
+def address_clean(address: dict | None) -> dict | None:
+    """The address as stored and shown: its six keys in order, an empty or missing phone as null."""
+    if not address:
+        return None
+    return {key: (address.get(key) or None) if key == "phone" else address[key] for key in ADDRESS_KEYS}
 
 
 def member_create(
@@ -22,6 +30,7 @@ def member_create(
     last_name: str = "",
     language: str = "",
     birth_date: datetime.date | None = None,
+    address: dict | None = None,
 ) -> Member:
     """The member's row (the ledger's balance row comes with `rewards.services.enrolment.member_enrol`).
     A member id already taken raises MemberExists."""
@@ -35,6 +44,7 @@ def member_create(
                 last_name=last_name or "",
                 language=language or program.default_language,
                 birth_date=birth_date,
+                address=address_clean(address),
             )
     except IntegrityError as exc:
         # The unique (program, member_id) constraint decides, also between two racing enrolments.
@@ -53,6 +63,8 @@ def member_update(*, member: Member, changes: dict[str, Any]) -> Member:
             value = ""
         if field == "language" and not value:
             value = member.program.default_language
+        if field == "address":
+            value = address_clean(value)
         setattr(member, field, value)
     if fields:
         member.save(update_fields=[*fields, "updated_at"])

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from loyalty.api import enums
+from loyalty.api.addresses import DeliveryInput, DeliveryOutput
 from loyalty.api.fields import ClosedSerializer, StrictCharField, StrictDateField
 from members.models import MEMBER_ID_RE
 from rewards.selectors import member_balance, member_tier
@@ -64,6 +65,20 @@ class ProfileFieldsMixin(serializers.Serializer):
     birth_date = BirthDateField(
         required=False, allow_null=True, help_text="`YYYY-MM-DD`, from 1900 to today; null clears it."
     )
+    address = DeliveryInput(
+        required=False,
+        allow_null=True,
+        help_text="The member's postal address, where a physical gift redeemed without `delivery` is sent; null "
+        "clears it.",
+    )
+
+    def validate_address(self, value):
+        # A PATCH is partial, and DRF makes the nested address partial too: its fields are required all the same.
+        if value is not None:
+            missing = [name for name, field in DeliveryInput().fields.items() if field.required and name not in value]
+            if missing:
+                raise serializers.ValidationError({name: ["This field is required."] for name in missing})
+        return value
 
     def validate_email(self, value):
         if value:
@@ -155,6 +170,7 @@ class MemberOutput(serializers.Serializer):
         choices=enums.MEMBER_STATUSES, help_text="`blocked` members can be read and adjusted, not earn or spend."
     )
     enrolled_at = serializers.DateTimeField(help_text="When the member was enrolled (ISO 8601 with offset).")
+    address = DeliveryOutput(allow_null=True, help_text="The member's postal address, or null.")
     balance = BalanceOutput(help_text="The member's points as of now.")
     segments = serializers.ListField(
         child=serializers.CharField(), help_text="The codes of the segments the member is in, sorted."
@@ -203,6 +219,7 @@ def member_data(member, language: str | None = None) -> dict:
         "birth_date": member.birth_date.isoformat() if member.birth_date else None,
         "status": member.status,
         "enrolled_at": member.enrolled_at.isoformat(),
+        "address": member.address,
         "balance": member_balance(member=member),
         "segments": sorted(s.code for s in member.segments.all()),
         "tier": tier_data(member, language),

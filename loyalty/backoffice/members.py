@@ -120,7 +120,7 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
     actions = ("block", "unblock")
     # The balance moves only with ledger entries: the admin shows it, never edits it.
     balance_fields = ("balance_available", "balance_pending", "balance_locked", "balance_total")
-    page_fields = (*balance_fields, "tier_state", "segment_codes", "recent_ledger", "enrolled_at")
+    page_fields = (*balance_fields, "postal_address", "tier_state", "segment_codes", "recent_ledger", "enrolled_at")
 
     def get_fieldsets(self, request: HttpRequest, obj: Member | None = None):
         profile = ("email", "first_name", "last_name", "language", "birth_date")
@@ -128,6 +128,7 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
             return [(None, {"fields": ("program", "member_id", *profile)})]
         return [
             (None, {"fields": ("program", "member_id", *profile, "status")}),
+            ("Address", {"fields": ("postal_address",)}),
             ("Points", {"fields": self.balance_fields}),
             ("Tier", {"fields": ("tier_state",)}),
             ("Segments", {"fields": ("segment_codes",)}),
@@ -284,6 +285,15 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
             RECENT_TIER_CHANGES,
             rows,
         )
+
+    @admin.display(description="postal address")
+    def postal_address(self, obj: Member) -> str:
+        """Where physical gifts go (set through the API or the webshop)."""
+        a = obj.address
+        if not a:
+            return "—"
+        lines = [a["name"], a["street"], f"{a['postal_code']} {a['city']}", a["country"], a.get("phone") or ""]
+        return ", ".join(line for line in lines if line)
 
     @admin.display(description="segments")
     def segment_codes(self, obj: Member) -> str:

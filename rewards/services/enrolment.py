@@ -21,6 +21,7 @@ def member_enrol(
     last_name: str = "",
     language: str = "",
     birth_date: datetime.date | None = None,
+    address: dict | None = None,
 ) -> Member:
     """Enrols a member with an empty balance. A member id already taken raises MemberExists."""
     with transaction.atomic():
@@ -32,6 +33,7 @@ def member_enrol(
             last_name=last_name,
             language=language,
             birth_date=birth_date,
+            address=address,
         )
         PointsBalance.objects.create(member=member, program=program)
         webhooks.emit(program=program, event_type="member.enrolled", subject=member)

@@ -48,7 +48,7 @@ PSEUDONYM_PREFIX = "erased-"
 UNDELIVERED = (RedemptionStatus.EXCHANGED, RedemptionStatus.IN_PREPARATION, RedemptionStatus.IN_DELIVERY)
 # Keys of the API's answers that hold personal data: emptied (text) or nulled in the copies of answers kept.
 _TEXT_KEYS = ("email", "first_name", "last_name")
-_NULL_KEYS = ("birth_date", "delivery")
+_NULL_KEYS = ("birth_date", "delivery", "address")
 
 
 def new_pseudonym() -> str:
@@ -110,6 +110,7 @@ def member_erase(*, member: Member, actor: str) -> MemberErasure:
         locked.member_id = pseudonym
         locked.email = locked.first_name = locked.last_name = locked.language = ""
         locked.birth_date = None
+        locked.address = None
         locked.erased_at = now
         if locked.status == Member.ACTIVE:
             locked.status = Member.BLOCKED
@@ -121,6 +122,7 @@ def member_erase(*, member: Member, actor: str) -> MemberErasure:
                 "last_name",
                 "language",
                 "birth_date",
+                "address",
                 "erased_at",
                 "status",
                 "updated_at",

@@ -76,6 +76,9 @@ def redeem(
             )
         if not gift_stock_take(gift=gift, quantity=quantity):
             raise OutOfStock(f"Gift {gift.sku} has not enough stock left for {quantity}.")
+        if delivery is None and gift.type == Gift.PHYSICAL:
+            # Shipped to the member's address as it is now: the redemption keeps its own copy.
+            delivery = Member.objects.filter(pk=member.pk).values_list("address", flat=True).first()
         redemption = Redemption.objects.create(
             program=program,
             member=member,

@@ -19,6 +19,7 @@ PERSONAL = {
     "members.Member.last_name": "emptied",
     "members.Member.language": "reset to the program's default",
     "members.Member.birth_date": "nulled",
+    "members.Member.address": "nulled",
     "members.MemberSession.token_hash": "row deleted",
     "members.MemberSession.language": "row deleted",
     "members.MemberLoginLink.token_hash": "row deleted",

@@ -51,6 +51,13 @@ EXCUSED = [
         "A member's language must be one of the program's languages (program data).",
     ),
     Excused(
+        "ST302",
+        r"POST /api/v1/members/[^/]+/merge",
+        404,
+        {"from_member_id": r"not found"},
+        "A merge names two members: the created one is found; the other (`from_member_id`) is generated at random.",
+    ),
+    Excused(
         "ST202",
         r"POST /api/v1/webhooks",
         400,

@@ -61,6 +61,7 @@ def test_enrol_returns_the_member(api, program):
         **body,
         "status": "active",
         "balance": {"available": 0, "pending": 0, "locked": 0, "total": 0},
+        "address": None,
         "segments": [],
         "tier": None,
     }
