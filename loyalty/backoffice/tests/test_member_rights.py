@@ -17,7 +17,6 @@ from members.models import Member, MemberErasure, SegmentMembership
 from members.selectors import member_get
 from programs.services import tier_save
 from rewards.models import LedgerEntry, PointsBalance, PointsLot, Redemption
-from rewards.rules import clear_cache
 from rewards.services.merge import member_merge
 from rewards.services.points import points_lock
 from rewards.services.redemption import redemption_transition
@@ -28,13 +27,6 @@ pytestmark = pytest.mark.django_db
 
 NOW = datetime.datetime(2026, 3, 18, 11, 0, tzinfo=datetime.UTC)
 DELIVERY = {"name": "Ann Example", "street": "Rue Haute 1", "postal_code": "1000", "city": "Brussels", "country": "BE"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rules():
-    clear_cache()
-    yield
-    clear_cache()
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,6 @@ from loyalty.backoffice.tests.helpers import admin_url, messages_of, staff_user
 from members.models import Member
 from programs.services import tier_save
 from rewards.models import PointsBalance, TierChange
-from rewards.rules import clear_cache
 from rewards.services.tiers import tier_override
 from tests.factories import MemberFactory
 
@@ -24,13 +23,6 @@ pytestmark = pytest.mark.django_db
 BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 # A Wednesday noon in Brussels (the factories' program time zone).
 NOW = datetime.datetime(2026, 3, 18, 11, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rules():
-    clear_cache()
-    yield
-    clear_cache()
 
 
 @pytest.fixture(autouse=True)
