@@ -57,6 +57,9 @@ ALLOWED_HOSTS = [
 ]
 
 INSTALLED_APPS = [
+    # The back office's theme: before django.contrib.admin so its templates win.
+    "unfold",
+    "unfold.contrib.filters",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -88,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Widens the policy for the admin theme only (its response passes here before CSPMiddleware sees it).
+    "loyalty.backoffice.csp.BackofficeCSPMiddleware",
     "loyalty.api.middleware.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -276,6 +281,16 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     }
+}
+
+# The back office (django-unfold), branded per deployment.
+BACKOFFICE_TITLE = os.environ.get("BACKOFFICE_TITLE", "Loyalty back office")
+UNFOLD = {
+    "SITE_TITLE": BACKOFFICE_TITLE,
+    "SITE_HEADER": BACKOFFICE_TITLE,
+    "SITE_SYMBOL": "loyalty",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
 }
 
 REST_FRAMEWORK = {

@@ -9,5 +9,6 @@ from loyalty.backoffice import (  # noqa: F401
     programs,
     promotions,
     redemptions,
+    staff,
     webhooks,
 )

@@ -14,6 +14,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest
 from django.urls import path
 from django.utils.html import format_html, format_html_join
+from unfold import admin as unfold_admin
 
 from catalog.models import Gift, GiftCategory, GiftImage, GiftStockChange
 from catalog.selectors import category_outline
@@ -163,7 +164,7 @@ class GiftCategoryAdmin(CatalogAdmin):
 # ---- gifts ----------------------------------------------------------------------------------------------------
 
 
-class GiftImageInline(admin.TabularInline):
+class GiftImageInline(unfold_admin.TabularInline):
     model = GiftImage
     form = GiftImageForm
     extra = 1
@@ -192,7 +193,7 @@ class GiftImageInline(admin.TabularInline):
         return format_html('<img src="{}" alt="" class="gift-picture-preview">', obj.file.url)
 
 
-class GiftStockChangeInline(admin.TabularInline):
+class GiftStockChangeInline(unfold_admin.TabularInline):
     """The log of stock changes made in the admin and by imports (read-only)."""
 
     model = GiftStockChange

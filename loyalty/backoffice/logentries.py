@@ -10,10 +10,11 @@ from django.contrib.admin.models import DELETION, LogEntry
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from unfold import admin as unfold_admin
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(admin.ModelAdmin):
+class LogEntryAdmin(unfold_admin.ModelAdmin):
     list_display = ("action_time", "user", "content_type", "object_link", "action_flag", "message")
     list_filter = ("action_flag", "content_type", "action_time")
     search_fields = ("object_repr", "object_id", "user__username", "change_message")

@@ -38,6 +38,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from unfold import admin as unfold_admin
 
 from loyalty.backoffice.member_forms import (
     AdjustPointsForm,
@@ -73,7 +74,7 @@ RECENT_TIER_CHANGES = 5
 ERASE_PERMISSION = "members.add_member"
 
 
-class ObjectViewsMixin(admin.ModelAdmin):
+class ObjectViewsMixin(unfold_admin.ModelAdmin):
     """Custom pages of one object: found through the scoped queryset (404 otherwise), with a permission check."""
 
     def object_for(self, request: HttpRequest, object_id: str, allowed) -> Any:

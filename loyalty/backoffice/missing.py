@@ -7,11 +7,11 @@ is what the rest of the site (and the API) answers.
 
 from typing import Any
 
-from django.contrib import admin
 from django.http import Http404, HttpRequest
+from unfold import admin as unfold_admin
 
 
-class MissingObjectIs404(admin.ModelAdmin):
+class MissingObjectIs404(unfold_admin.ModelAdmin):
     """Mix in before the ModelAdmin base: change, delete and history pages raise Http404 for an object
     outside the admin's (scoped) queryset."""
 

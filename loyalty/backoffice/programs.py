@@ -18,6 +18,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.html import format_html
+from unfold import admin as unfold_admin
 
 from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.program_forms import ApiClientForm, EventTypeForm, ProgramForm, TierForm, TierFormSet
@@ -34,7 +35,7 @@ from programs.services import (
 )
 
 
-class TierInline(admin.TabularInline):
+class TierInline(unfold_admin.TabularInline):
     """The program's tiers, lowest first; names one input per language of the program (the parent object)."""
 
     model = Tier

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from unfold import admin as unfold_admin
 
 from loyalty.backoffice.fulfilment import DELIVERY_KEYS, fulfilment_rows
 from loyalty.backoffice.missing import MissingObjectIs404
@@ -23,7 +24,7 @@ MOVES = (S.IN_PREPARATION, S.IN_DELIVERY, S.DELIVERED, S.CANCELLED, S.RETURNED)
 MAX_MESSAGES = 50
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(unfold_admin.TabularInline):
     """The redemption's history: who moved it from which status to which, and when."""
 
     model = RedemptionStatusChange

@@ -17,6 +17,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import ForeignKey, ManyToManyField, Model, QuerySet
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import HttpRequest
+from unfold import admin as unfold_admin
 
 from programs.models import Program
 
@@ -52,7 +53,7 @@ def scope_queryset(request: HttpRequest, queryset: QuerySet[_M], program_path: s
     return queryset.filter(**{lookup: ids})
 
 
-class ProgramScopedAdmin(admin.ModelAdmin):
+class ProgramScopedAdmin(unfold_admin.ModelAdmin):
     """Restricts a ModelAdmin to the user's programs (see module docstring)."""
 
     program_path = "program"

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from unfold import admin as unfold_admin
 
 from loyalty.backoffice.scope import staff_programs
 from loyalty.core.translation import language_name
@@ -84,7 +85,7 @@ def translated_form(
     return type(base.__name__, (base,), attrs)
 
 
-class TranslatedFieldsAdmin(admin.ModelAdmin):
+class TranslatedFieldsAdmin(unfold_admin.ModelAdmin):
     """ModelAdmin mixin (put it before the ModelAdmin base): `translated_fields` edited one input per language.
 
     In `fieldsets` (or `fields`), name the JSON field itself (`"name"`): it is expanded to the language inputs.

@@ -26,6 +26,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from unfold import admin as unfold_admin
 
 from loyalty.backoffice.members import ObjectViewsMixin
 from loyalty.backoffice.missing import MissingObjectIs404
@@ -312,7 +313,7 @@ class WebhookSubscriptionAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScop
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(unfold_admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
