@@ -24,6 +24,20 @@ LANGUAGES = ["en", "fr", "nl", "it"]
 # One text per language that only the translated webshop shows (the menu entry of the home page).
 MY_POINTS = {"en": "My points", "fr": "Mes points", "nl": "Mijn punten", "it": "I miei punti"}
 EXPIRED = "Your session has expired"
+ADDRESS = {
+    "name": "Ann Peeters",
+    "street": "Rue Neuve 1",
+    "postal_code": "1000",
+    "city": "Brussels",
+    "country": "BE",
+    "phone": None,
+}
+
+
+def give_address(member) -> None:
+    """Physical gifts need a delivery address at the confirm step."""
+    member.address = ADDRESS
+    member.save(update_fields=["address"])
 
 
 @pytest.fixture
@@ -225,6 +239,7 @@ def test_logout_ends_the_session(api, member):
 
 
 def test_forms_need_the_csrf_token(api, member, catalog):
+    give_address(member)
     fund(member, 5000)
     client = Client(enforce_csrf_checks=True)
     client.get(login_url(api))
@@ -368,6 +383,7 @@ def test_a_bad_redeem_form_is_refused_without_spending(api, member, catalog):
 
 
 def test_redeeming_a_physical_gift_through_the_confirmation_step(api, member, catalog):
+    give_address(member)
     fund(member, 5000)
     client = logged_in(api)
 
@@ -381,11 +397,13 @@ def test_redeeming_a_physical_gift_through_the_confirmation_step(api, member, ca
     assert response.status_code == 302 and response["Location"] == f"/shop/redemptions/{redemption.pk}"
     assert redemption.reference.startswith("SHOP-") and redemption.quantity == 2 and redemption.points == 1000
     assert PointsBalance.objects.get(member=member).available == 4000
+    assert redemption.delivery == ADDRESS
     html = page(client, response["Location"])
-    assert "Exchanged" in html and "2 × Mug" in html
+    assert "Ordered" in html and "2 × Mug" in html and "Rue Neuve 1" in html
 
 
 def test_sending_the_confirmation_twice_redeems_once(api, member, catalog):
+    give_address(member)
     fund(member, 5000)
     client = logged_in(api)
     html = page(client, "/shop/gifts/MUG/confirm")
@@ -432,7 +450,7 @@ def test_the_voucher_code_appears_through_the_status_endpoint(api, member, catal
     assert "being issued" in html
     assert waiting == {
         "status": "exchanged",
-        "status_label": "Exchanged",
+        "status_label": "Ordered",
         "voucher": {"status": "pending", "status_label": "Being issued", "code": "", "value": "", "expires_at": ""},
         "final": False,
     }
@@ -444,6 +462,7 @@ def test_the_voucher_code_appears_through_the_status_endpoint(api, member, catal
 
 def test_the_status_endpoint_needs_the_session_and_the_members_own_redemption(api, member, catalog, program):
     other = MemberFactory(program=program, member_id="M-2")
+    give_address(other)
     fund(other, 5000)
     theirs = redeem(logged_in(api, "M-2"), "MUG")["Location"]
     client = logged_in(api)
@@ -518,10 +537,11 @@ def test_pages_load_their_data_in_a_few_queries_whatever_the_size(api, member, p
     category = CategoryFactory(program=program, code="MANY")
     for n in range(20):
         GiftFactory(program=program, category=category, sku=f"G-{n:02d}", points=100 + n)
+    give_address(member)
     fund(member, 5000)
     client = logged_in(api)
     for n in range(10):
-        redeem(client, f"G-{n:02d}")
+        assert redeem(client, f"G-{n:02d}").status_code == 302
 
     for path in ("/shop/", "/shop/catalog", "/shop/catalog?category=MANY", "/shop/history"):
         with django_assert_max_num_queries(12):
