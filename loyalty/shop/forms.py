@@ -38,14 +38,22 @@ def _typed(token: str) -> forms.TextInput:
 class AddressForm(forms.Form):
     """The member's delivery address, with the rules the API applies to it (members.addresses)."""
 
-    name = forms.CharField(label=pgettext_lazy("address", "Name"), max_length=MAX_LENGTHS["name"], widget=_typed("name"))
+    name = forms.CharField(
+        label=pgettext_lazy("address", "Name"), max_length=MAX_LENGTHS["name"], widget=_typed("name")
+    )
     street = forms.CharField(
-        label=pgettext_lazy("address", "Street and number"), max_length=MAX_LENGTHS["street"], widget=_typed("street-address")
+        label=pgettext_lazy("address", "Street and number"),
+        max_length=MAX_LENGTHS["street"],
+        widget=_typed("street-address"),
     )
     postal_code = forms.CharField(
-        label=pgettext_lazy("address", "Postal code"), max_length=MAX_LENGTHS["postal_code"], widget=_typed("postal-code")
+        label=pgettext_lazy("address", "Postal code"),
+        max_length=MAX_LENGTHS["postal_code"],
+        widget=_typed("postal-code"),
     )
-    city = forms.CharField(label=pgettext_lazy("address", "City"), max_length=MAX_LENGTHS["city"], widget=_typed("address-level2"))
+    city = forms.CharField(
+        label=pgettext_lazy("address", "City"), max_length=MAX_LENGTHS["city"], widget=_typed("address-level2")
+    )
     # The codes; the page's script writes each country's name in the page's language beside it.
     country = forms.ChoiceField(
         label=pgettext_lazy("address", "Country"),

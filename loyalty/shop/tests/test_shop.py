@@ -2,15 +2,25 @@
 
 import datetime
 import re
-from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 from django.core import signing
-from django.test import Client, TestCase
+from django.test import Client
 from django.utils import timezone
 
 from catalog.models import Gift
+from loyalty.shop.tests.shop_client import (
+    ADDRESS,
+    csrf_token,
+    give_address,
+    logged_in,
+    login_url,
+    page,
+    redeem,
+    reference_in,
+    switch_language,
+)
 from members.identification import COOKIE_NAME
 from members.models import MemberSession
 from rewards.models import LedgerEntry, PointsBalance, Redemption
@@ -24,88 +34,6 @@ LANGUAGES = ["en", "fr", "nl", "it"]
 # One text per language that only the translated webshop shows (the menu entry of the home page).
 MY_POINTS = {"en": "My points", "fr": "Mes points", "nl": "Mijn punten", "it": "I miei punti"}
 EXPIRED = "Your session has expired"
-ADDRESS = {
-    "name": "Ann Peeters",
-    "street": "Rue Neuve 1",
-    "postal_code": "1000",
-    "city": "Brussels",
-    "country": "BE",
-    "phone": None,
-}
-
-
-def give_address(member) -> None:
-    """Physical gifts need a delivery address at the confirm step."""
-    member.address = ADDRESS
-    member.save(update_fields=["address"])
-
-
-@pytest.fixture
-def catalog(program):
-    home = CategoryFactory(program=program, code="HOME", name={"en": "Home", "fr": "Maison", "nl": "Wonen"})
-    mug = GiftFactory(
-        program=program,
-        category=home,
-        sku="MUG",
-        points=500,
-        stock=10,
-        name={"en": "Mug", "fr": "Tasse", "nl": "Mok", "it": "Tazza"},
-        images=["/media/mug.png"],
-    )
-    voucher = GiftFactory(
-        program=program,
-        category=home,
-        sku="V10",
-        type=Gift.VOUCHER,
-        points=1000,
-        value="10.00",
-        voucher_valid_days=90,
-        name={"en": "10 EUR voucher", "fr": "Bon de 10 EUR", "nl": "Waardebon van 10 EUR", "it": "Buono da 10 EUR"},
-    )
-    lamp = GiftFactory(program=program, category=home, sku="LAMP", points=6000, name={"en": "Lamp", "fr": "Lampe"})
-    return {"mug": mug, "voucher": voucher, "lamp": lamp}
-
-
-def login_url(api, member_id: str = "M-1") -> str:
-    response = api.post(f"/api/v1/members/{member_id}/identification")
-    assert response.status_code == 201, response.content
-    return urlsplit(response.json()["login_url"]).path
-
-
-def logged_in(api, member_id: str = "M-1") -> Client:
-    client = Client()
-    response = client.get(login_url(api, member_id))
-    assert response.status_code == 302 and response["Location"] == "/shop/"
-    return client
-
-
-def page(client: Client, path: str, status: int = 200) -> str:
-    response = client.get(path)
-    assert response.status_code == status, (path, response.status_code)
-    return response.content.decode()
-
-
-def csrf_token(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-
-
-def reference_in(html: str) -> str:
-    return re.search(r'name="reference" value="(SHOP-[0-9a-f]{32})"', html).group(1)
-
-
-def switch_language(client: Client, language: str, next_path: str = "/shop/"):
-    html = page(client, "/shop/")
-    return client.post(
-        "/shop/language", {"language": language, "next": next_path, "csrfmiddlewaretoken": csrf_token(html)}
-    )
-
-
-def redeem(client: Client, sku: str, quantity: int = 1):
-    """Confirms and posts the redeem form; after-commit work (the voucher task) runs as after a real request."""
-    html = page(client, f"/shop/gifts/{sku}/confirm?quantity={quantity}")
-    data = {"quantity": quantity, "reference": reference_in(html), "csrfmiddlewaretoken": csrf_token(html)}
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        return client.post(f"/shop/gifts/{sku}/redeem", data)
 
 
 # --- login link and cookie ---------------------------------------------------------------------------------
