@@ -73,3 +73,51 @@ def test_the_language_menu_keeps_its_button_for_pages_without_script(api, member
     form = re.search(r'<form class="language-form".*?</form>', html, flags=re.S)[0]
     assert "data-submit-on-change" in form
     assert re.search(r'<button type="submit"[^>]*data-without-script>Change</button>', form)
+
+
+# The English of the issue-19 page parts; none of it may show on a page in another language.
+ENGLISH = [
+    "Delivery address",
+    "We need your address",
+    "Your address",
+    "Street and number",
+    "Postal code",
+    "Phone (optional)",
+    "Save the address",
+    "Save your address above",
+    "Change the address",
+    "You already redeemed",
+    "Yes, redeem again",
+    "No, see my gift",
+    "We send your gift to the address above.",
+    "Copy the code",
+    "Could not copy",
+    "posted ",
+    "Ordered",
+]
+
+
+@pytest.mark.parametrize("language", ["fr", "nl", "it"])
+def test_the_new_page_parts_are_translated(api, member, catalog, program, language):
+    import datetime
+
+    from django.utils import timezone
+
+    from rewards.models import LedgerEntry
+
+    fund(member, 5000)
+    client = logged_in(api)
+    switch_language(client, language)
+    without_address = page(client, "/shop/gifts/MUG/confirm")
+    voucher = page(client, redeem(client, "V10")["Location"])
+    repeat = redeem(client, "V10").content.decode()
+    give_address(member)
+    with_address = page(client, "/shop/gifts/MUG/confirm")
+    LedgerEntry.objects.filter(member=member).update(occurred_at=timezone.now() - datetime.timedelta(days=3))
+    history = page(client, "/shop/history")
+
+    assert 'data-testid="posted"' in history and 'data-testid="repeat"' in repeat
+    for html in (without_address, voucher, repeat, with_address, history):
+        assert f'<html lang="{language}">' in html
+        shown = [text for text in ENGLISH if text in html]
+        assert shown == [], shown
