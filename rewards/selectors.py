@@ -41,7 +41,7 @@ def history_queryset(
 ) -> QuerySet[LedgerEntry]:
     """The member's entries as history shows them (internal moves between balance parts left out)."""
     queryset = LedgerEntry.objects.filter(member=member, kind__in=kinds or HISTORY_KINDS).select_related(
-        "earn", "redemption__gift"
+        "earn", "redemption__gift", "event__event_type"
     )
     if since is not None:
         queryset = queryset.filter(occurred_at__gte=since)

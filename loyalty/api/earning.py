@@ -15,6 +15,7 @@ from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, paginate
 from loyalty.core.logging import bind_log_context
 from rewards import selectors
 from rewards.engine import Evaluation, Line
+from rewards.history import entry_descriptions
 from rewards.idempotency import Answer, IdempotencyMismatch, run_idempotent
 from rewards.services.earning import (
     Basket,
@@ -267,12 +268,18 @@ class TransactionHistoryView(ProgramAPIView):
             member=member, kinds=[f["type"]] if "type" in f else None, since=f.get("since"), until=f.get("until")
         )
         entries, next_cursor = paginate_queryset(request, queryset, ["-id"])
-        language = self.get_language()
-        results = [transaction_data(e, self.program, language) for e in entries]
+        results = transaction_rows(entries, self.program, self.get_language())
         return Response(page_response_data(results, next_cursor))
 
 
-def transaction_data(entry, program, language: str) -> dict:
+def transaction_rows(entries: list, program, language: str) -> list[dict]:
+    """The history rows of these entries (from `history_queryset`), described in `language`: a fixed number of
+    queries whatever their count (the promotion names of the earns among them are read once)."""
+    descriptions = entry_descriptions(entries, program, language)
+    return [transaction_data(entry, program, language, descriptions[entry.pk]) for entry in entries]
+
+
+def transaction_data(entry, program, language: str, description: str) -> dict:
     redemption = entry.redemption
     if redemption is not None:
         gift = redemption.gift
@@ -290,6 +297,6 @@ def transaction_data(entry, program, language: str) -> dict:
         "occurred_at": entry.occurred_at.isoformat(),
         "created_at": entry.created_at.isoformat(),
         "status": selectors.entry_status(entry),
-        "description": entry.description,
+        "description": description,
         "redemption": redemption,
     }

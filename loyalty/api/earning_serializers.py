@@ -211,7 +211,11 @@ class TransactionOutput(serializers.Serializer):
         help_text="The redemption's current status on redemption rows; `pending` on an earn whose points are still "
         "pending; `posted` otherwise.",
     )
-    description = serializers.CharField(help_text="A human-readable description (may be empty).")
+    description = serializers.CharField(
+        help_text="A human-readable description in the request's language (may be empty): the gift's name on "
+        "redemptions (`2 × Mug`), the promotions' names on earns, the event type's name on events, the reason on "
+        "adjustments and transfers."
+    )
     redemption = TransactionRedemptionOutput(allow_null=True, help_text="On redemption rows, else null.")
 
 

@@ -8,12 +8,13 @@ attributes). What no endpoint shows (points lots, tier changes, webshop sessions
 its own plain fields. Nothing here writes.
 """
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
 from django.utils import timezone
 
-from loyalty.api.earning import transaction_data
+from loyalty.api.earning import transaction_rows
 from loyalty.api.events import event_data
 from loyalty.api.member_serializers import member_data
 from loyalty.api.redemptions import redemption_data
@@ -47,9 +48,10 @@ def _iso(moment: Any) -> str | None:
 
 
 def _transactions(member: Member, program: Program, language: str) -> Iterator[dict]:
-    rows = selectors.history_queryset(member=member).order_by("-id")
-    for entry in rows.iterator(chunk_size=CHUNK):
-        yield transaction_data(entry, program, language)
+    rows = selectors.history_queryset(member=member).order_by("-id").iterator(chunk_size=CHUNK)
+    # Described a chunk at a time, as the endpoint describes a page: the promotion names take one query per chunk.
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        yield from transaction_rows(chunk, program, language)
 
 
 def _lots(member: Member) -> Iterator[dict]:

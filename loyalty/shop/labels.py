@@ -1,14 +1,17 @@
 """Words for the codes the webshop shows (statuses, entry kinds), translated in the active language."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+# The words of a webshop, not of the ledger: "exchanged" is jargon, a member has "ordered" a gift. With a context,
+# so that the same English word elsewhere (a voucher "Cancelled", an e-mail "Shipped") may translate otherwise.
 REDEMPTION_STATUS = {
-    "exchanged": _("Exchanged"),
-    "in_preparation": _("In preparation"),
-    "in_delivery": _("On its way"),
-    "delivered": _("Delivered"),
-    "cancelled": _("Cancelled"),
-    "returned": _("Returned"),
+    "exchanged": pgettext_lazy("redemption status", "Ordered"),
+    "in_preparation": pgettext_lazy("redemption status", "Being prepared"),
+    "in_delivery": pgettext_lazy("redemption status", "Shipped"),
+    "delivered": pgettext_lazy("redemption status", "Delivered"),
+    "cancelled": pgettext_lazy("redemption status", "Cancelled"),
+    "returned": pgettext_lazy("redemption status", "Returned"),
 }
 
 ENTRY_STATUS = {

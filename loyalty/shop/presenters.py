@@ -1,5 +1,6 @@
 """Shapes model rows into what the webshop templates and its JSON endpoint show, in the active language."""
 
+import datetime
 from decimal import Decimal
 
 from django.utils import formats, timezone
@@ -9,6 +10,7 @@ from catalog.selectors import CategoryNode, gift_image_urls
 from loyalty.shop.labels import ENTRY_KIND, ENTRY_STATUS, GIFT_TYPE, REDEMPTION_STATUS, VOUCHER_STATUS, label
 from loyalty.shop.selectors import CatalogCategory
 from programs.models import Program
+from rewards.history import entry_descriptions
 from rewards.models import EntryKind, LedgerEntry, Redemption, RedemptionStatus
 from rewards.selectors import entry_status
 
@@ -53,21 +55,44 @@ def gift_card(gift: Gift, program: Program, language: str, available: int, *, wi
     }
 
 
-def history_row(entry: LedgerEntry, program: Program, language: str) -> dict:
+def history_rows(entries: list[LedgerEntry], program: Program, language: str) -> list[dict]:
+    """A page of history rows; the names in them (promotions, event types) are read once for the page."""
+    descriptions = entry_descriptions(entries, program, language)
+    return [history_row(entry, program, language, descriptions[entry.pk]) for entry in entries]
+
+
+def history_row(entry: LedgerEntry, program: Program, language: str, description: str) -> dict:
     redemption = entry.redemption
     status = entry_status(entry)
+    kind_label = label(ENTRY_KIND, entry.kind)
+    detail = ""
+    if redemption is not None:
+        detail = program.text(redemption.gift.name, language)
+    elif entry.kind == EntryKind.EVENT and entry.event is not None:
+        kind_label = description  # what the member did ("Survey answered"), rather than "Bonus"
+    elif entry.kind == EntryKind.ADJUSTMENT and description:
+        kind_label = description  # the reason, written for the member's history
+    elif entry.kind == EntryKind.EARN:
+        detail = description  # the promotions that gave the points, by name
     return {
         "id": entry.pk,
         "occurred_at": entry.occurred_at,
+        # Shown only where it is another day than the purchase or event: points posted later, at their moment.
+        "posted_at": entry.created_at if _day(entry.created_at) != _day(entry.occurred_at) else None,
         "kind": entry.kind,
-        "kind_label": label(ENTRY_KIND, entry.kind),
-        "gift_name": program.text(redemption.gift.name, language) if redemption is not None else "",
+        "kind_label": kind_label,
+        "detail": detail,
         "redemption_id": redemption.pk if redemption is not None and entry.kind == EntryKind.REDEMPTION else None,
         "points": entry.points,
         "balance_after": entry.balance_after,
         "status": status,
         "status_label": label(ENTRY_STATUS, status),
     }
+
+
+def _day(moment: datetime.datetime) -> datetime.date:
+    """The calendar day of a moment where the page is read (the program's time zone)."""
+    return timezone.localtime(moment).date()
 
 
 def _voucher(redemption: Redemption) -> dict | None:
@@ -111,6 +136,7 @@ def redemption_status_data(redemption: Redemption, language: str) -> dict:
         "status": redemption.status,
         "status_label": label(REDEMPTION_STATUS, redemption.status),
         "voucher": voucher,
+        "delivery": redemption.delivery if gift.type == Gift.PHYSICAL else None,
         # Only a voucher still being issued changes soon; other statuses move in days, by hand.
         "final": not waiting,
     }

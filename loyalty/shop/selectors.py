@@ -78,8 +78,9 @@ def points_expiring_soon(
 
 
 def history_page(member: Member, page_number: str | int | None) -> Page:
-    """One page of the member's history, newest first; a page number out of range gives the nearest page."""
-    queryset = history_queryset(member=member).order_by("-id")
+    """One page of the member's history, newest first by the moment things happened (a purchase posted days later
+    sits at its purchase date); a page number out of range gives the nearest page."""
+    queryset = history_queryset(member=member).order_by("-occurred_at", "-id")
     return Paginator(queryset, HISTORY_PAGE_SIZE).get_page(page_number)
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("catalog", views.catalog, name="catalog"),
     path("gifts/<key:sku>", views.gift, name="gift"),
     path("gifts/<key:sku>/confirm", views.confirm, name="confirm"),
+    path("gifts/<key:sku>/address", views.address, name="address"),
     path("gifts/<key:sku>/redeem", views.redeem, name="redeem"),
     path("redemptions/<id:redemption_id>", views.redemption, name="redemption"),
     path("redemptions/<id:redemption_id>/status", views.redemption_status, name="redemption-status"),

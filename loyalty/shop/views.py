@@ -9,13 +9,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from catalog.models import Gift
 from catalog.selectors import category_tree, gift_on_offer_get
 from loyalty.core.errors import DomainError
 from loyalty.shop import selectors
 from loyalty.shop.auth import ShopRequest, delete_member_cookie, member_required, set_member_cookie
-from loyalty.shop.forms import LanguageForm, QuantityForm, RedeemForm
-from loyalty.shop.presenters import category_item, gift_card, history_row, redemption_status_data
-from loyalty.shop.services import new_reference, shop_redeem
+from loyalty.shop.forms import AddressForm, LanguageForm, QuantityForm, RedeemForm
+from loyalty.shop.presenters import category_item, gift_card, history_rows, redemption_status_data
+from loyalty.shop.services import RecentlyRedeemed, new_reference, shop_address_save, shop_redeem
 from members.identification import login_link_use, session_revoke, session_set_language
 
 
@@ -75,7 +76,7 @@ def home(request: ShopRequest) -> HttpResponse:
 def history(request: ShopRequest) -> HttpResponse:
     shop = request.shop
     page = selectors.history_page(shop.member, request.GET.get("page"))
-    rows = [history_row(entry, shop.program, shop.language) for entry in page.object_list]
+    rows = history_rows(list(page.object_list), shop.program, shop.language)
     return _render(request, "shop/history.html", {"page": page, "rows": rows}, section="history")
 
 
@@ -113,11 +114,27 @@ def gift(request: ShopRequest, sku: str) -> HttpResponse:
     return _render(request, "shop/gift.html", {"gift": card, "form": QuantityForm()}, section="catalog")
 
 
-def _confirm_page(request, found, quantity: int, reference: str, *, error: str = "", status: int = 200):
+def _confirm_page(
+    request: ShopRequest,
+    found: Gift,
+    quantity: int,
+    reference: str,
+    *,
+    error: str = "",
+    status: int = 200,
+    address_form: AddressForm | None = None,
+    address_saved: bool = False,
+    repeat: RecentlyRedeemed | None = None,
+) -> HttpResponse:
     shop = request.shop
     available = selectors.member_balance(shop.member)["available"]
     card = gift_card(found, shop.program, shop.language, available)
     cost = found.points * quantity
+    physical = found.type == Gift.PHYSICAL
+    address = shop.member.address if physical else None
+    if physical and address_form is None:
+        member = shop.member
+        address_form = AddressForm(initial=address or {"name": f"{member.first_name} {member.last_name}".strip()})
     context = {
         "gift": card,
         "quantity": quantity,
@@ -127,9 +144,19 @@ def _confirm_page(request, found, quantity: int, reference: str, *, error: str =
         "affordable": cost <= available,
         "reference": reference,
         "error": error,
+        "physical": physical,
+        "address": address,
+        "address_form": address_form,
+        "address_saved": address_saved,
+        "repeat": repeat,
     }
     confirm_path = f"{reverse('shop:confirm', args=[found.sku])}?quantity={quantity}"
     return _render(request, "shop/confirm.html", context, section="catalog", status=status, next_path=confirm_path)
+
+
+def _quantity(data) -> int:
+    form = QuantityForm(data)
+    return form.cleaned_data["quantity"] if form.is_valid() else 1
 
 
 @require_GET
@@ -138,10 +165,26 @@ def confirm(request: ShopRequest, sku: str) -> HttpResponse:
     found = gift_on_offer_get(program=request.shop.program, sku=sku, now=timezone.now())
     if found is None:
         return _not_found(request)
-    form = QuantityForm(request.GET)
-    quantity = form.cleaned_data["quantity"] if form.is_valid() else 1
     # A fresh reference per confirmation: submitting the same form twice redeems once.
-    return _confirm_page(request, found, quantity, new_reference())
+    return _confirm_page(
+        request, found, _quantity(request.GET), new_reference(), address_saved=request.GET.get("address") == "saved"
+    )
+
+
+@require_POST
+@member_required
+def address(request: ShopRequest, sku: str) -> HttpResponse:
+    """Saves the member's delivery address from the confirm step, then shows that step again."""
+    shop = request.shop
+    found = gift_on_offer_get(program=shop.program, sku=sku, now=timezone.now())
+    if found is None:
+        return _not_found(request)
+    quantity = _quantity(request.POST)
+    form = AddressForm(request.POST)
+    if not form.is_valid():
+        return _confirm_page(request, found, quantity, new_reference(), address_form=form, status=400)
+    shop_address_save(member=shop.member, address=form.cleaned_data)
+    return redirect(f"{reverse('shop:confirm', args=[found.sku])}?quantity={quantity}&address=saved")
 
 
 @require_POST
@@ -158,7 +201,12 @@ def redeem(request: ShopRequest, sku: str) -> HttpResponse:
         )
     quantity, reference = form.cleaned_data["quantity"], form.cleaned_data["reference"]
     try:
-        redemption = shop_redeem(member=shop.member, gift=found, quantity=quantity, reference=reference)
+        redemption = shop_redeem(
+            member=shop.member, gift=found, quantity=quantity, reference=reference, again=form.cleaned_data["again"]
+        )
+    except RecentlyRedeemed as exc:
+        # Nothing redeemed: the page asks, and its "redeem again" button sends the same reference with `again`.
+        return _confirm_page(request, found, quantity, reference, repeat=exc, status=409)
     except DomainError as exc:
         return _confirm_page(request, found, quantity, new_reference(), error=_error_text(exc), status=409)
     return redirect("shop:redemption", redemption_id=redemption.pk)
@@ -170,6 +218,7 @@ def _error_text(exc: DomainError) -> str:
         "out_of_stock": _("Sorry, this gift is out of stock."),
         "gift_unavailable": _("Sorry, this gift is no longer available."),
         "member_blocked": _("Your account cannot redeem gifts at the moment. Please contact customer service."),
+        "address_missing": _("Please give the address where we should send your gift, then confirm."),
     }
     return messages.get(exc.code, _("Your gift could not be redeemed. Please try again."))
 

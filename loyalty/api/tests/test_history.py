@@ -87,3 +87,100 @@ def test_unknown_and_foreign_member(api, other_api, member):
 def test_member_shows_real_balance(api, member):
     earn(api, lines=[line(unit_price="42.00")])
     assert api.get("/api/v1/members/M-1").json()["balance"] == {"available": 42, "pending": 0, "locked": 0, "total": 42}
+
+
+def _mixed_history(api, program, member, start: int, n: int) -> None:
+    """`n` of each: an earn (two promotions), a redemption, an event, an adjustment with its reason."""
+    from django.test import TestCase
+    from django.utils import timezone
+
+    from rewards.services.events import event_accept
+    from tests.factories import EventTypeFactory, GiftFactory
+    from tests.helpers import fund
+
+    fund(member, 1000 * n)
+    for i in range(start, start + n):
+        earn(api, reference=f"E-{i}", lines=[line(unit_price="10.00")])
+        gift = GiftFactory(program=program, sku=f"G-{i}", points=10, name={"en": f"Gift {i}", "fr": f"Cadeau {i}"})
+        body = {"reference": f"RD-{i}", "member_id": "M-1", "gift": gift.sku, "delivery": DELIVERY}
+        assert api.post("/api/v1/redemptions", body).status_code == 201
+        event_type = EventTypeFactory(program=program, code=f"T-{i}", name={"en": f"Type {i}", "fr": f"Type {i} fr"})
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            event_accept(
+                program=program,
+                member=member,
+                event_type=event_type,
+                reference=f"EV-{i}",
+                occurred_at=timezone.now(),
+                attributes={},
+            )
+        body = {"reference": f"ADJ-{i}", "points": 5, "reason": f"Goodwill {i}"}
+        assert api.post("/api/v1/members/M-1/adjustments", body).status_code in (200, 201)
+
+
+DELIVERY = {"name": "Ann Peeters", "street": "Rue Neuve 1", "postal_code": "1000", "city": "Brussels", "country": "BE"}
+
+
+def test_descriptions_name_gifts_promotions_and_event_types_in_the_requests_language(api, program, member):
+    from rewards.models import Promotion
+    from tests.factories import EventTypeFactory, GiftFactory
+
+    Promotion.objects.filter(program=program, code="BASE").update(name={"en": "Base points", "fr": "Points de base"})
+    PromotionFactory(program=program, code="BIO-MILK", products=["MILK"], name={"en": "Organic milk", "fr": "Lait bio"})
+    clear_cache()
+    earn(api, reference="E1", lines=[line(unit_price="10.00"), line(line_id="2", sku="MILK", unit_price="2.00")])
+    GiftFactory(program=program, sku="V05", points=5, name={"en": "5 EUR voucher", "fr": "Bon de 5 EUR"})
+    body = {"reference": "RD-1", "member_id": "M-1", "gift": "V05", "quantity": 2, "delivery": DELIVERY}
+    assert api.post("/api/v1/redemptions", body).status_code == 201
+    EventTypeFactory(program=program, code="SURVEY", name={"en": "Survey answered", "fr": "Questionnaire rempli"})
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        event = {"reference": "EV-1", "member_id": "M-1", "event_type": "SURVEY", "occurred_at": "2026-11-20T10:00:00Z"}
+        assert api.post("/api/v1/events", event).status_code == 202
+    api.post("/api/v1/members/M-1/adjustments", {"reference": "ADJ-1", "points": 5, "reason": "Welcome back"})
+
+    def descriptions(query="", **headers):
+        rows = api.get(f"/api/v1/members/M-1/transactions{query}", **headers).json()["results"]
+        return {row["type"]: row["description"] for row in rows}
+
+    assert descriptions() == {
+        "adjustment": "Welcome back",
+        "event": "Survey answered",
+        "redemption": "2 × 5 EUR voucher",
+        "earn": "Base points, Organic milk",  # the codes BASE, BIO-MILK in the order the earn wrote them
+    }
+    assert descriptions("?lang=fr") == {
+        "adjustment": "Welcome back",
+        "event": "Questionnaire rempli",
+        "redemption": "2 × Bon de 5 EUR",
+        "earn": "Points de base, Lait bio",
+    }
+    assert descriptions(HTTP_ACCEPT_LANGUAGE="fr-BE,fr;q=0.9")["redemption"] == "2 × Bon de 5 EUR"
+    assert descriptions("?lang=nl")["earn"] == "Base points, Organic milk"  # no Dutch names: the default language's
+
+
+def test_a_deleted_promotion_shows_as_its_code(api, program, member):
+    from rewards.models import Promotion
+
+    earn(api, reference="E1")
+    Promotion.objects.filter(program=program, code="BASE").delete()
+
+    assert history(api)["results"][0]["description"] == "BASE"
+
+
+def test_history_reads_the_same_number_of_queries_for_a_longer_page(api, program, member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _mixed_history(api, program, member, 0, 2)
+    with CaptureQueriesContext(connection) as few:
+        assert len(history(api, "?limit=200")["results"]) == 9
+    _mixed_history(api, program, member, 2, 6)
+
+    with CaptureQueriesContext(connection) as more:
+        rows = history(api, "?limit=200")["results"]
+
+    assert len(rows) == 34
+    assert {"Gift 7", "Type 7", "Goodwill 7"} <= {r["description"].removeprefix("1 × ") for r in rows}
+    assert len(more) == len(few)

@@ -24,3 +24,9 @@ def signed_points(value) -> str:
     if number < 0:
         return f"\u2212{grouped}"
     return grouped
+
+
+@register.filter
+def with_error(field, error_id: str) -> str:
+    """A form field's widget marked invalid and tied to its error message (read out with the field)."""
+    return field.as_widget(attrs={"aria-invalid": "true", "aria-describedby": error_id})

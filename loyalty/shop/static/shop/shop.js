@@ -1,5 +1,6 @@
-// The webshop's little JavaScript: the voucher code appears without a reload, forms submit once, and a gift
-// picture that does not load gives way to the gift's initial.
+// The webshop's little JavaScript: the voucher code appears without a reload and copies with a button, forms
+// submit once, the language menu needs no button, country codes read as names, and a gift picture that does not
+// load gives way to the gift's initial. Every page works without it.
 (function () {
   "use strict";
 
@@ -73,7 +74,91 @@
     true
   );
 
+  // The language menu sends its form as soon as a language is chosen; its button stays for pages without script.
+  function submitOnChange(form) {
+    form.querySelectorAll("[data-without-script]").forEach(function (button) {
+      button.hidden = true;
+    });
+    form.querySelectorAll("select").forEach(function (select) {
+      select.addEventListener("change", function () {
+        if (form.requestSubmit) form.requestSubmit();
+        else form.submit();
+      });
+    });
+  }
+
+  // A copy button where the browser lets the page write to the clipboard (a secure page); elsewhere the code
+  // stays selectable text. The status next to it says "Copied" to every user, screen readers included.
+  function copyButton(button) {
+    if (!navigator.clipboard || !window.isSecureContext) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    var feedback = button.parentNode.querySelector("[data-copy-feedback]");
+    if (!source) return;
+    var clear = null;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      function say(text) {
+        if (!feedback) return;
+        feedback.textContent = text;
+        window.clearTimeout(clear);
+        clear = window.setTimeout(function () {
+          feedback.textContent = "";
+        }, 4000);
+      }
+      navigator.clipboard.writeText(source.textContent.trim()).then(
+        function () {
+          say(button.getAttribute("data-copied"));
+        },
+        function () {
+          say(button.getAttribute("data-copy-failed"));
+        }
+      );
+    });
+  }
+
+  // Country codes written as names in the page's language, where the browser knows them (Intl.DisplayNames).
+  function countryNames() {
+    if (!window.Intl || !Intl.DisplayNames) return;
+    var names;
+    try {
+      names = new Intl.DisplayNames([document.documentElement.lang || "en"], { type: "region" });
+    } catch (error) {
+      return;
+    }
+    function nameOf(code) {
+      try {
+        var name = names.of(code);
+        return name && name !== code ? name : null;
+      } catch (error) {
+        return null;
+      }
+    }
+    document.querySelectorAll("[data-country-name]").forEach(function (node) {
+      var name = nameOf(node.getAttribute("data-country-name"));
+      if (name) node.textContent = name;
+    });
+    document.querySelectorAll("select[data-country-names]").forEach(function (select) {
+      var options = Array.prototype.slice.call(select.options).filter(function (option) {
+        return option.value;
+      });
+      options.forEach(function (option) {
+        var name = nameOf(option.value);
+        if (name) option.textContent = name + " (" + option.value + ")";
+      });
+      var collator = new Intl.Collator(document.documentElement.lang || "en");
+      options.sort(function (a, b) {
+        return collator.compare(a.textContent, b.textContent);
+      });
+      options.forEach(function (option) {
+        select.appendChild(option); // moved, in the new order; the selected one stays selected
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-submit-on-change]").forEach(submitOnChange);
+    document.querySelectorAll("button[data-copy]").forEach(copyButton);
+    countryNames();
     document.querySelectorAll("img[data-hide-if-broken]").forEach(function (img) {
       if (img.complete && img.naturalWidth === 0) dropIfBroken(img);
     });

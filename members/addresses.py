@@ -1,0 +1,29 @@
+"""The rules of a postal address, shared by every channel that takes one: a member's `address` and a redemption's
+`delivery` (API.md), the webshop's address form. Each channel words its own error messages; the rules live here."""
+
+# ISO 3166-1 alpha-2 codes.
+COUNTRIES = frozenset(
+    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY
+    BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK
+    FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR
+    IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK
+    ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
+    PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF
+    TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW""".split()
+)
+COUNTRY_CODES = tuple(sorted(COUNTRIES))  # in a stable order (the API schema's CountryEnum, the shop's list)
+
+# The fields in the order an address is written, with their longest length; `phone` is the only optional one.
+MAX_LENGTHS = {"name": 150, "street": 200, "postal_code": 16, "city": 100, "country": 2, "phone": 32}
+REQUIRED = ("name", "street", "postal_code", "city", "country")
+PHONE_SYMBOLS = "+ ()-./"
+
+
+def is_country(value: str) -> bool:
+    """An assigned ISO 3166-1 alpha-2 code, in upper case."""
+    return value in COUNTRIES
+
+
+def is_phone(value: str | None) -> bool:
+    """Empty, or digits, spaces and + ( ) - . / only (the length is checked with the other fields')."""
+    return not value or all(c.isdigit() or c in PHONE_SYMBOLS for c in value)
