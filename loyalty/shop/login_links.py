@@ -36,7 +36,7 @@ def member_login_url(*, program_code: str, member_id: str, base_url: str | None 
     if member.erased_at is not None:
         raise LoginLinkRefused(f"Member {member_id} was erased: there is nobody to log in.")
     if member.status == Member.MERGED:
-        target = Member.objects.filter(pk=member.merged_into_id).values_list("member_id", flat=True).first()
+        target = member.merged_into.member_id if member.merged_into else "another member"
         raise LoginLinkRefused(f"Member {member_id} was merged into {target}: ask a link for {target}.")
     if member.status == Member.BLOCKED:
         raise LoginLinkRefused(f"Member {member_id} is blocked and cannot log into the shop.")

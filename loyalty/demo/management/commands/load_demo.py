@@ -38,7 +38,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, base_url: str | None, rotate_secret: bool, **options):
         base_url = (base_url or site_url()).rstrip("/")
-        self.stdout.write("Importing the demo program and enrolling its members...")
+        self.stdout.write("Loading the demo program and its members (what exists already is kept)...")
         data = demo_load(progress=lambda done, total: self.stdout.write(f"  members {done}/{total}"))
         program = data.program
         client, secret, client_created = demo_api_client(program=program, rotate_secret=rotate_secret)

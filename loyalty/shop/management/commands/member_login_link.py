@@ -6,8 +6,8 @@ from members.identification import login_link_seconds
 
 class Command(BaseCommand):
     help = (
-        "Prints a fresh one-time webshop login link for a member (it works once, within "
-        "MEMBER_LOGIN_LINK_SECONDS). Refused for an unknown, blocked, merged or erased member."
+        "Prints a fresh one-time webshop login link for a member (it works once, within minutes). "
+        "Refused, with exit status 1, for an unknown program or member and a blocked, merged or erased member."
     )
 
     def add_arguments(self, parser):
