@@ -232,12 +232,21 @@ DEMO_SHOP_GIFT = "COFFEE-250"
 
 @transaction.atomic
 def demo_shop_member(*, program: Program, members: list[Member]) -> Member:
-    """The first active demo member, given purchases and a gift through the ledger services; safe to run again."""
+    """The first active demo member, given purchases and a gift through the ledger services; safe to run again:
+    once a member has them, that member stays the webshop member (even blocked since) and nobody else gets them."""
     from rewards.engine import Line
     from rewards.models import Earn, Redemption
     from rewards.services.earning import Basket, points_earn
     from rewards.services.redemption import redeem
 
+    owner = (
+        Earn.objects.filter(program=program, reference__startswith="DEMO-SHOP-")
+        .values_list("member_id", flat=True)
+        .first()
+    )
+    chosen = next((m for m in members if m.pk == owner), None) if owner is not None else None
+    if chosen is not None:
+        return chosen
     member = next(m for m in members if not m.is_blocked)
     now = timezone.now()
     for number, (days_ago, lines) in enumerate(DEMO_SHOP_BASKETS, start=1):

@@ -11,6 +11,7 @@ from django.test import Client
 
 from catalog.models import Gift
 from members.models import Member, MemberLoginLink
+from members.services import member_set_status
 from rewards.models import (
     Earn,
     Event,
@@ -150,3 +151,17 @@ def test_rotate_secret_is_explicit_and_replaces_the_old_one():
     assert printed(rotated, "client_id") == client_id
     assert token_status(client_id, old) == 401
     assert token_status(client_id, new) == 200
+
+
+def test_a_shop_member_blocked_since_the_first_run_passes_its_history_to_nobody():
+    load_demo()
+    shop_member = Member.objects.filter(earns__reference__startswith="DEMO-SHOP-").distinct().get()
+    member_set_status(member=shop_member, status=Member.BLOCKED)
+    before = state()
+
+    second = load_demo()
+
+    assert state() == before  # DEMO-0002 did not get the webshop member's purchases and gift
+    assert "login link: none, the member is blocked" in second
+    assert "member_login_link DEMO <member_id>" in second
+    assert_ledger_clean()

@@ -50,7 +50,8 @@ class Command(BaseCommand):
             progress=lambda done, total: self.stdout.write(f"  history {done}/{total}"),
         )
         self.stdout.write(f"History posted for {history} member(s) now.")
-        login_link = demo_login_link(member=shop_member, base_url=base_url)
+        # The webshop member may have been blocked or merged since the first run: no link then, and it says so.
+        login_link = None if shop_member.is_blocked else demo_login_link(member=shop_member, base_url=base_url)
         admin_created = demo_superuser()
         staff_created = demo_staff_user(program=program)
 
@@ -106,6 +107,12 @@ class Command(BaseCommand):
             f"  member:     {shop_member.member_id} ({shop_member.first_name} {shop_member.last_name}), "
             f"{shop_member.balance.available} points available"
         )
+        if login_link is None:
+            self.stdout.write(
+                f"  login link: none, the member is {shop_member.status}; another member's: "
+                f"python manage.py member_login_link {program.code} <member_id> --base-url {base_url}"
+            )
+            return
         self.stdout.write(f"  login link: {login_link}")
         self.stdout.write(
             f"  The link works once, within {login_link_seconds() // 60} minutes. Another one: "
