@@ -244,6 +244,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # The member webshop: how long an identification cookie lasts (Identification user API).
 MEMBER_SESSION_SECONDS = int(os.environ.get("MEMBER_SESSION_SECONDS", "1800"))
+# Where the site answers, for links made outside a request (`member_login_link`, `load_demo`); requests build
+# theirs from their own host.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

@@ -142,7 +142,8 @@ class GiftListView(ProgramAPIView):
         )
         gifts, next_cursor = paginate_queryset(request, queryset, GIFT_ORDERING)
         language = self.get_language()
-        results = [gift_data(g, program=program, tree=tree, language=language) for g in gifts]
+        absolute = request.build_absolute_uri
+        results = [gift_data(g, program=program, tree=tree, language=language, absolute=absolute) for g in gifts]
         return Response(page_response_data(results, next_cursor))
 
 
@@ -164,4 +165,7 @@ class GiftDetailView(ProgramAPIView):
         gift = selectors.gift_on_offer_get(program=program, sku=sku, now=timezone.now(), tree=tree)
         if gift is None:
             raise not_found(f"Gift {sku} not found.")
-        return Response(gift_data(gift, program=program, tree=tree, language=self.get_language()))
+        language = self.get_language()
+        return Response(
+            gift_data(gift, program=program, tree=tree, language=language, absolute=request.build_absolute_uri)
+        )

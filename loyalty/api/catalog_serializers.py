@@ -1,5 +1,6 @@
 """Output shapes of the catalog endpoints: plain functions over loaded rows, no query of their own."""
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from drf_spectacular.utils import inline_serializer
@@ -46,7 +47,7 @@ GIFT = inline_serializer(
         "currency": CurrencyField(help_text="The program's currency (ISO 4217)."),
         "stock": serializers.IntegerField(allow_null=True, min_value=0, help_text="Units left; null means unlimited."),
         "available": serializers.BooleanField(help_text="False when the stock is 0."),
-        "images": serializers.ListField(child=serializers.CharField(), help_text="Image URLs."),
+        "images": serializers.ListField(child=serializers.CharField(), help_text="Absolute image URLs."),
         "valid_from": serializers.DateTimeField(
             allow_null=True, help_text="Start of the validity window (inclusive); null: no start."
         ),
@@ -80,7 +81,11 @@ def _texts(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def gift_data(gift: Gift, *, program: Program, tree: CategoryTree, language: str) -> dict:
+def gift_data(
+    gift: Gift, *, program: Program, tree: CategoryTree, language: str, absolute: Callable[[str], str] = str
+) -> dict:
+    """`absolute` makes an image URL absolute (request.build_absolute_uri): uploaded pictures are stored as paths
+    under MEDIA_URL, which a partner's system could not open."""
     names, descriptions = _texts(gift.name), _texts(gift.description)
     translations = {
         lang: {"name": program.text(names, lang), "description": program.text(descriptions, lang)}
@@ -98,7 +103,7 @@ def gift_data(gift: Gift, *, program: Program, tree: CategoryTree, language: str
         "currency": program.currency,
         "stock": gift.stock,
         "available": gift.stock is None or gift.stock > 0,
-        "images": gift_image_urls(gift),
+        "images": [absolute(url) for url in gift_image_urls(gift)],
         "valid_from": gift.valid_from.isoformat() if gift.valid_from else None,
         "valid_until": gift.valid_until.isoformat() if gift.valid_until else None,
         "translations": translations,

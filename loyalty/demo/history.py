@@ -1,6 +1,7 @@
 """Ledger history for the demo's members: purchases, events and a few redemptions, posted through the
 same services as the API, so balances, lots and history are real. Idempotent: every write has a
 reference derived from the member id, and members that already have their first purchase are skipped.
+Everything a member does falls after their enrolment (`enrolled_at`, set by the loader).
 """
 
 import datetime
@@ -53,7 +54,8 @@ def demo_history(*, program: Program, members: list[Member], progress: Callable[
     posted = 0
     active = [m for m in members if not m.is_blocked]
     for index, member in enumerate(active, start=1):
-        plan = _plan(rng, now)  # drawn for every member, so each member's history is the same on every run
+        # Drawn for every member, so each member's history is the same on every run.
+        plan = _plan(rng, now, member.enrolled_at)
         if f"DEMO-H-{member.member_id}-1" in done_refs:
             continue
         with transaction.atomic():
@@ -64,20 +66,33 @@ def demo_history(*, program: Program, members: list[Member], progress: Callable[
     return posted
 
 
-def _plan(rng: random.Random, now: datetime.datetime) -> dict:
+PURCHASE_DAYS = 150  # how far back purchases go
+EVENT_DAYS = 60
+
+
+def _within(days: int, most: int, enrolled_days: int) -> int:
+    """A draw of 1..most days ago, squeezed into the days since enrolment for a recent member: the same draws
+    are used either way, so the members after it keep their plans."""
+    limit = max(1, min(most, enrolled_days - 1))
+    return 1 + (days - 1) * (limit - 1) // max(most - 1, 1)
+
+
+def _plan(rng: random.Random, now: datetime.datetime, enrolled_at: datetime.datetime) -> dict:
+    enrolled_days = (now - enrolled_at).days
     purchases = []
     for _ in range(rng.randint(1, 4)):
         lines = []
         for number, (sku, category, price) in enumerate(rng.sample(PRODUCTS, rng.randint(1, 5)), start=1):
             quantity = rng.randint(1, 4)
             lines.append(Line(str(number), sku, category, quantity, Decimal(price) * quantity))
-        when = now - datetime.timedelta(days=rng.randint(1, 150), hours=rng.randint(0, 10))
+        days = _within(rng.randint(1, PURCHASE_DAYS), PURCHASE_DAYS, enrolled_days)
+        when = now - datetime.timedelta(days=days, hours=rng.randint(0, 10))
         purchases.append((when, rng.choice(CHANNELS), tuple(lines)))
     purchases.sort(key=lambda p: p[0])
     return {
         "purchases": purchases,
         "event": rng.choice(("SURVEY", "REVIEW", "APP-INSTALL", None, None)),
-        "event_days": rng.randint(1, 60),
+        "event_days": _within(rng.randint(1, EVENT_DAYS), EVENT_DAYS, enrolled_days),
         "gift": rng.choice(CHEAP_GIFTS) if rng.random() < 0.3 else None,
         "gift_progress": rng.choice(("exchanged", "in_preparation", "in_delivery", "delivered", "cancelled")),
     }

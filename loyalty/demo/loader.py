@@ -1,8 +1,11 @@
 """The demo: a realistic program with members, an API client and an admin user, loaded idempotently.
 
-`demo_load` brings the program and its members; the `load_demo` command then adds the API client and the
-admin user. Ledger history, when it comes, belongs after `demo_load` (it gets every demo member in
-`DemoData.members`) and must stay idempotent like the rest: keyed by references derived from member ids.
+`demo_load` brings the program and its members; the `load_demo` command then adds the API client, the
+admin user and the ledger history (loyalty.demo.history, keyed by references derived from member ids).
+
+A second run changes nothing the user may have touched since: the program file is applied only when the program
+does not exist yet (stock, prices and promotions edited in the admin stay), members and history are only added
+where missing, and the API client keeps its secret unless a rotation is asked for.
 """
 
 import datetime
@@ -17,11 +20,14 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.models import Gift, GiftImage
 from loyalty.backoffice.groups import PROGRAM_MANAGER, staff_groups_sync
 from loyalty.programfile.importer import ImportResult, program_import_report
+from loyalty.shop.login_links import login_url
 from members.models import Member, Segment, SegmentMembership
 from members.services import member_set_status
 from programs.models import ApiClient, Program
@@ -30,10 +36,19 @@ from rewards.services.enrolment import member_enrol
 
 DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_program.json"
 NAMES_FILE = DEMO_FILE.with_name("names.json")
+# One picture per demo gift, <sku>.png, drawn by loyalty/demo/pictures.py and committed.
+PICTURES_DIR = DEMO_FILE.with_name("gifts")
 DEMO_MEMBER_COUNT = 300
 DEMO_CLIENT_NAME = "Demo till"
 DEMO_SEED = 20261125  # fixed: the same members (names, segments) on every machine and every run
 LANGUAGE_WEIGHTS = {"en": 15, "fr": 38, "nl": 38, "it": 9}
+# Enrolment dates: member numbers follow enrolment order, the first about three years ago; the newcomers (the
+# NEWCOMERS segment) joined within the last two months. Every other member joined before the window of their
+# purchase history (loyalty.demo.history), and the webshop member before its oldest basket (about 705 days ago).
+FIRST_ENROLMENT_DAYS = 1100
+LAST_SETTLED_ENROLMENT_DAYS = 160
+NEWCOMER_COUNT = 40
+NEWCOMER_ENROLMENT_DAYS = (60, 5)
 
 
 @dataclass(frozen=True)
@@ -46,12 +61,13 @@ class DemoMember:
     birth_date: datetime.date
     segments: tuple[str, ...]
     blocked: bool
+    enrolled_ago: datetime.timedelta  # how long before the load the member enrolled
 
 
 @dataclass
 class DemoData:
     program: Program
-    imported: ImportResult
+    imported: ImportResult | None  # None: the program existed, its file was not applied again
     members: list[Member]  # every demo member, in member_id order, created now or before
     members_created: int
 
@@ -60,10 +76,22 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().replace(" ", "")
 
 
+def _enrolled_ago(n: int, count: int, rng: random.Random) -> datetime.timedelta:
+    """Member number n of count: evenly spread, with a few hours of jitter, older numbers enrolled earlier."""
+    settled = count - NEWCOMER_COUNT
+    if n <= settled:
+        first, last, index, span = FIRST_ENROLMENT_DAYS, LAST_SETTLED_ENROLMENT_DAYS, n - 1, max(settled - 1, 1)
+    else:
+        (first, last), index, span = NEWCOMER_ENROLMENT_DAYS, n - settled - 1, max(NEWCOMER_COUNT - 1, 1)
+    days = first - (first - last) * index / span
+    return datetime.timedelta(days=days, hours=rng.randint(0, 9), minutes=rng.randint(0, 59))
+
+
 def demo_members(count: int = DEMO_MEMBER_COUNT) -> list[DemoMember]:
     """The demo's members, always the same: generated from a fixed seed, without any network."""
     names = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
     rng = random.Random(DEMO_SEED)
+    dates = random.Random(DEMO_SEED + 1)  # apart from `rng`, so the names and segments stay those of before
     people = []
     for n in range(1, count + 1):
         first, last = rng.choice(names["first_names"]), rng.choice(names["last_names"])
@@ -71,7 +99,7 @@ def demo_members(count: int = DEMO_MEMBER_COUNT) -> list[DemoMember]:
         segments = []
         if rng.random() < 0.08:
             segments.append("VIP")
-        if n > count - 40:  # the most recent enrolments
+        if n > count - NEWCOMER_COUNT:  # the most recent enrolments
             segments.append("NEWCOMERS")
         if rng.random() < 0.2:
             segments.append("FAMILIES")
@@ -89,6 +117,7 @@ def demo_members(count: int = DEMO_MEMBER_COUNT) -> list[DemoMember]:
                 birth_date=birth_date,
                 segments=tuple(segments),
                 blocked=rng.random() < 0.01,
+                enrolled_ago=_enrolled_ago(n, count, dates),
             )
         )
     return people
@@ -96,13 +125,21 @@ def demo_members(count: int = DEMO_MEMBER_COUNT) -> list[DemoMember]:
 
 @transaction.atomic
 def demo_load(*, progress: Callable[[int, int], None] | None = None) -> DemoData:
-    """Imports the demo program and enrols its members; what exists already is kept as it is."""
-    imported = program_import_report(data=json.loads(DEMO_FILE.read_text(encoding="utf-8")))
-    program = imported.program
+    """Imports the demo program (with its gift pictures) unless it exists, and enrols the missing members;
+    what exists already is kept as it is."""
+    data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    program = Program.objects.filter(code=data["code"]).first()
+    imported = None
+    if program is None:
+        imported = program_import_report(data=data)
+        program = imported.program
+        demo_gift_pictures(program=program)
     people = demo_members()
     existing = set(Member.objects.filter(program=program).values_list("member_id", flat=True))
     segment_ids = dict(Segment.objects.filter(program=program).values_list("code", "id"))
     memberships = []
+    enrolled: list[Member] = []
+    now = timezone.now()
     created = 0
     for index, person in enumerate(people, start=1):
         if person.member_id not in existing:
@@ -118,21 +155,42 @@ def demo_load(*, progress: Callable[[int, int], None] | None = None) -> DemoData
             )
             if person.blocked:
                 member_set_status(member=member, status=Member.BLOCKED)
+            # enrolled_at is auto_now_add: the demo's own date is written after the insert, with the others below.
+            member.enrolled_at = now - person.enrolled_ago
+            enrolled.append(member)
             # Only new members get their segments: a re-run leaves later edits to memberships alone.
             memberships += [SegmentMembership(segment_id=segment_ids[s], member=member) for s in person.segments]
             created += 1
         if progress and (index % 50 == 0 or index == len(people)):
             progress(index, len(people))
     SegmentMembership.objects.bulk_create(memberships, ignore_conflicts=True)
+    Member.objects.bulk_update(enrolled, ["enrolled_at"], batch_size=500)
     members = list(
         Member.objects.filter(program=program, member_id__in=[p.member_id for p in people]).order_by("member_id")
     )
     return DemoData(program=program, imported=imported, members=members, members_created=created)
 
 
+def demo_gift_pictures(*, program: Program) -> int:
+    """Uploads the shipped picture of each demo gift that has none, as the admin would (GiftImage, default
+    storage: MEDIA_ROOT or the bucket); returns how many were added."""
+    added = 0
+    for gift in Gift.objects.filter(program=program, uploaded_images__isnull=True).order_by("sku"):
+        path = PICTURES_DIR / f"{gift.sku}.png"
+        if gift.images or not path.is_file():
+            continue
+        with path.open("rb") as handle:
+            picture = GiftImage(gift=gift, position=0)
+            picture.file.save(path.name, File(handle), save=True)
+        added += 1
+    return added
+
+
 @transaction.atomic
-def demo_api_client(*, program: Program) -> tuple[ApiClient, str, bool]:
-    """The demo till with every scope, and a fresh secret: secrets are stored hashed, so a re-run rotates it."""
+def demo_api_client(*, program: Program, rotate_secret: bool = False) -> tuple[ApiClient, str | None, bool]:
+    """The demo till with every scope: (client, secret, created). Secrets are stored hashed, so the secret is
+    known only when the client is created now or `rotate_secret` asks for a new one (the old one then stops
+    working); otherwise it is None and the client is left as it is."""
     client = (
         ApiClient.objects.filter(program=program, name=DEMO_CLIENT_NAME, active=True)
         .select_related("application")
@@ -142,6 +200,8 @@ def demo_api_client(*, program: Program) -> tuple[ApiClient, str, bool]:
     if client is None:
         client, secret = api_client_create(program=program, name=DEMO_CLIENT_NAME, scopes=list(settings.API_SCOPES))
         return client, secret, True
+    if not rotate_secret:
+        return client, None, False
     return client, api_client_rotate_secret(client=client), False
 
 
@@ -172,13 +232,21 @@ DEMO_SHOP_GIFT = "COFFEE-250"
 
 @transaction.atomic
 def demo_shop_member(*, program: Program, members: list[Member]) -> Member:
-    """The first active demo member, given purchases and a gift through the ledger services; safe to run again."""
-    from catalog.models import Gift
+    """The first active demo member, given purchases and a gift through the ledger services; safe to run again:
+    once a member has them, that member stays the webshop member (even blocked since) and nobody else gets them."""
     from rewards.engine import Line
     from rewards.models import Earn, Redemption
     from rewards.services.earning import Basket, points_earn
     from rewards.services.redemption import redeem
 
+    owner = (
+        Earn.objects.filter(program=program, reference__startswith="DEMO-SHOP-")
+        .values_list("member_id", flat=True)
+        .first()
+    )
+    chosen = next((m for m in members if m.pk == owner), None) if owner is not None else None
+    if chosen is not None:
+        return chosen
     member = next(m for m in members if not m.is_blocked)
     now = timezone.now()
     for number, (days_ago, lines) in enumerate(DEMO_SHOP_BASKETS, start=1):
@@ -203,13 +271,8 @@ def demo_shop_member(*, program: Program, members: list[Member]) -> Member:
 
 
 def demo_login_link(*, member: Member, base_url: str) -> str:
-    """A one-time webshop link for the member, made by the Identification user service."""
-    from django.urls import reverse
-
-    from members.identification import member_identify
-
-    token = member_identify(member=member).login_token
-    return base_url.rstrip("/") + reverse("shop:login", args=[token])
+    """A one-time webshop link for the member, made by the shop as `member_login_link` makes it."""
+    return login_url(member=member, base_url=base_url)
 
 
 @transaction.atomic
