@@ -127,7 +127,7 @@ def preview_page(model_admin: ModelAdmin, request: HttpRequest, promotion: Promo
             "form": form,
             "formset": formset,
             "evaluation": evaluation,
-            "result": _result(promotion, evaluation, lines) if evaluation is not None else None,
+            "result": result_rows(promotion, evaluation, lines) if evaluation is not None else None,
             "member": form.member,
             "timezone_name": promotion.program.timezone,
         }
@@ -135,7 +135,7 @@ def preview_page(model_admin: ModelAdmin, request: HttpRequest, promotion: Promo
         return TemplateResponse(request, "admin/rewards/promotion/preview.html", context).render()
 
 
-def _result(promotion: Promotion, evaluation: Evaluation, lines: list[Line]) -> dict[str, Any]:
+def result_rows(promotion: Promotion, evaluation: Evaluation, lines: list[Line]) -> dict[str, Any]:
     program = promotion.program
     applied = [
         {"code": p.code, "name": program.text(p.name), "points": p.points, "this": p.code == promotion.code}
