@@ -77,7 +77,9 @@ def typical_basket(promotion: Promotion, *, now: datetime.datetime | None = None
         .order_by("-created_at")
         .values_list("reference", "channel", "lines")[:SAMPLE]
     )
-    rows = [(ref, channel, lines, sum((Decimal(x["amount"]) for x in lines), Decimal(0))) for ref, channel, lines in recent]
+    rows = [
+        (ref, channel, lines, sum((Decimal(x["amount"]) for x in lines), Decimal(0))) for ref, channel, lines in recent
+    ]
     if not rows:
         return None
     covered: list[tuple[str, str, list[dict], Decimal]] = []

@@ -131,8 +131,4 @@ def unseen(vocab: Vocabulary, name: str, values: list[str]) -> list[Unseen]:
     folded: dict[str, str] = {}
     for value in sorted(seen, key=lambda v: -seen[v]):  # the most frequent spelling wins
         folded.setdefault(value.strip().casefold(), value)
-    return [
-        Unseen(value=value, similar=folded.get(value.strip().casefold()))
-        for value in values
-        if value not in seen
-    ]
+    return [Unseen(value=value, similar=folded.get(value.strip().casefold())) for value in values if value not in seen]

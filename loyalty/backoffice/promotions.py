@@ -8,6 +8,7 @@ the change page links to a basket preview and a simulation over past earns (`adm
 
 import re
 import zoneinfo
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -21,14 +22,15 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import capfirst
+from unfold.widgets import INPUT_CLASSES
 
+from loyalty.backoffice import promotion_calendar, promotion_golive
 from loyalty.backoffice import promotion_preview as admin_preview
 from loyalty.backoffice import promotion_simulation as admin_simulation
-from loyalty.backoffice import promotion_calendar, promotion_golive
 from loyalty.backoffice.missing import MissingObjectIs404
+from loyalty.backoffice.program_forms import report_problems
 from loyalty.backoffice.promotion_pickers import CodePickerWidget, suggest_view, unseen_messages
 from loyalty.backoffice.promotion_vocabulary import unseen, vocabulary
-from loyalty.backoffice.program_forms import report_problems
 from loyalty.backoffice.scope import ProgramScopedAdmin, staff_programs
 from loyalty.backoffice.translations import TranslatedFieldsAdmin, TranslatedTextsForm
 from members.models import Segment
@@ -155,6 +157,11 @@ class PromotionForm(TranslatedTextsForm):
         for name, kinds in KINDS_OF_FIELD.items():
             if name in self.fields:
                 self.fields[name].widget.attrs["data-promotion-kinds"] = " ".join(kinds)
+        for name, field in self.fields.items():
+            if name.startswith("name_"):
+                # The per-language inputs in the theme's look, fitting a phone's width (no fixed size).
+                field.widget.attrs.pop("size", None)
+                field.widget.attrs["class"] = " ".join(INPUT_CLASSES)
         program = self.instance.program if getattr(self.instance, "program_id", None) else None
         if program is None and "program" in self.fields:
             choices = getattr(self.fields["program"], "queryset", None)
@@ -164,7 +171,7 @@ class PromotionForm(TranslatedTextsForm):
         self.unseen: dict[str, list[str]] = {}
         self._set_pickers(program, None if self.is_bound else self.initial)
 
-    def _set_pickers(self, program: Program | None, values: dict[str, Any] | None) -> None:
+    def _set_pickers(self, program: Program | None, values: Mapping[str, Any] | None) -> None:
         """Tells the pickers the program, and flags the codes no recent earn of the program carried."""
         words = vocabulary(program) if program is not None else None
         for name in PICKER_FIELDS:
@@ -247,6 +254,7 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
     class Media:
         css = {"all": ("backoffice/promotions.css",)}
         js = ("backoffice/promotion_form.js", "backoffice/code_picker.js")
+
     fieldsets = (
         (None, {"fields": ("program", "code", "name", "kind", "status")}),
         ("Points", {"fields": ("rate", "points", "threshold", "factor", "min_amount", "max_points")}),

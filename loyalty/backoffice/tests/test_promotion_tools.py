@@ -51,9 +51,14 @@ def suggest(web, program, field, **params):
 
 def test_each_rule_field_says_which_kinds_use_it(web):
     page = web.get(admin_url(Promotion, "add")).content.decode()
-    inputs = {re.search(r'name="(\w+)"', tag).group(1): tag for tag in re.findall(r"<input[^>]*>", page) if "name=" in tag}
-    kinds = {name: re.search(r'data-promotion-kinds="([^"]*)"', inputs[name]).group(1) for name in inputs if
-             "data-promotion-kinds" in inputs[name]}
+    inputs = {
+        re.search(r'name="(\w+)"', tag).group(1): tag for tag in re.findall(r"<input[^>]*>", page) if "name=" in tag
+    }
+    kinds = {
+        name: re.search(r'data-promotion-kinds="([^"]*)"', inputs[name]).group(1)
+        for name in inputs
+        if "data-promotion-kinds" in inputs[name]
+    }
     assert kinds == {"rate": "spend", "points": "quantity basket", "threshold": "basket", "factor": "multiplier"}
     assert "backoffice/promotion_form.js" in page and "backoffice/code_picker.js" in page
 
@@ -225,7 +230,13 @@ def test_reach_by_tier_and_no_earn_at_all(web, program):
     for member_id, tier in (("A", silver), ("B", gold), ("C", None)):
         member = MemberFactory(program=program, member_id=member_id)
         PointsBalance.objects.update_or_create(
-            member=member, defaults={"program": program, "tier": tier, "tier_since": tier and timezone.now(), "tier_until": tier and timezone.now() + datetime.timedelta(days=365)}
+            member=member,
+            defaults={
+                "program": program,
+                "tier": tier,
+                "tier_since": tier and timezone.now(),
+                "tier_until": tier and timezone.now() + datetime.timedelta(days=365),
+            },
         )
     promotion = PromotionFactory(program=program, code="GOLDONLY", status="paused")
     promotion.tiers.add(gold)

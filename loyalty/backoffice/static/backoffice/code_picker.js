@@ -63,6 +63,8 @@
     }
 
     function show(results) {
+      // The option the keyboard was on stays chosen when the same answer comes again.
+      var kept = active >= 0 && options[active] ? options[active].value : null;
       listbox.textContent = "";
       options = results;
       results.forEach(function (result, index) {
@@ -88,7 +90,7 @@
       listbox.hidden = !open;
       search.setAttribute("aria-expanded", open ? "true" : "false");
       status.textContent = open ? results.length + " suggestions." : "No suggestion: the code you type is added as it is.";
-      highlight(-1);
+      highlight(results.map(function (r) { return r.value; }).indexOf(kept));
     }
 
     function refresh() {
@@ -136,7 +138,9 @@
       timer = window.setTimeout(refresh, 150);
     });
     search.addEventListener("focus", refresh);
-    search.addEventListener("blur", function () { window.setTimeout(close, 100); });
+    search.addEventListener("blur", function () {
+      window.setTimeout(function () { if (document.activeElement !== search) { close(); } }, 100);
+    });
     search.addEventListener("keydown", function (event) {
       if (event.key === "ArrowDown") {
         event.preventDefault();

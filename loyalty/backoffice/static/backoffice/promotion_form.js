@@ -16,7 +16,22 @@
     });
   }
 
+  /* The segment picker (the admin's searchable select) draws its search box without a label, and draws it
+     again after each choice: name each one as it appears. */
+  function labelSegmentSearch() {
+    var row = document.querySelector(".field-segments");
+    if (!row) { return; }
+    var name = function () {
+      row.querySelectorAll(".select2-search__field:not([aria-label])").forEach(function (input) {
+        input.setAttribute("aria-label", "Search segments");
+      });
+    };
+    name();
+    new MutationObserver(name).observe(row, { childList: true, subtree: true });
+  }
+
   function start() {
+    labelSegmentSearch();
     var select = document.getElementById("id_kind");
     if (!select) { return; }
     apply(select.value);
