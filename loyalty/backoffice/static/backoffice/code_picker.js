@@ -79,7 +79,9 @@
         value.textContent = result.value;
         var note = document.createElement("span");
         note.className = "code-picker-note";
-        note.textContent = result.count ? result.count + " lines in earns" : result.sources.join(", ");
+        note.textContent = result.count
+          ? result.count + (result.count === 1 ? " line" : " lines") + " in earns"
+          : "not in earns: " + result.sources.join(", ");
         item.appendChild(value);
         item.appendChild(document.createTextNode(" "));
         item.appendChild(note);
