@@ -232,8 +232,13 @@ def test_marketing_creates_previews_and_puts_a_promotion_live(page, live_server)
     page.wait_for_load_state()
     # 5.00 of bakery × 2 points = 10 for the draft, plus 5 for BASE: 15 in all.
     assert page.inner_text("#preview-total") == "15" and page.inner_text("#preview-this") == "10"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "admin-promotion-preview.png"), full_page=True)
+    shoot(page, "promotion-preview")
+    # The replay over the recent earns: three bakery lines (2.50, 3.00, 4.00) at 2 points per 1.00.
+    page.goto(f"{live_server.url}/admin/rewards/promotion/{promotion.pk}/simulate/")
+    page.locator("#simulate-form [type=submit]").click()
+    page.wait_for_selector("#simulation-result")
+    assert page.inner_text("#sim-rewarded") == "3" and page.inner_text("#sim-points") == "19"
+    shoot(page, "promotion-simulation")
     # A draft changes nothing for partners.
     assert partner_evaluate(live_server.url, token) == 9
 
