@@ -35,6 +35,7 @@ def theme_inputs(form: forms.BaseForm) -> None:
         else:
             field.widget.attrs["class"] = " ".join(INPUT_CLASSES)
 
+
 REASONS = {
     "status": "not live",
     "dates": "the basket's moment is outside its dates",
