@@ -15,6 +15,7 @@ from django.forms.formsets import BaseFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from unfold.widgets import CHECKBOX_CLASSES, INPUT_CLASSES
 
 from loyalty.backoffice.promotion_trial import basket_preview
 from members.models import Member
@@ -24,6 +25,17 @@ from rewards.models import Promotion
 from rewards.services.earning import Basket
 
 LINE_ROWS = 5
+
+
+def theme_inputs(form: forms.BaseForm) -> None:
+    """Gives a plain form's inputs the admin theme's look (the model forms get it from unfold's widgets)."""
+    for field in form.fields.values():
+        if isinstance(field.widget, forms.CheckboxInput):
+            field.widget.attrs["class"] = " ".join(CHECKBOX_CLASSES)
+        else:
+            field.widget.attrs["class"] = " ".join(INPUT_CLASSES)
+
+
 REASONS = {
     "status": "not live",
     "dates": "the basket's moment is outside its dates",
@@ -118,6 +130,9 @@ def preview_page(model_admin: ModelAdmin, request: HttpRequest, promotion: Promo
                 promotion=promotion, initial={"occurred_at": timezone.localtime().replace(microsecond=0)}
             )
             formset = BasketLineFormSet(prefix="lines")
+        theme_inputs(form)
+        for line_form in formset.forms:
+            theme_inputs(line_form)
         context = {
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.opts,
@@ -127,7 +142,7 @@ def preview_page(model_admin: ModelAdmin, request: HttpRequest, promotion: Promo
             "form": form,
             "formset": formset,
             "evaluation": evaluation,
-            "result": _result(promotion, evaluation, lines) if evaluation is not None else None,
+            "result": result_rows(promotion, evaluation, lines) if evaluation is not None else None,
             "member": form.member,
             "timezone_name": promotion.program.timezone,
         }
@@ -135,7 +150,7 @@ def preview_page(model_admin: ModelAdmin, request: HttpRequest, promotion: Promo
         return TemplateResponse(request, "admin/rewards/promotion/preview.html", context).render()
 
 
-def _result(promotion: Promotion, evaluation: Evaluation, lines: list[Line]) -> dict[str, Any]:
+def result_rows(promotion: Promotion, evaluation: Evaluation, lines: list[Line]) -> dict[str, Any]:
     program = promotion.program
     applied = [
         {"code": p.code, "name": program.text(p.name), "points": p.points, "this": p.code == promotion.code}

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from loyalty.backoffice.promotion_preview import theme_inputs
 from loyalty.backoffice.promotion_trial import Simulation, edited_rule, promotion_simulate
 from rewards.engine import Rule
 from rewards.models import Promotion
@@ -81,6 +82,7 @@ def simulation_page(model_admin: ModelAdmin, request: HttpRequest, promotion: Pr
                 days=form.cleaned_data["days"],
                 ignore_dates=form.cleaned_data["ignore_dates"],
             )
+        theme_inputs(form)
         context: dict[str, Any] = {
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.opts,

@@ -8,6 +8,7 @@ the change page links to a basket preview and a simulation over past earns (`adm
 
 import re
 import zoneinfo
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -19,12 +20,17 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.text import capfirst
+from unfold.widgets import INPUT_CLASSES
 
+from loyalty.backoffice import promotion_calendar, promotion_golive
 from loyalty.backoffice import promotion_preview as admin_preview
 from loyalty.backoffice import promotion_simulation as admin_simulation
 from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.program_forms import report_problems
+from loyalty.backoffice.promotion_pickers import CodePickerWidget, suggest_view, unseen_messages
+from loyalty.backoffice.promotion_vocabulary import unseen, vocabulary
 from loyalty.backoffice.scope import ProgramScopedAdmin, staff_programs
 from loyalty.backoffice.translations import TranslatedFieldsAdmin, TranslatedTextsForm
 from members.models import Segment
@@ -34,6 +40,7 @@ from rewards.models import Promotion
 from rewards.services.promotions import (
     ALL_KIND_KEYS,
     DEFINITION_FIELDS,
+    KIND_KEYS,
     promotion_create,
     promotion_delete,
     promotion_duplicate,
@@ -42,6 +49,12 @@ from rewards.services.promotions import (
 )
 
 SEPARATORS = re.compile(r"[,\r\n]+")
+# The rule fields and the kinds that use them (the contract's "promotion keys by kind").
+KINDS_OF_FIELD: dict[str, list[str]] = {
+    name: [kind for kind, _ in Promotion.KINDS if name in KIND_KEYS[kind]] for name in sorted(ALL_KIND_KEYS)
+}
+PICKER_FIELDS = ("products", "product_categories", "channels")
+MAX_GO_LIVE = 50  # promotions on one confirmation page
 
 
 class CodeListField(forms.CharField):
@@ -90,9 +103,22 @@ def _verbose_name(name: str) -> str:
 class PromotionForm(TranslatedTextsForm):
     required_translations = ("name",)
     saved_changes: list[str]  # set by PromotionAdmin.save_model: what the service changed
-    products = CodeListField(required=False, help_text="SKUs. Empty with no categories: every line.")
-    product_categories = CodeListField(label="Product categories", required=False)
-    channels = CodeListField(required=False, help_text="e.g. store, web, app. Empty: every channel.")
+    products = CodeListField(
+        required=False,
+        widget=CodePickerWidget("products"),
+        help_text="SKUs, one a line. Empty with no categories: every line.",
+    )
+    product_categories = CodeListField(
+        label="Product categories",
+        required=False,
+        widget=CodePickerWidget("product_categories"),
+        help_text="Category codes exactly as the tills send them (case counts), one a line.",
+    )
+    channels = CodeListField(
+        required=False,
+        widget=CodePickerWidget("channels"),
+        help_text="e.g. store, web, app, one a line. Empty: every channel.",
+    )
 
     class Meta:
         model = Promotion
@@ -125,6 +151,41 @@ class PromotionForm(TranslatedTextsForm):
             "tiers": "Empty: any tier, or none. Several: members in any of them.",
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Which kinds use each rule field: promotion_form.js shows only the chosen kind's.
+        for name, kinds in KINDS_OF_FIELD.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs["data-promotion-kinds"] = " ".join(kinds)
+        for name, field in self.fields.items():
+            if name.startswith("name_"):
+                # The per-language inputs in the theme's look, fitting a phone's width (no fixed size).
+                field.widget.attrs.pop("size", None)
+                field.widget.attrs["class"] = " ".join(INPUT_CLASSES)
+        program = self.instance.program if getattr(self.instance, "program_id", None) else None
+        if program is None and "program" in self.fields:
+            choices = getattr(self.fields["program"], "queryset", None)
+            if choices is not None and not self.is_bound:
+                only = list(choices[:2])
+                program = only[0] if len(only) == 1 else None
+        self.unseen: dict[str, list[str]] = {}
+        self._set_pickers(program, None if self.is_bound else self.initial)
+
+    def _set_pickers(self, program: Program | None, values: Mapping[str, Any] | None) -> None:
+        """Tells the pickers the program, and flags the codes no recent earn of the program carried."""
+        words = vocabulary(program) if program is not None else None
+        for name in PICKER_FIELDS:
+            widget = self.fields[name].widget
+            if not isinstance(widget, CodePickerWidget):
+                continue
+            widget.program = program
+            codes = (values or {}).get(name) or []
+            if words is not None and isinstance(codes, list):
+                messages_ = unseen_messages(name, unseen(words, name, codes))
+                widget.warnings = messages_
+                if messages_:
+                    self.unseen[name] = messages_
+
     def code_value(self) -> str | None:
         return self.cleaned_data.get("code") if "code" in self.fields else self.instance.code
 
@@ -143,6 +204,8 @@ class PromotionForm(TranslatedTextsForm):
                 self.add_error("code", f"{program.code} already has a promotion {code}.")
         # The importer's checks, on the form's values in the file's shape: one set of rules for both.
         report_problems(self, promotion_problems(self.file_entry(code), program=program))
+        # Free entry is allowed; a code the tills never sent is flagged beside its field (and after saving).
+        self._set_pickers(program, cleaned)
         return cleaned
 
     def file_entry(self, code: str | None) -> dict[str, Any]:
@@ -187,6 +250,11 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
     autocomplete_fields = ("segments",)
     readonly_fields = ("version", "created_at", "updated_at")
     actions = ("go_live", "pause", "duplicate")
+
+    class Media:
+        css = {"all": ("backoffice/promotions.css",)}
+        js = ("backoffice/promotion_form.js", "backoffice/code_picker.js")
+
     fieldsets = (
         (None, {"fields": ("program", "code", "name", "kind", "status")}),
         ("Points", {"fields": ("rate", "points", "threshold", "factor", "min_amount", "max_points")}),
@@ -269,6 +337,10 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
         info = self.opts.app_label, self.opts.model_name
         wrap = self.admin_site.admin_view
         return [
+            path("suggest/", wrap(self.suggest_view), name="{}_{}_suggest".format(*info)),
+            path("calendar/", wrap(self.calendar_view), name="{}_{}_calendar".format(*info)),
+            path("go-live/", wrap(self.go_live_many_view), name="{}_{}_go_live_many".format(*info)),
+            path("<path:object_id>/go-live/", wrap(self.go_live_view), name="{}_{}_go_live".format(*info)),
             path("<path:object_id>/preview/", wrap(self.preview_view), name="{}_{}_preview".format(*info)),
             path("<path:object_id>/simulate/", wrap(self.simulate_view), name="{}_{}_simulate".format(*info)),
             *super().get_urls(),
@@ -301,6 +373,12 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
         )
         obj.pk, obj.version = created.pk, created.version
         obj._state.adding, obj._state.db = False, created._state.db
+
+    def save_form(self, request: HttpRequest, form: PromotionForm, change: bool) -> Any:
+        for warnings in form.unseen.values():
+            for warning in warnings:
+                self.message_user(request, f"Saved, but check: {warning}", messages.WARNING)
+        return super().save_form(request, form, change)
 
     def save_related(self, request: HttpRequest, form: PromotionForm, formsets: Any, change: bool) -> None:
         pass  # the service saved the segments and tiers with the rest
@@ -337,9 +415,11 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
         if skipped:
             self.message_user(request, f"Left as they were: {', '.join(skipped)}.", messages.WARNING)
 
-    @admin.action(description="Go live", permissions=["change"])
-    def go_live(self, request: HttpRequest, queryset) -> None:
-        self._set_status(request, queryset, Promotion.LIVE, (Promotion.DRAFT, Promotion.PAUSED))
+    @admin.action(description="Go live…", permissions=["change"])
+    def go_live(self, request: HttpRequest, queryset) -> HttpResponse:
+        """To the confirmation page (preview and reach); only its confirmation moves the status."""
+        ids = ",".join(str(pk) for pk in queryset.order_by("code").values_list("pk", flat=True)[:MAX_GO_LIVE])
+        return HttpResponseRedirect(f"{reverse('admin:rewards_promotion_go_live_many')}?{urlencode({'ids': ids})}")
 
     @admin.action(description="Pause", permissions=["change"])
     def pause(self, request: HttpRequest, queryset) -> None:
@@ -376,3 +456,22 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
 
     def simulate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return admin_simulation.simulation_page(self, request, self._trial_object(request, object_id))
+
+    # ---- go live with a confirmation, the calendar, the pickers' suggestions --------------------------------------
+
+    def go_live_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return promotion_golive.go_live_page(self, request, [self._trial_object(request, object_id)])
+
+    def go_live_many_view(self, request: HttpRequest) -> HttpResponse:
+        raw = (request.POST if request.method == "POST" else request.GET).get("ids", "")
+        ids = [int(part) for part in raw.split(",") if part.strip().isdigit()][:MAX_GO_LIVE]
+        promotions = list(self.get_queryset(request).filter(pk__in=ids).select_related("program").order_by("code"))
+        if not promotions:
+            raise Http404("No such promotion.")
+        return promotion_golive.go_live_page(self, request, promotions)
+
+    def calendar_view(self, request: HttpRequest) -> HttpResponse:
+        return promotion_calendar.calendar_page(self, request)
+
+    def suggest_view(self, request: HttpRequest) -> HttpResponse:
+        return suggest_view(self, request)

@@ -329,7 +329,12 @@ def test_go_live_and_pause(web, program):
     draft = PromotionFactory(program=program, code="D", status="draft")
     before = rules_version(program)
 
-    action(web, "go_live", draft)
+    # The action only leads to the confirmation page; its POST puts the promotion live.
+    response = action(web, "go_live", draft)
+    assert response.status_code == 302 and response["Location"].startswith(admin_url(Promotion, "go_live_many"))
+    draft.refresh_from_db()
+    assert draft.status == "draft" and draft.version == 1
+    assert web.post(admin_url(Promotion, "go_live_many"), {"ids": str(draft.pk)}).status_code == 302
     draft.refresh_from_db()
     assert draft.status == "live" and draft.version == 2
     assert rules_version(program) == before + 1
