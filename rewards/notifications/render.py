@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import formats, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from programs.models import Program
 from rewards.notification_models import NotificationText
@@ -98,7 +99,7 @@ def format_points(points: int) -> str:
 def format_date(moment: datetime.datetime | None, program: Program) -> str:
     """A day in the program's timezone, written the active language's way; `none` for no date."""
     if moment is None:
-        return _("none")
+        return pgettext("voucher expiry date", "none")
     local = moment.astimezone(zoneinfo.ZoneInfo(program.timezone)).date()
     return formats.date_format(local, "DATE_FORMAT")
 

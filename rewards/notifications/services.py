@@ -348,7 +348,7 @@ def expiry_digest_run(
     program: Program,
     now: datetime.datetime,
     after: int = 0,
-    size: int = DIGEST_BATCH,
+    size: int | None = None,
     max_batches: int | None = None,
 ) -> DigestRun:
     """Batches of `expiry_digest_batch` from `after` until every member is done (or `max_batches` were run:
@@ -356,6 +356,7 @@ def expiry_digest_run(
     if not kind_enabled(program.pk, K.POINTS_EXPIRING) or program.expiry_months is None:
         return DigestRun(last_member=after, sent=0, failed=0, batches=0, done=True)
     texts = TextBook(program, [K.POINTS_EXPIRING])
+    size = size or DIGEST_BATCH
     sent = failed = batches = 0
     connection = get_connection()
     while True:
