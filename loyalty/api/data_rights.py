@@ -135,9 +135,12 @@ EXPORT = inline_serializer(
                                 ],
                                 help_text="What the e-mail was about.",
                             ),
-                            "subject": serializers.CharField(
-                                help_text="Its object: `redemption:<id>`, the month `YYYY-MM` of a points-expiring "
-                                "reminder, or `enrolment`."
+                            "redemption": serializers.CharField(
+                                allow_null=True, help_text="The reference of the redemption it was about, or null."
+                            ),
+                            "month": serializers.CharField(
+                                allow_null=True,
+                                help_text="`YYYY-MM`: the month of a reminder of points expiring, or null.",
                             ),
                             "status": serializers.ChoiceField(
                                 choices=["pending", "sending", "sent", "failed", "skipped"],

@@ -21,7 +21,7 @@ from loyalty.api.redemptions import redemption_data
 from members.models import Member, MemberLoginLink, MemberSession
 from programs.models import Program
 from rewards import selectors
-from rewards.models import Event, Notification, PointsLot, Redemption, TierChange
+from rewards.models import Event, Notification, NotificationKind, PointsLot, Redemption, TierChange
 
 CHUNK = 500  # rows read per round trip: a long history never sits in memory as model instances all at once
 
@@ -128,13 +128,14 @@ def _webshop(member: Member) -> tuple[list[dict], list[dict]]:
 def _notifications(member: Member) -> dict:
     """The member's notification preferences and the e-mails the program recorded for them (no copy of a
     message is kept: what, when, in which language, with what outcome)."""
-    messages = Notification.objects.filter(member=member).order_by("created_at", "id")
+    messages = Notification.objects.filter(member=member).select_related("redemption").order_by("created_at", "id")
     return {
         "preferences": {"email": not member.email_opt_out},
         "emails": [
             {
                 "kind": n.kind,
-                "subject": n.subject,
+                "redemption": n.redemption.reference if n.redemption else None,
+                "month": n.subject if n.kind == NotificationKind.POINTS_EXPIRING else None,
                 "status": n.status,
                 "language": n.language,
                 "created_at": _iso(n.created_at),
