@@ -147,6 +147,8 @@ def member_erase(*, member: Member, actor: str) -> MemberErasure:
         Notification.objects.filter(
             member=locked, status__in=[NotificationStatus.PENDING, NotificationStatus.FAILED]
         ).update(status=NotificationStatus.SKIPPED)
+        # A mail server's error may quote the address; the language was the member's.
+        Notification.objects.filter(member=locked).update(last_error="", language="")
         Event.objects.filter(member=locked).exclude(attributes={}).update(attributes={})
         TierChange.objects.filter(member=locked).exclude(note="").update(note="")
         PointsBalance.objects.filter(member=locked).exclude(tier_override_reason="").update(tier_override_reason="")
