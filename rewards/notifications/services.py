@@ -15,10 +15,13 @@ the rows carrying the token, the sends through one backend connection, one updat
 costs the same few queries however large, and holds one batch of members in memory.
 """
 
+import contextlib
+import contextvars
 import datetime
 import logging
 import secrets
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +62,20 @@ DIGEST_WINDOW = datetime.timedelta(days=30)
 DIGEST_BATCH = 500
 
 
+_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("notifications_paused", default=False)
+
+
+@contextlib.contextmanager
+def notifications_paused() -> Iterator[None]:
+    """Nothing is recorded inside (and so nothing sent): for writing the past, such as the demo's history, whose
+    members must not be told today about a parcel delivered last year."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
 class NotificationFailed(Exception):
     """The e-mail backend refused the message; the row is `failed` and will be claimed again."""
 
@@ -82,7 +99,7 @@ def notification_record(
 ) -> Notification | None:
     """Records a notification in the caller's transaction and queues its sending after commit. Nothing for a
     member without an address or who opted out, a kind the program does not send, or one already recorded."""
-    if not _reachable(member) or not kind_enabled(member.program_id, kind):
+    if _paused.get() or not _reachable(member) or not kind_enabled(member.program_id, kind):
         return None
     try:
         with transaction.atomic():  # a savepoint: the duplicate's error leaves the caller's transaction usable

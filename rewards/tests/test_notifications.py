@@ -376,3 +376,18 @@ def test_two_programs_texts_do_not_mix(program, mailoutbox):
 
 def test_every_kind_has_placeholders_declared():
     assert set(PLACEHOLDERS) == set(KINDS)
+
+
+def test_nothing_is_recorded_while_paused(program, mailoutbox, django_capture_on_commit_callbacks):
+    """The demo writes its history so: members are not told today about last year's parcels."""
+    member = MemberFactory(program=program, member_id="M-1")
+    gift = GiftFactory(program=program, sku="MUG", points=100)
+    fund(member, 100)
+    redemption = redeem(program=program, member=member, gift=gift, quantity=1, reference="R1")
+    redemption_transition(redemption=redemption, status="in_preparation")
+    with services.notifications_paused(), django_capture_on_commit_callbacks(execute=True):
+        redemption_transition(redemption=redemption, status="in_delivery")
+    assert mailoutbox == [] and not Notification.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        redemption_transition(redemption=redemption, status="delivered")
+    assert len(mailoutbox) == 1
