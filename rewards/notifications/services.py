@@ -289,57 +289,65 @@ def expiry_digest_batch(
     )
     if not rows:
         return DigestBatch(last_member=after, claimed=0, sent=0, failed=0, more=False)
-    claim = secrets.token_hex(16)
-    languages = {row["pk"]: texts.text(K.POINTS_EXPIRING, member_language(program, row["language"]))[0] for row in rows}
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                program=program,
-                member_id=row["pk"],
-                kind=K.POINTS_EXPIRING,
-                subject=period,
-                context={"points": row["points"], "first_expiry": row["first_expiry"].isoformat()},
-                status=S.SENDING,
-                key=new_key(),
-                claim=claim,
-                language=languages[row["pk"]],
-                attempts=1,
-                created_at=now,
-                claimed_at=now,
-            )
-            for row in rows
-        ],
-        ignore_conflicts=True,  # a member told meanwhile by another run: that run's row stays, this one is not made
-    )
-    keys = dict(Notification.objects.filter(claim=claim).values_list("member_id", "key"))
+    connection = connection or get_connection()
+    # Opened before anything is claimed: with the mail server down, the batch fails having claimed nobody, and the
+    # task's retry (or the next day's pass) tells these members.
+    connection.open()
     sent: list[int] = []
     failed: list[int] = []
-    connection = connection or get_connection()
-    with connection:  # one connection (one SMTP session) for the whole batch
+    try:
+        claim = secrets.token_hex(16)
+        languages = {
+            row["pk"]: texts.text(K.POINTS_EXPIRING, member_language(program, row["language"]))[0] for row in rows
+        }
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    program=program,
+                    member_id=row["pk"],
+                    kind=K.POINTS_EXPIRING,
+                    subject=period,
+                    context={"points": row["points"], "first_expiry": row["first_expiry"].isoformat()},
+                    status=S.SENDING,
+                    key=new_key(),
+                    claim=claim,
+                    language=languages[row["pk"]],
+                    attempts=1,
+                    created_at=now,
+                    claimed_at=now,
+                )
+                for row in rows
+            ],
+            # A member told meanwhile by another run: that run's row stays, and this one is not made.
+            ignore_conflicts=True,
+        )
+        keys = dict(Notification.objects.filter(claim=claim).values_list("member_id", "key"))
         for row in rows:
             key = keys.get(row["pk"])
             if key is None:
                 continue
-            link = unsubscribe_url(key)
-            email = render_email(
-                program=program,
-                kind=K.POINTS_EXPIRING,
-                language=row["language"],
-                first_name=row["first_name"],
-                values={
-                    "points": lambda points=row["points"]: format_points(points),
-                    "date": lambda moment=row["first_expiry"]: format_date(moment, program),
-                },
-                texts=texts,
-                link=link,
-            )
             try:
+                link = unsubscribe_url(key)
+                email = render_email(
+                    program=program,
+                    kind=K.POINTS_EXPIRING,
+                    language=row["language"],
+                    first_name=row["first_name"],
+                    values={
+                        "points": lambda points=row["points"]: format_points(points),
+                        "date": lambda moment=row["first_expiry"]: format_date(moment, program),
+                    },
+                    texts=texts,
+                    link=link,
+                )
                 connection.send_messages([email_message(program=program, to=row["email"], email=email, link=link)])
-            except Exception:  # one refused address must not stop the batch; the sweeper retries it
+            except Exception:  # one refused address must not stop the batch: the sweeper retries this one
                 logger.warning("Expiry digest to member %s failed.", row["pk"], exc_info=True)
                 failed.append(row["pk"])
             else:
                 sent.append(row["pk"])
+    finally:
+        connection.close()
     done = timezone.now()
     if sent:
         Notification.objects.filter(claim=claim, member_id__in=sent).update(status=S.SENT, sent_at=done)

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from rewards.models import Notification, NotificationSettings
@@ -129,3 +130,61 @@ def test_the_beat_task_runs_every_program_in_chained_batches(program, mailoutbox
     assert len(mailoutbox) == 6
     assert send_expiry_digests.apply().get() == 2  # the next day's pass: nothing new to tell
     assert len(mailoutbox) == 6
+
+
+class DownBackend:
+    """A mail server that does not answer."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def open(self):
+        raise ConnectionRefusedError("mail server down")
+
+    def close(self):
+        pass
+
+
+class RefusesOne:
+    """A mail server that refuses one address."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def open(self):
+        return True
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        from django.core import mail
+
+        if messages[0].to == ["b@example.com"]:
+            raise ValueError("550 no such user")
+        mail.outbox.extend(messages)
+        return 1
+
+
+@override_settings(EMAIL_BACKEND="rewards.tests.test_notification_digest.DownBackend")
+def test_a_mail_server_down_claims_nobody(program, mailoutbox):
+    _member(program, "A", [(100, days(10))])
+    with pytest.raises(ConnectionRefusedError):
+        services.expiry_digest_run(program=program, now=NOW)
+    assert not Notification.objects.exists()  # the next pass tells them
+
+
+@override_settings(EMAIL_BACKEND="rewards.tests.test_notification_digest.RefusesOne")
+def test_a_refused_address_is_retried_alone_and_the_batch_goes_on(program, mailoutbox):
+    _member(program, "A", [(100, days(10))])
+    _member(program, "B", [(100, days(10))])
+    _member(program, "C", [(100, days(10))])
+    run = services.expiry_digest_run(program=program, now=NOW)
+    assert (run.sent, run.failed) == (2, 1)
+    assert sorted(m.to[0] for m in mailoutbox) == ["a@example.com", "c@example.com"]
+    refused = Notification.objects.get(member__member_id="B")
+    assert refused.status == "failed" and refused.next_attempt_at is not None
+    # Its retry (the sweeper's) goes through send_notification, with the figures claimed for it.
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        assert services.notification_send(notification_id=refused.pk) == "sent"
+    assert mailoutbox[-1].to == ["b@example.com"] and mailoutbox[-1].subject == "100 of your points expire soon"
