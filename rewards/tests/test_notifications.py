@@ -391,3 +391,19 @@ def test_nothing_is_recorded_while_paused(program, mailoutbox, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         redemption_transition(redemption=redemption, status="delivered")
     assert len(mailoutbox) == 1
+
+
+def test_the_sweeper_task_sends_what_was_lost(program, mailoutbox, time_machine):
+    import datetime
+
+    from django.utils import timezone
+
+    from rewards.tasks import sweep_notifications
+
+    notification = _recorded(program)  # recorded, its message lost (never sent)
+    assert sweep_notifications.apply().get() == 0  # too young: its own task may still come
+    time_machine.move_to(timezone.now() + datetime.timedelta(minutes=3))
+    assert sweep_notifications.apply().get() == 1
+    assert len(mailoutbox) == 1
+    assert sweep_notifications.apply().get() == 0
+    assert Notification.objects.get(pk=notification.pk).status == "sent"
