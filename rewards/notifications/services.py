@@ -177,22 +177,24 @@ def notification_send(*, notification_id: int) -> str:
     if not _reachable(member) or member.status == Member.MERGED or not kind_enabled(program.pk, notification.kind):
         Notification.objects.filter(pk=notification_id).update(status=S.SKIPPED)
         return S.SKIPPED
-    texts = TextBook(program, [notification.kind])
-    language = member_language(program, member.language)
-    link = unsubscribe_url(notification.key)
-    email = render_email(
-        program=program,
-        kind=notification.kind,
-        language=language,
-        first_name=member.first_name,
-        values=_values(notification, texts.text(notification.kind, language)[0]),
-        texts=texts,
-        link=link,
-    )
-    message = email_message(program=program, to=member.email, email=email, link=link)
+    if notification.kind == K.VOUCHER_ISSUED and getattr(notification.redemption, "voucher", None) is None:
+        Notification.objects.filter(pk=notification_id).update(status=S.SKIPPED)  # nothing to tell without a code
+        return S.SKIPPED
     try:
-        message.send()
-    except Exception as exc:  # the backend's own errors (SMTP, provider API): retried later
+        texts = TextBook(program, [notification.kind])
+        language = member_language(program, member.language)
+        link = unsubscribe_url(notification.key)
+        email = render_email(
+            program=program,
+            kind=notification.kind,
+            language=language,
+            first_name=member.first_name,
+            values=_values(notification, texts.text(notification.kind, language)[0]),
+            texts=texts,
+            link=link,
+        )
+        email_message(program=program, to=member.email, email=email, link=link).send()
+    except Exception as exc:  # the backend's own errors (SMTP, provider API), or any other: released, retried
         _failed([notification_id], notification.attempts, f"{type(exc).__name__}: {exc}", timezone.now())
         raise NotificationFailed(f"Notification {notification_id} could not be sent: {exc}") from exc
     Notification.objects.filter(pk=notification_id).update(
