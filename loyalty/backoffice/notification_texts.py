@@ -106,6 +106,17 @@ class NotificationTextAdmin(MissingObjectIs404, ProgramScopedAdmin):
         )
         return format_html('<a href="{}">Preview</a>', url)
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """Links to the preview of each of the user's programs: the defaults are previewed before any text is
+        written."""
+        url = reverse("admin:rewards_notificationtext_preview")
+        programs = scope_queryset(request, Program.objects.order_by("code"), "")[:20]
+        links = [
+            (program, f"{url}?{_preview_query(program.pk, NotificationKind.VOUCHER_ISSUED, program.default_language)}")
+            for program in programs
+        ]
+        return super().changelist_view(request, {**(extra_context or {}), "preview_links": links})
+
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         """`?kind=…&language=…` (the preview's "Customise" link): the shipped default to start from."""
         initial = super().get_changeform_initial_data(request)

@@ -41,6 +41,12 @@ def test_the_preview_shows_every_email_in_every_language(web, program, kind):
         assert "frame-ancestors 'self'" in framed["Content-Security-Policy"]
 
 
+def test_the_list_links_to_the_preview_of_the_users_programs(web, program, other_program):
+    page = web.get(admin_url(NotificationText, "changelist")).content.decode()
+    assert f"Preview the e-mails of {program.code}" in page
+    assert other_program.code not in page
+
+
 def test_the_preview_of_a_program_or_language_out_of_reach_is_404(web, program, other_program):
     assert preview(web, other_program, "welcome", "en").status_code == 404
     assert preview(web, program, "welcome", "de").status_code == 404
