@@ -503,7 +503,7 @@ CELERY_TIMEZONE = "UTC"
 # queue's exchange and key).
 CELERY_TASK_QUEUES = [
     Queue(name, Exchange(name, type="direct"), routing_key=name)
-    for name in ("vouchers", "events", "webhooks", "maintenance")
+    for name in ("vouchers", "events", "webhooks", "notifications", "maintenance")
 ]
 # Every task is routed explicitly (a test checks it); the default only catches a task someone forgot to route.
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
@@ -516,6 +516,10 @@ CELERY_TASK_ROUTES = {
     "rewards.tasks.release_expired_locks": {"queue": "maintenance"},
     "rewards.tasks.expire_points": {"queue": "maintenance"},
     "rewards.tasks.assess_tiers": {"queue": "maintenance"},
+    "rewards.tasks.send_notification": {"queue": "notifications"},
+    "rewards.tasks.sweep_notifications": {"queue": "notifications"},
+    "rewards.tasks.send_expiry_digests": {"queue": "notifications"},
+    "rewards.tasks.expiry_digest": {"queue": "notifications"},
     "programs.tasks.deliver_webhook": {"queue": "webhooks"},
     "programs.tasks.sweep_webhooks": {"queue": "webhooks"},
     "programs.tasks.clear_expired_tokens": {"queue": "maintenance"},
@@ -551,6 +555,18 @@ CELERY_BEAT_SCHEDULE = {
     },
     "expire-points": {"task": "rewards.tasks.expire_points", "schedule": 3600.0, "options": {"expires": 3600}},
     "sweep-webhooks": {"task": "programs.tasks.sweep_webhooks", "schedule": 60.0, "options": {"expires": 60}},
+    "sweep-notifications": {
+        "task": "rewards.tasks.sweep_notifications",
+        "schedule": 120.0,
+        "options": {"expires": 120},
+    },
+    # The expiry digest, daily at 07:00 UTC: each member is told at most once a calendar month (the first pass of
+    # the month tells everyone with points expiring within 30 days; later passes only those not told yet).
+    "send-expiry-digests": {
+        "task": "rewards.tasks.send_expiry_digests",
+        "schedule": crontab(minute=0, hour=7),
+        "options": {"expires": 6 * 3600},
+    },
     # The daily tier assessment (members whose tier's `until` has passed), at 01:30 UTC; idempotent for a day.
     "assess-tiers": {
         "task": "rewards.tasks.assess_tiers",
@@ -558,6 +574,25 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 6 * 3600},
     },
 }
+
+# E-mail to members (rewards.notifications). Without settings, messages are written to the console (the worker's
+# output). With EMAIL_HOST, over SMTP. EMAIL_BACKEND names any backend by its dotted path, e.g. an Anymail
+# provider's (`anymail.backends.mailgun.EmailBackend`), whose settings come from ANYMAIL_* variables (README).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "").strip() or (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if EMAIL_HOST else 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", bool(EMAIL_HOST))
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "rewards@localhost"
+# Anymail's settings, from the environment: ANYMAIL_MAILGUN_API_KEY=... becomes ANYMAIL["MAILGUN_API_KEY"].
+ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in os.environ.items() if key.startswith("ANYMAIL_")}
+# The public address of this site, for links in e-mails (sent by workers, which have no request to ask).
+SITE_URL = os.environ.get("SITE_URL", "").strip() or "http://127.0.0.1:8000"
 
 # Operations (loyalty/ops): metrics, log format, error reporting.
 # `GET /metrics` answers only with `Authorization: Bearer <METRICS_TOKEN>`; without a token it does not exist (404).

@@ -30,6 +30,10 @@ class Member(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # A merged duplicate points at the member it was merged into (API.md, Member merge); it moves no points again.
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from")
+    # The member said no to e-mail (API `notifications.email`, the unsubscribe link, the admin); erasure sets it.
+    email_opt_out = models.BooleanField(
+        default=False, help_text="The member receives no e-mail from the program (unsubscribed)."
+    )
     # Set by erasure: the personal data is gone and `member_id` is a pseudonym.
     erased_at = models.DateTimeField(null=True, blank=True)
     segments: "models.ManyToManyField[Segment, SegmentMembership]" = models.ManyToManyField(

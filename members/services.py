@@ -10,7 +10,16 @@ from members.errors import MemberExists, MemberStatusFixed
 from members.models import Member, Segment, SegmentMembership
 from programs.models import Program
 
-PROFILE_FIELDS = ("email", "first_name", "last_name", "language", "birth_date", "address", "status")
+PROFILE_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "language",
+    "birth_date",
+    "address",
+    "status",
+    "email_opt_out",
+)
 ADDRESS_KEYS = ("name", "street", "postal_code", "city", "country", "phone")
 
 
@@ -31,6 +40,7 @@ def member_create(
     language: str = "",
     birth_date: datetime.date | None = None,
     address: dict | None = None,
+    email_opt_out: bool = False,
 ) -> Member:
     """The member's row (the ledger's balance row comes with `rewards.services.enrolment.member_enrol`).
     A member id already taken raises MemberExists."""
@@ -45,6 +55,7 @@ def member_create(
                 language=language or program.default_language,
                 birth_date=birth_date,
                 address=address_clean(address),
+                email_opt_out=email_opt_out,
             )
     except IntegrityError as exc:
         # The unique (program, member_id) constraint decides, also between two racing enrolments.

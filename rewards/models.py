@@ -509,3 +509,14 @@ class PointsLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} ({self.status})"
+
+
+# The e-mail notification models live in their own module (one idea per module); imported here so that Django
+# finds them with the app's models.
+from rewards.notification_models import (  # noqa: E402, F401
+    Notification,
+    NotificationKind,
+    NotificationSettings,
+    NotificationStatus,
+    NotificationText,
+)

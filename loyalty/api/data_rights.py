@@ -113,6 +113,50 @@ EXPORT = inline_serializer(
             ),
             help_text="The webshop login links sent to the member.",
         ),
+        "notifications": inline_serializer(
+            name="MemberExportNotifications",
+            fields={
+                "preferences": inline_serializer(
+                    name="MemberExportNotificationPreferences",
+                    fields={"email": serializers.BooleanField(help_text="Whether the member receives e-mail.")},
+                    help_text="The member's notification preferences (as `notifications` of the member).",
+                ),
+                "emails": serializers.ListField(
+                    child=inline_serializer(
+                        name="MemberExportEmail",
+                        fields={
+                            "kind": serializers.ChoiceField(
+                                choices=[
+                                    "voucher_issued",
+                                    "redemption_shipped",
+                                    "redemption_delivered",
+                                    "points_expiring",
+                                    "welcome",
+                                ],
+                                help_text="What the e-mail was about.",
+                            ),
+                            "redemption": serializers.CharField(
+                                allow_null=True, help_text="The reference of the redemption it was about, or null."
+                            ),
+                            "month": serializers.CharField(
+                                allow_null=True,
+                                help_text="`YYYY-MM`: the month of a reminder of points expiring, or null.",
+                            ),
+                            "status": serializers.ChoiceField(
+                                choices=["pending", "sending", "sent", "failed", "skipped"],
+                                help_text="`skipped`: not sent (the member had unsubscribed or had no address).",
+                            ),
+                            "language": serializers.CharField(help_text="The language it was written in."),
+                            "created_at": serializers.DateTimeField(help_text="When it was decided."),
+                            "sent_at": serializers.DateTimeField(allow_null=True, help_text="When it was sent."),
+                        },
+                    ),
+                    help_text="The e-mails the program sent or meant to send to the member, oldest first (their "
+                    "texts are not kept).",
+                ),
+            },
+            help_text="Notification preferences and the e-mails sent.",
+        ),
     },
 )
 
@@ -125,8 +169,8 @@ class MemberExportView(ProgramAPIView):
         summary="Export a member's data",
         description="Everything the program holds about the member, as one JSON document (data access and "
         "portability): the profile with tier, status, segments and balance, the whole points history, the points "
-        "lots with their expiry, the redemptions with their deliveries and vouchers, the events, the tier changes "
-        "and the webshop sessions and login links. Each part has the shape of the endpoint that shows it.",
+        "lots with their expiry, the redemptions with their deliveries and vouchers, the events, the tier changes, "
+        "the webshop sessions and login links, and the notification preferences with the e-mails sent. Each part has the shape of the endpoint that shows it.",
         responses={200: EXPORT, **error_responses(404)},
     )
     def get(self, request, member_id: str):

@@ -4,7 +4,8 @@ the member, as one JSON document.
 Each part is built by the very function that builds the API's answer for that object, so the export shows what
 the API shows: the member body of `GET /members/{id}`, the rows of `GET /members/{id}/transactions` (all pages),
 the redemptions of `GET /redemptions/{id}`, the events of `GET /events/{reference}` (with their type, moment and
-attributes). What no endpoint shows (points lots, tier changes, webshop sessions and login links) is listed with
+attributes). What no endpoint shows (points lots, tier changes, webshop sessions and login links, notification
+preferences and the e-mails sent) is listed with
 its own plain fields. Nothing here writes.
 """
 
@@ -21,7 +22,7 @@ from loyalty.api.redemptions import redemption_data
 from members.models import Member, MemberLoginLink, MemberSession
 from programs.models import Program
 from rewards import selectors
-from rewards.models import Event, PointsLot, Redemption, TierChange
+from rewards.models import Event, Notification, NotificationKind, PointsLot, Redemption, TierChange
 
 CHUNK = 500  # rows read per round trip: a long history never sits in memory as model instances all at once
 
@@ -40,6 +41,7 @@ EXPORT_KEYS = (
     "tier_changes",
     "webshop_sessions",
     "login_links",
+    "notifications",
 )
 
 
@@ -125,6 +127,27 @@ def _webshop(member: Member) -> tuple[list[dict], list[dict]]:
     return sessions, links
 
 
+def _notifications(member: Member) -> dict:
+    """The member's notification preferences and the e-mails the program recorded for them (no copy of a
+    message is kept: what, when, in which language, with what outcome)."""
+    messages = Notification.objects.filter(member=member).select_related("redemption").order_by("created_at", "id")
+    return {
+        "preferences": {"email": not member.email_opt_out},
+        "emails": [
+            {
+                "kind": n.kind,
+                "redemption": n.redemption.reference if n.redemption else None,
+                "month": n.subject if n.kind == NotificationKind.POINTS_EXPIRING else None,
+                "status": n.status,
+                "language": n.language,
+                "created_at": _iso(n.created_at),
+                "sent_at": _iso(n.sent_at),
+            }
+            for n in messages.iterator(chunk_size=CHUNK)
+        ],
+    }
+
+
 def member_export(*, member: Member, language: str) -> dict:
     """The whole document for `member` (loaded by `members.selectors.member_get` with its balance and segments),
     texts in `language`. Its keys are EXPORT_KEYS, in that order."""
@@ -149,6 +172,7 @@ def member_export(*, member: Member, language: str) -> dict:
         "tier_changes": _tier_changes(member, program),
         "webshop_sessions": sessions,
         "login_links": links,
+        "notifications": _notifications(member),
     }
     assert tuple(document) == EXPORT_KEYS
     return document

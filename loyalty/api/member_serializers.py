@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from loyalty.api import enums
 from loyalty.api.addresses import DeliveryInput, DeliveryOutput
-from loyalty.api.fields import ClosedSerializer, StrictCharField, StrictDateField
+from loyalty.api.fields import ClosedSerializer, StrictBooleanField, StrictCharField, StrictDateField
 from members.models import MEMBER_ID_RE
 from rewards.selectors import member_balance, member_tier
 
@@ -41,6 +41,22 @@ class BirthDateField(StrictDateField):
     """A date from 1900 to today (checked by the serializer's `validate_birth_date`)."""
 
 
+NOTIFICATIONS_HELP = (
+    "The member's choice of messages from the program: `email` true when the member receives its e-mails "
+    "(voucher codes, gift shipped and delivered, the monthly reminder of points expiring within 30 days, a welcome "
+    "where the program sends one), false when the member unsubscribed (through the link in every e-mail, the "
+    "admin, or here). Erasure sets it to false."
+)
+
+
+class NotificationsInput(ClosedSerializer):
+    email = StrictBooleanField(help_text="false: the member receives no e-mail from the program; true: it does again.")
+
+
+class NotificationsOutput(serializers.Serializer):
+    email = serializers.BooleanField(help_text="Whether the member receives the program's e-mails.")
+
+
 class ProfileFieldsMixin(serializers.Serializer):
     email = EmailAddressField(
         required=False,
@@ -71,6 +87,19 @@ class ProfileFieldsMixin(serializers.Serializer):
         help_text="The member's postal address, where a physical gift redeemed without `delivery` is sent; null "
         "clears it.",
     )
+
+    notifications = NotificationsInput(required=False, help_text=NOTIFICATIONS_HELP + " Default on enrolment: true.")
+
+    def validate_notifications(self, value):
+        if "email" not in value:  # a PATCH makes the nested object partial: its one field is required all the same
+            raise serializers.ValidationError({"email": ["This field is required."]})
+        return value
+
+    def validate(self, attrs):
+        # The contract's shape in, the member's opt-out flag to the services.
+        if "notifications" in attrs:
+            attrs["email_opt_out"] = not attrs.pop("notifications")["email"]
+        return attrs
 
     def validate_address(self, value):
         # A PATCH is partial, and DRF makes the nested address partial too: its fields are required all the same.
@@ -171,6 +200,7 @@ class MemberOutput(serializers.Serializer):
     )
     enrolled_at = serializers.DateTimeField(help_text="When the member was enrolled (ISO 8601 with offset).")
     address = DeliveryOutput(allow_null=True, help_text="The member's postal address, or null.")
+    notifications = NotificationsOutput(help_text=NOTIFICATIONS_HELP)
     balance = BalanceOutput(help_text="The member's points as of now.")
     segments = serializers.ListField(
         child=serializers.CharField(), help_text="The codes of the segments the member is in, sorted."
@@ -220,6 +250,7 @@ def member_data(member, language: str | None = None) -> dict:
         "status": member.status,
         "enrolled_at": member.enrolled_at.isoformat(),
         "address": member.address,
+        "notifications": {"email": not member.email_opt_out},
         "balance": member_balance(member=member),
         "segments": sorted(s.code for s in member.segments.all()),
         "tier": tier_data(member, language),

@@ -79,7 +79,8 @@ class MemberDetailView(ProgramAPIView):
         summary="Update a member's profile",
         request=MemberUpdateInput,
         responses={200: MemberOutput, **error_responses(400, 404)},
-        description="Changes `email`, `first_name`, `last_name`, `language`, `birth_date` and `status`. "
+        description="Changes `email`, `first_name`, `last_name`, `language`, `birth_date`, `address`, "
+        "`notifications` and `status`. "
         "`member_id`, `balance` and `segments` are read-only: sending them is a 400.",
     )
     def patch(self, request, member_id: str):

@@ -6,6 +6,7 @@ from loyalty.backoffice import (  # noqa: F401
     ledger,
     logentries,
     members,
+    notification_texts,
     programs,
     promotions,
     redemptions,

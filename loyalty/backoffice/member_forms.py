@@ -24,7 +24,18 @@ REASON_MAX_LENGTH = 255  # LedgerEntry.description
 class MemberForm(forms.ModelForm):
     class Meta:
         model = Member
-        fields = ("program", "member_id", "email", "first_name", "last_name", "language", "birth_date", "status")
+        fields = (
+            "program",
+            "member_id",
+            "email",
+            "first_name",
+            "last_name",
+            "language",
+            "birth_date",
+            "email_opt_out",
+            "status",
+        )
+        labels = {"email_opt_out": "Unsubscribed from e-mail"}
 
     def clean_member_id(self):
         member_id = self.cleaned_data.get("member_id")

@@ -124,7 +124,7 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
     page_fields = (*balance_fields, "postal_address", "tier_state", "segment_codes", "recent_ledger", "enrolled_at")
 
     def get_fieldsets(self, request: HttpRequest, obj: Member | None = None):
-        profile = ("email", "first_name", "last_name", "language", "birth_date")
+        profile = ("email", "first_name", "last_name", "language", "birth_date", "email_opt_out")
         if obj is None:
             return [(None, {"fields": ("program", "member_id", *profile)})]
         return [
@@ -340,6 +340,7 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
             last_name=data.get("last_name") or "",
             language=data.get("language") or "",
             birth_date=data.get("birth_date"),
+            email_opt_out=bool(data.get("email_opt_out")),
         )
 
     def save_model(self, request, obj, form, change):

@@ -18,6 +18,7 @@ from members.models import Member
 from programs.models import EventType, Program
 from rewards.engine import Line
 from rewards.models import Earn
+from rewards.notifications.services import notifications_paused
 from rewards.services.earning import Basket, points_earn
 from rewards.services.events import event_accept, event_reward
 from rewards.services.redemption import redeem, redemption_transition
@@ -58,7 +59,8 @@ def demo_history(*, program: Program, members: list[Member], progress: Callable[
         plan = _plan(rng, now, member.enrolled_at)
         if f"DEMO-H-{member.member_id}-1" in done_refs:
             continue
-        with transaction.atomic():
+        # The history is the past: its members are not e-mailed about it (paused until after the commit).
+        with notifications_paused(), transaction.atomic():
             _post(program, member, plan, event_types, gifts)
         posted += 1
         if progress and index % 50 == 0:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from loyalty.shop import views
+from loyalty.shop import unsubscribe, views
 
 app_name = "shop"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("redemptions/<id:redemption_id>/status", views.redemption_status, name="redemption-status"),
     path("language", views.language, name="language"),
     path("logout", views.logout, name="logout"),
+    path("unsubscribe/<key:token>", unsubscribe.unsubscribe, name="unsubscribe"),
 ]

@@ -22,6 +22,10 @@ ROUTES = {
     "rewards.tasks.release_expired_locks": "maintenance",
     "rewards.tasks.expire_points": "maintenance",
     "rewards.tasks.assess_tiers": "maintenance",
+    "rewards.tasks.send_notification": "notifications",
+    "rewards.tasks.sweep_notifications": "notifications",
+    "rewards.tasks.send_expiry_digests": "notifications",
+    "rewards.tasks.expiry_digest": "notifications",
     "programs.tasks.clear_expired_tokens": "maintenance",
     "programs.tasks.deliver_webhook": "webhooks",
     "programs.tasks.sweep_webhooks": "webhooks",
@@ -33,7 +37,7 @@ def queue_of(task_name: str) -> str:
 
 
 def test_the_queues_are_declared_each_with_its_own_exchange_and_key():
-    assert sorted(app.amqp.queues) == ["events", "maintenance", "vouchers", "webhooks"]
+    assert sorted(app.amqp.queues) == ["events", "maintenance", "notifications", "vouchers", "webhooks"]
     # Not Celery's default (every queue bound to the default queue's exchange and key, where one message sent to
     # that exchange and key would land in every queue).
     for name, queue in app.amqp.queues.items():

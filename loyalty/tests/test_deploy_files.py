@@ -31,6 +31,7 @@ APP_SERVICES = {
     "worker-vouchers",
     "worker-events",
     "worker-webhooks",
+    "worker-notifications",
     "worker-maintenance",
     "beat",
 }

@@ -9,6 +9,7 @@ from members.services import member_create
 from programs import webhooks
 from programs.models import Program
 from rewards.models import PointsBalance
+from rewards.notifications.services import notify_welcome
 
 
 @transaction.atomic
@@ -22,8 +23,10 @@ def member_enrol(
     language: str = "",
     birth_date: datetime.date | None = None,
     address: dict | None = None,
+    email_opt_out: bool = False,
 ) -> Member:
-    """Enrols a member with an empty balance. A member id already taken raises MemberExists."""
+    """Enrols a member with an empty balance, welcomed by e-mail where the program says so. A member id already
+    taken raises MemberExists."""
     with transaction.atomic():
         member = member_create(
             program=program,
@@ -34,7 +37,9 @@ def member_enrol(
             language=language,
             birth_date=birth_date,
             address=address,
+            email_opt_out=email_opt_out,
         )
         PointsBalance.objects.create(member=member, program=program)
         webhooks.emit(program=program, event_type="member.enrolled", subject=member)
+        notify_welcome(member=member)
     return member

@@ -11,6 +11,7 @@ lock or transfer of the member runs meanwhile) and the member row:
   collides with a partner's id and the old id is free to be enrolled again as a new member); `erased_at` is set
   and an active member becomes `blocked` (a merged one stays `merged`), so no points move for it again;
 - the `delivery` of every redemption of the member is set to null;
+- the member is opted out of e-mail, and notifications still waiting are skipped (no address is left anyway);
 - webshop sessions and login links are deleted, and so are the member's segment memberships (which segments a
   person is in is a profile of them; the segments themselves stay);
 - the free-form `attributes` of the member's events are cleared to `{}` (a partner may have put personal data in
@@ -41,7 +42,16 @@ from members.models import Member, MemberErasure, MemberLoginLink, MemberSession
 from programs import webhooks
 from programs.models import WebhookEvent
 from rewards.errors import InvalidTransition
-from rewards.models import Event, IdempotencyRecord, PointsBalance, Redemption, RedemptionStatus, TierChange
+from rewards.models import (
+    Event,
+    IdempotencyRecord,
+    Notification,
+    NotificationStatus,
+    PointsBalance,
+    Redemption,
+    RedemptionStatus,
+    TierChange,
+)
 from rewards.services.ledger import balance_lock
 
 PSEUDONYM_PREFIX = "erased-"
@@ -112,6 +122,7 @@ def member_erase(*, member: Member, actor: str) -> MemberErasure:
         locked.birth_date = None
         locked.address = None
         locked.erased_at = now
+        locked.email_opt_out = True  # no e-mail any more, whatever is still waiting
         if locked.status == Member.ACTIVE:
             locked.status = Member.BLOCKED
         locked.save(
@@ -124,6 +135,7 @@ def member_erase(*, member: Member, actor: str) -> MemberErasure:
                 "birth_date",
                 "address",
                 "erased_at",
+                "email_opt_out",
                 "status",
                 "updated_at",
             ]
@@ -132,6 +144,11 @@ def member_erase(*, member: Member, actor: str) -> MemberErasure:
         MemberSession.objects.filter(member=locked).delete()
         MemberLoginLink.objects.filter(member=locked).delete()
         SegmentMembership.objects.filter(member=locked).delete()
+        Notification.objects.filter(
+            member=locked, status__in=[NotificationStatus.PENDING, NotificationStatus.FAILED]
+        ).update(status=NotificationStatus.SKIPPED)
+        # A mail server's error may quote the address; the language was the member's.
+        Notification.objects.filter(member=locked).update(last_error="", language="")
         Event.objects.filter(member=locked).exclude(attributes={}).update(attributes={})
         TierChange.objects.filter(member=locked).exclude(note="").update(note="")
         PointsBalance.objects.filter(member=locked).exclude(tier_override_reason="").update(tier_override_reason="")

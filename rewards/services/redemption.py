@@ -25,6 +25,8 @@ from rewards.models import (
     Voucher,
     VoucherStatus,
 )
+from rewards.notification_models import NotificationKind
+from rewards.notifications.services import notify_redemption
 from rewards.services.ledger import balance_lock, entry_post, lots_consume, lots_restore
 
 S = RedemptionStatus
@@ -40,6 +42,11 @@ TRANSITIONS: dict[str, dict[str, set[str]]] = {
     Gift.DIGITAL: {S.EXCHANGED: {S.DELIVERED, S.CANCELLED}, S.DELIVERED: {S.RETURNED}},
 }
 REFUNDING = {S.CANCELLED, S.RETURNED}
+# The moves the member is told about by e-mail (a voucher's code is sent when it is issued, see voucher_issue).
+NOTIFIED: dict[str, str] = {
+    S.IN_DELIVERY: NotificationKind.REDEMPTION_SHIPPED,
+    S.DELIVERED: NotificationKind.REDEMPTION_DELIVERED,
+}
 # Crockford's base32 without look-alikes: 20 symbols of 5 bits = 100 bits of randomness.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 20
@@ -138,6 +145,8 @@ def redemption_transition(*, redemption: Redemption, status: str, actor: str = "
                 voucher.status = VoucherStatus.VOID
                 voucher.save(update_fields=["status"])
         webhooks.emit(program=locked.program_id, event_type="redemption.status_changed", subject=locked)
+        if status in NOTIFIED:
+            notify_redemption(redemption=locked, kind=NOTIFIED[status])
     return locked
 
 
@@ -216,6 +225,7 @@ def voucher_issue(*, redemption_id: int) -> Voucher | None:
         )
         webhooks.emit(program=redemption.program_id, event_type="voucher.issued", subject=redemption)
         webhooks.emit(program=redemption.program_id, event_type="redemption.status_changed", subject=redemption)
+        notify_redemption(redemption=redemption, kind=NotificationKind.VOUCHER_ISSUED)
     return voucher
 
 

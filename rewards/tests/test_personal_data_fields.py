@@ -29,9 +29,22 @@ PERSONAL = {
     "rewards.PointsBalance.tier_override_reason": "staff free text about the member: emptied",
     "rewards.IdempotencyRecord.response_body": "answers naming the member: redacted",
     "programs.WebhookEvent.data": "outbox events naming the member: redacted",
+    "rewards.Notification.language": "the member's language: emptied",
+    "rewards.Notification.last_error": "a mail server's answer may name the address: emptied",
 }
 
 NOT_PERSONAL = {
+    "rewards.Notification.kind": "a kind code",
+    "rewards.Notification.subject": "a redemption id, a month or `enrolment`",
+    "rewards.Notification.context": "figures (points, a date), like the ledger's",
+    "rewards.Notification.status": "a status code",
+    "rewards.Notification.key": "a random key",
+    "rewards.Notification.claim": "a random token",
+    "rewards.NotificationText.kind": "program configuration",
+    "rewards.NotificationText.language": "program configuration",
+    "rewards.NotificationText.subject": "program configuration",
+    "rewards.NotificationText.text_body": "program configuration",
+    "rewards.NotificationText.html_body": "program configuration",
     "members.Member.status": "a status code",
     "members.Segment.code": "program configuration",
     "members.Segment.name": "program configuration",

@@ -62,6 +62,7 @@ def test_enrol_returns_the_member(api, program):
         "status": "active",
         "balance": {"available": 0, "pending": 0, "locked": 0, "total": 0},
         "address": None,
+        "notifications": {"email": True},
         "segments": [],
         "tier": None,
     }

@@ -11,7 +11,7 @@ from members.models import Member, SegmentMembership
 from programs.models import ApiClient, Program, WebhookDelivery, WebhookEvent
 from programs.services import api_client_create
 from programs.webhook_services import webhook_subscribe
-from rewards.models import PointsBalance, Promotion
+from rewards.models import Notification, NotificationSettings, NotificationText, PointsBalance, Promotion
 from rewards.services.points import points_adjust
 from rewards.services.redemption import redeem
 from tests.factories import (
@@ -59,6 +59,9 @@ def catalog(program, other_program):
     hook, _ = webhook_subscribe(api_client=client, url="https://1.1.1.1/hooks", events=["points.earned"])
     event = WebhookEvent.objects.create(id="msg_1", program=program, type="points.earned", data={"points": 10})
     WebhookDelivery.objects.create(subscription=hook, event=event, status=WebhookDelivery.FAILED, attempts=12)
+    NotificationSettings.objects.create(program=program, welcome=True)
+    NotificationText.objects.create(program=program, kind="welcome", language="en", subject="Hi", text_body="Hi")
+    Notification.objects.create(program=program, member=member, kind="welcome", subject="enrolment", key="k1")
     return {"member": member, "segment": segment, "promotion": promotion, "client": client}
 
 
