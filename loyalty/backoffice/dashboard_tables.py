@@ -1,0 +1,153 @@
+"""The dashboard's tables: each chart's data with human headers, shown on the page (numbers with the language's
+thousands separators) and downloadable as CSV (plain numbers, the same headers and rows).
+
+One definition per table, so the page, its charts and the CSV files cannot drift apart.
+"""
+
+import csv
+import datetime
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.formats import number_format
+
+from loyalty.backoffice.dashboard import Dashboard
+
+Cell = str | int | Decimal | datetime.date | None
+
+
+@dataclass(frozen=True)
+class Table:
+    slug: str  # its CSV's name: /admin/dashboard/export/<slug>.csv
+    title: str
+    headers: list[str]
+    rows: list[list[Cell]]
+
+    def formatted(self) -> list[list[str]]:
+        """The rows as the page shows them."""
+        return [[display(cell) for cell in row] for row in self.rows]
+
+
+def display(cell: Cell) -> str:
+    """A cell for the page: numbers grouped by thousands in the active language, dates as ISO dates."""
+    if cell is None:
+        return "—"
+    if isinstance(cell, bool):
+        return str(cell)
+    if isinstance(cell, int):
+        return number_format(cell, force_grouping=True)
+    if isinstance(cell, Decimal):
+        return number_format(cell, decimal_pos=2, force_grouping=True)
+    if isinstance(cell, datetime.date):
+        return cell.isoformat()
+    return cell
+
+
+def csv_value(cell: Cell) -> str | int:
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime.date):
+        return cell.isoformat()
+    if isinstance(cell, Decimal):
+        return f"{cell:.2f}"
+    return cell
+
+
+def flows_table(d: Dashboard) -> Table:
+    return Table(
+        slug="points",
+        title="Points per period",
+        headers=["Period", "From", "To", "Issued", "Burned", "Reversed", "Expired"],
+        rows=[[f.label, f.period.start, f.period.last_day, f.issued, f.burned, f.reversed, f.expired] for f in d.flows],
+    )
+
+
+def liability_table(d: Dashboard) -> Table:
+    currency = d.program.currency
+    headers = ["Period", "At the end of", "Outstanding points"]
+    if d.point_value is not None:
+        headers.append(f"Value ({currency})")
+    return Table(
+        slug="liability",
+        title="Outstanding points (liability)",
+        headers=headers,
+        rows=[
+            [row.period.label, row.period.last_day, row.points] + ([row.value] if d.point_value is not None else [])
+            for row in d.liability
+        ],
+    )
+
+
+def funnel_table(d: Dashboard) -> Table:
+    return Table(
+        slug="redemptions",
+        title="Redemptions by status",
+        headers=["Status", "Redemptions"],
+        rows=[[row.label, row.redemptions] for row in d.funnel],
+    )
+
+
+def promotions_table(d: Dashboard) -> Table:
+    return Table(
+        slug="promotions",
+        title="Top promotions by points issued",
+        headers=["Promotion", "Code", "Earns", "Points issued", "Of which shared with other promotions"],
+        rows=[[p.name, p.code, p.earns, p.points, p.shared_points] for p in d.top_promotions],
+    )
+
+
+def tiers_table(d: Dashboard) -> Table:
+    tiers = d.tiers
+    rows: list[list[Cell]] = [[t.name, t.code, t.threshold, t.members] for t in tiers.tiers]
+    no_tier = f"No tier (so in {tiers.base.name}, the threshold-0 tier)" if tiers.base else "No tier"
+    rows.append([no_tier, "", None, tiers.no_tier])
+    return Table(
+        slug="tiers",
+        title="Members per tier",
+        headers=["Tier", "Code", "From (qualifying points)", "Members now"],
+        rows=rows,
+    )
+
+
+def tier_moves_table(d: Dashboard) -> Table:
+    return Table(
+        slug="tier-moves",
+        title="Tier moves per period",
+        headers=["Period", "From", "To", "Upgrades", "Downgrades"],
+        rows=[[m.label, m.period.start, m.period.last_day, m.upgrades, m.downgrades] for m in d.tiers.moves],
+    )
+
+
+def gifts_table(d: Dashboard) -> Table:
+    return Table(
+        slug="gifts",
+        title="Top gifts (redemptions in the last 90 days)",
+        headers=["SKU", "Gift", "Redemptions", "Units", "Points"],
+        rows=[[g.sku, g.name, g.redemptions, g.units, g.points] for g in d.top_gifts],
+    )
+
+
+TABLES: dict[str, Callable[[Dashboard], Table]] = {
+    "points": flows_table,
+    "liability": liability_table,
+    "redemptions": funnel_table,
+    "promotions": promotions_table,
+    "tiers": tiers_table,
+    "tier-moves": tier_moves_table,
+    "gifts": gifts_table,
+}
+
+
+def tables(d: Dashboard) -> dict[str, Table]:
+    return {slug: build(d) for slug, build in TABLES.items()}
+
+
+def table_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(table.headers)
+    for row in table.rows:
+        writer.writerow([csv_value(cell) for cell in row])
+    return out.getvalue()
