@@ -22,13 +22,12 @@ SERIES_LABELS = {"issued": "Issued", "burned": "Burned", "reversed": "Reversed",
 def _options(*, legend: bool, horizontal: bool = False, money_axis: str | None = None) -> dict[str, Any]:
     """Chart.js options: the numbers on the axes and in the tooltips are formatted by Chart.js in the page's
     language (thousands separators included)."""
-    value_axis = "x" if horizontal else "y"
+    value_axis, label_axis = ("x", "y") if horizontal else ("y", "x")
     options: dict[str, Any] = {
         "responsive": True,
-        "maintainAspectRatio": True,
-        "aspectRatio": 1.6 if horizontal else 2,
+        "maintainAspectRatio": False,  # the box's height is set by backoffice/dashboard.css
         "plugins": {"legend": {"display": legend, "position": "bottom"}},
-        "scales": {value_axis: {"beginAtZero": True}},
+        "scales": {value_axis: {"beginAtZero": True}, label_axis: {"ticks": {"autoSkip": True, "maxRotation": 0}}},
     }
     if horizontal:
         options["indexAxis"] = "y"
