@@ -8,6 +8,8 @@ variables, which its script resolves. Every chart has a table with the same data
 
 from typing import Any
 
+from django.utils.translation import pgettext, pgettext_lazy
+
 from loyalty.backoffice.dashboard import Dashboard
 
 COLORS = {
@@ -16,7 +18,12 @@ COLORS = {
     "reversed": "var(--color-orange-500)",
     "expired": "var(--color-base-400)",
 }
-SERIES_LABELS = {"issued": "Issued", "burned": "Burned", "reversed": "Reversed", "expired": "Expired"}
+SERIES_LABELS = {
+    "issued": pgettext_lazy("dashboard", "Issued"),
+    "burned": pgettext_lazy("dashboard", "Burned"),
+    "reversed": pgettext_lazy("dashboard", "Reversed"),
+    "expired": pgettext_lazy("dashboard", "Expired"),
+}
 
 
 def _options(*, legend: bool, horizontal: bool = False, money_axis: str | None = None) -> dict[str, Any]:
@@ -48,7 +55,7 @@ def charts(d: Dashboard, language: str) -> dict[str, dict[str, Any]]:
     labels = [flow.label for flow in d.flows]
     liability: list[dict[str, Any]] = [
         {
-            "label": "Outstanding points",
+            "label": pgettext("dashboard", "Outstanding points"),
             "data": [row.points for row in d.liability],
             "borderColor": "var(--color-primary-600)",
             "backgroundColor": "var(--color-primary-600)",
@@ -59,7 +66,7 @@ def charts(d: Dashboard, language: str) -> dict[str, dict[str, Any]]:
     if d.point_value is not None:
         liability.append(
             {
-                "label": f"Value ({currency})",
+                "label": pgettext("dashboard", "Value (%(currency)s)") % {"currency": currency},
                 "data": [float(row.value) if row.value is not None else None for row in d.liability],
                 "borderColor": "var(--color-orange-500)",
                 "backgroundColor": "var(--color-orange-500)",
@@ -67,14 +74,14 @@ def charts(d: Dashboard, language: str) -> dict[str, dict[str, Any]]:
                 "yAxisID": "y1",
             }
         )
-    tier_labels = [t.name for t in d.tiers.tiers] + ["No tier"]
+    tier_labels = [t.name for t in d.tiers.tiers] + [pgettext("dashboard", "No tier")]
     return {
         "points": chart(
             {
                 "labels": labels,
                 "datasets": [
                     {
-                        "label": SERIES_LABELS[s],
+                        "label": str(SERIES_LABELS[s]),
                         "data": [getattr(flow, s) for flow in d.flows],
                         "backgroundColor": COLORS[s],
                     }
@@ -92,7 +99,7 @@ def charts(d: Dashboard, language: str) -> dict[str, dict[str, Any]]:
                 "labels": [row.label for row in d.funnel],
                 "datasets": [
                     {
-                        "label": "Redemptions",
+                        "label": pgettext("dashboard", "Redemptions"),
                         "data": [row.redemptions for row in d.funnel],
                         "backgroundColor": "var(--color-primary-600)",
                     }
@@ -105,7 +112,7 @@ def charts(d: Dashboard, language: str) -> dict[str, dict[str, Any]]:
                 "labels": [p.name for p in d.top_promotions],
                 "datasets": [
                     {
-                        "label": "Points issued",
+                        "label": pgettext("dashboard", "Points issued"),
                         "data": [p.points for p in d.top_promotions],
                         "backgroundColor": "var(--color-green-600)",
                     }
@@ -118,7 +125,7 @@ def charts(d: Dashboard, language: str) -> dict[str, dict[str, Any]]:
                 "labels": tier_labels,
                 "datasets": [
                     {
-                        "label": "Members",
+                        "label": pgettext("dashboard", "Members"),
                         "data": [t.members for t in d.tiers.tiers] + [d.tiers.no_tier],
                         "backgroundColor": "var(--color-primary-600)",
                     }

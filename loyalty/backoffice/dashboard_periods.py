@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.utils.formats import date_format
+from django.utils.translation import pgettext, pgettext_lazy
 from unfold.widgets import BASE_INPUT_CLASSES, UnfoldAdminSelectWidget
 
 WEEKS = 12
@@ -23,7 +24,11 @@ MAX_DAYS = 731
 EARLIEST = datetime.date(2000, 1, 1)
 
 LAST_WEEKS, LAST_MONTHS, CUSTOM = "weeks", "months", "custom"
-CHOICES = [(LAST_WEEKS, "Last 12 weeks"), (LAST_MONTHS, "Last 12 months"), (CUSTOM, "Custom range")]
+CHOICES = [
+    (LAST_WEEKS, pgettext_lazy("dashboard", "Last 12 weeks")),
+    (LAST_MONTHS, pgettext_lazy("dashboard", "Last 12 months")),
+    (CUSTOM, pgettext_lazy("dashboard", "Custom range")),
+]
 
 
 @dataclass(frozen=True)
@@ -112,9 +117,15 @@ DATE_INPUT = forms.DateInput(format=ISO_DATE, attrs={"type": "date", "class": " 
 
 
 class PeriodForm(forms.Form):
-    period = forms.ChoiceField(label="Period", choices=CHOICES, required=False, widget=UnfoldAdminSelectWidget)
-    start = forms.DateField(label="From", required=False, input_formats=[ISO_DATE], widget=DATE_INPUT)
-    end = forms.DateField(label="To", required=False, input_formats=[ISO_DATE], widget=DATE_INPUT)
+    period = forms.ChoiceField(
+        label=pgettext_lazy("dashboard", "Period"), choices=CHOICES, required=False, widget=UnfoldAdminSelectWidget
+    )
+    start = forms.DateField(
+        label=pgettext_lazy("dashboard", "From"), required=False, input_formats=[ISO_DATE], widget=DATE_INPUT
+    )
+    end = forms.DateField(
+        label=pgettext_lazy("dashboard", "To"), required=False, input_formats=[ISO_DATE], widget=DATE_INPUT
+    )
 
     def clean(self) -> dict:
         data = super().clean()
@@ -122,13 +133,17 @@ class PeriodForm(forms.Form):
             return data
         start, end = data.get("start"), data.get("end")
         if start is None or end is None:
-            raise forms.ValidationError("A custom range needs a start and an end date.")
+            raise forms.ValidationError(pgettext("dashboard", "A custom range needs a start and an end date."))
         if start > end:
-            raise forms.ValidationError("The start date must be on or before the end date.")
+            raise forms.ValidationError(pgettext("dashboard", "The start date must be on or before the end date."))
         if start < EARLIEST:
-            raise forms.ValidationError(f"The start date must be on or after {EARLIEST.isoformat()}.")
+            raise forms.ValidationError(
+                pgettext("dashboard", "The start date must be on or after %(date)s.") % {"date": EARLIEST.isoformat()}
+            )
         if (end - start).days + 1 > MAX_DAYS:
-            raise forms.ValidationError(f"A custom range covers at most {MAX_DAYS} days (two years).")
+            raise forms.ValidationError(
+                pgettext("dashboard", "A custom range covers at most %(days)s days (two years).") % {"days": MAX_DAYS}
+            )
         return data
 
 

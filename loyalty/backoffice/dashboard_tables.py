@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.formats import number_format
+from django.utils.translation import pgettext
 
 from loyalty.backoffice.dashboard import Dashboard
+from loyalty.backoffice.fulfilment import safe_cell
 
 Cell = str | int | Decimal | datetime.date | None
 
@@ -46,32 +48,47 @@ def display(cell: Cell) -> str:
 
 
 def csv_value(cell: Cell) -> str | int:
+    """A cell for the CSV file: plain numbers; a name that a spreadsheet would run as a formula, quoted."""
     if cell is None:
         return ""
     if isinstance(cell, datetime.date):
         return cell.isoformat()
     if isinstance(cell, Decimal):
         return f"{cell:.2f}"
+    if isinstance(cell, str):
+        return safe_cell(cell)
     return cell
 
 
 def flows_table(d: Dashboard) -> Table:
     return Table(
         slug="points",
-        title="Points per period",
-        headers=["Period", "From", "To", "Issued", "Burned", "Reversed", "Expired"],
+        title=pgettext("dashboard", "Points per period"),
+        headers=[
+            pgettext("dashboard", "Period"),
+            pgettext("dashboard", "From"),
+            pgettext("dashboard", "To"),
+            pgettext("dashboard", "Issued"),
+            pgettext("dashboard", "Burned"),
+            pgettext("dashboard", "Reversed"),
+            pgettext("dashboard", "Expired"),
+        ],
         rows=[[f.label, f.period.start, f.period.last_day, f.issued, f.burned, f.reversed, f.expired] for f in d.flows],
     )
 
 
 def liability_table(d: Dashboard) -> Table:
     currency = d.program.currency
-    headers = ["Period", "At the end of", "Outstanding points"]
+    headers = [
+        pgettext("dashboard", "Period"),
+        pgettext("dashboard", "At the end of"),
+        pgettext("dashboard", "Outstanding points"),
+    ]
     if d.point_value is not None:
-        headers.append(f"Value ({currency})")
+        headers.append(pgettext("dashboard", "Value (%(currency)s)") % {"currency": currency})
     return Table(
         slug="liability",
-        title="Outstanding points (liability)",
+        title=pgettext("dashboard", "Outstanding points (liability)"),
         headers=headers,
         rows=[
             [row.period.label, row.period.last_day, row.points] + ([row.value] if d.point_value is not None else [])
@@ -83,8 +100,8 @@ def liability_table(d: Dashboard) -> Table:
 def funnel_table(d: Dashboard) -> Table:
     return Table(
         slug="redemptions",
-        title="Redemptions by status",
-        headers=["Status", "Redemptions"],
+        title=pgettext("dashboard", "Redemptions by status"),
+        headers=[pgettext("dashboard", "Status"), pgettext("dashboard", "Redemptions")],
         rows=[[row.label, row.redemptions] for row in d.funnel],
     )
 
@@ -92,8 +109,14 @@ def funnel_table(d: Dashboard) -> Table:
 def promotions_table(d: Dashboard) -> Table:
     return Table(
         slug="promotions",
-        title="Top promotions by points issued",
-        headers=["Promotion", "Code", "Earns", "Points issued", "Of which shared with other promotions"],
+        title=pgettext("dashboard", "Top promotions by points issued"),
+        headers=[
+            pgettext("dashboard", "Promotion"),
+            pgettext("dashboard", "Code"),
+            pgettext("dashboard", "Earns"),
+            pgettext("dashboard", "Points issued"),
+            pgettext("dashboard", "Of which shared with other promotions"),
+        ],
         rows=[[p.name, p.code, p.earns, p.points, p.shared_points] for p in d.top_promotions],
     )
 
@@ -101,12 +124,21 @@ def promotions_table(d: Dashboard) -> Table:
 def tiers_table(d: Dashboard) -> Table:
     tiers = d.tiers
     rows: list[list[Cell]] = [[t.name, t.code, t.threshold, t.members] for t in tiers.tiers]
-    no_tier = f"No tier (so in {tiers.base.name}, the threshold-0 tier)" if tiers.base else "No tier"
+    no_tier = (
+        pgettext("dashboard", "No tier (so in %(tier)s, the threshold-0 tier)") % {"tier": tiers.base.name}
+        if tiers.base
+        else pgettext("dashboard", "No tier")
+    )
     rows.append([no_tier, "", None, tiers.no_tier])
     return Table(
         slug="tiers",
-        title="Members per tier",
-        headers=["Tier", "Code", "From (qualifying points)", "Members now"],
+        title=pgettext("dashboard", "Members per tier"),
+        headers=[
+            pgettext("dashboard", "Tier"),
+            pgettext("dashboard", "Code"),
+            pgettext("dashboard", "From (qualifying points)"),
+            pgettext("dashboard", "Members now"),
+        ],
         rows=rows,
     )
 
@@ -114,8 +146,14 @@ def tiers_table(d: Dashboard) -> Table:
 def tier_moves_table(d: Dashboard) -> Table:
     return Table(
         slug="tier-moves",
-        title="Tier moves per period",
-        headers=["Period", "From", "To", "Upgrades", "Downgrades"],
+        title=pgettext("dashboard", "Tier moves per period"),
+        headers=[
+            pgettext("dashboard", "Period"),
+            pgettext("dashboard", "From"),
+            pgettext("dashboard", "To"),
+            pgettext("dashboard", "Upgrades"),
+            pgettext("dashboard", "Downgrades"),
+        ],
         rows=[[m.label, m.period.start, m.period.last_day, m.upgrades, m.downgrades] for m in d.tiers.moves],
     )
 
@@ -123,8 +161,14 @@ def tier_moves_table(d: Dashboard) -> Table:
 def gifts_table(d: Dashboard) -> Table:
     return Table(
         slug="gifts",
-        title="Top gifts (redemptions in the last 90 days)",
-        headers=["SKU", "Gift", "Redemptions", "Units", "Points"],
+        title=pgettext("dashboard", "Top gifts (redemptions in the last 90 days)"),
+        headers=[
+            pgettext("dashboard", "SKU"),
+            pgettext("dashboard", "Gift"),
+            pgettext("dashboard", "Redemptions"),
+            pgettext("dashboard", "Units"),
+            pgettext("dashboard", "Points"),
+        ],
         rows=[[g.sku, g.name, g.redemptions, g.units, g.points] for g in d.top_gifts],
     )
 

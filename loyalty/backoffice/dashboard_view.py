@@ -6,6 +6,7 @@ figures come from `loyalty.backoffice.dashboard`, the periods from the query str
 charts are drawn by unfold's Chart.js from JSON data blocks (`dashboard_charts`); each has its table beside it.
 """
 
+import re
 import zoneinfo
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import urlencode
+from django.utils.translation import pgettext, pgettext_lazy
 from unfold.widgets import SELECT_CLASSES
 
 from loyalty.backoffice.dashboard import Dashboard, program_dashboard
@@ -31,34 +33,52 @@ SECTIONS = [
         "bar",
         True,
         3,
-        "Issued: earns, events and positive adjustments. Burned: redemptions and captures, net of refunds. "
-        "Reversed: earn reversals. Expired: expiry. Transfers and negative adjustments are not flows of the program.",
+        pgettext_lazy(
+            "dashboard",
+            "Issued: earns, events and positive adjustments. Burned: redemptions and captures, net of refunds. "
+            "Reversed: earn reversals. Expired: expiry. Transfers and negative adjustments are not flows of the program.",
+        ),
     ),
     (
         "liability",
         "line",
         False,
         2,
-        "The points held by members (available, pending and locked) at the end of each period, by purchase date; "
-        "valued at today's average point value.",
+        pgettext_lazy(
+            "dashboard",
+            "The points held by members (available, pending and locked) at the end of each period, by purchase date; "
+            "valued at today's average point value.",
+        ),
     ),
-    ("redemptions", "bar", False, 1, "The redemptions created in these periods, by their status now."),
+    (
+        "redemptions",
+        "bar",
+        False,
+        1,
+        pgettext_lazy("dashboard", "The redemptions created in these periods, by their status now."),
+    ),
     (
         "promotions",
         "bar",
         False,
         2,
-        "The points of the earns each promotion gave points to. An earn stores its total only: when several "
-        "promotions applied, it counts in full for each of them, and its points show in the last column too.",
+        pgettext_lazy(
+            "dashboard",
+            "The points of the earns each promotion gave points to. An earn stores its total only: when several "
+            "promotions applied, it counts in full for each of them, and its points show in the last column too.",
+        ),
     ),
-    ("tiers", "bar", False, 2, "The tier on each member's balance now."),
+    ("tiers", "bar", False, 2, pgettext_lazy("dashboard", "The tier on each member's balance now.")),
     (
         "tier-moves",
         None,
         False,
         3,
-        "An upgrade is a change to a higher tier, or from no tier to a tier; a downgrade to a lower tier or to "
-        "no tier; by an earn, the daily assessment or by hand.",
+        pgettext_lazy(
+            "dashboard",
+            "An upgrade is a change to a higher tier, or from no tier to a tier; a downgrade to a lower tier or to "
+            "no tier; by an earn, the daily assessment or by hand.",
+        ),
     ),
     ("gifts", None, False, 2, ""),
 ]
@@ -89,7 +109,7 @@ def _query(program: Program, periods: Periods) -> str:
 def _errors(form: PeriodForm) -> list[str]:
     """The form's errors as sentences for the page (a field's errors named by its label)."""
     return [
-        f"{form.fields[name].label}: {error}" if name in form.fields else str(error)
+        f"{form.fields[name].label}: {error}" if name in form.fields else str(error)  # "From: Enter a valid date."
         for name, errors in form.errors.items()
         for error in errors
     ]
@@ -102,46 +122,50 @@ def _kpis(dashboard: Dashboard) -> list[dict[str, str]]:
     return [
         {
             "id": "active-members",
-            "title": "Active members",
+            "title": pgettext("dashboard", "Active members"),
             "value": display(dashboard.active_members),
-            "note": "with a ledger entry in the last 90 days",
+            "note": pgettext("dashboard", "with a ledger entry in the last 90 days"),
         },
         {
             "id": "outstanding",
-            "title": "Outstanding points",
+            "title": pgettext("dashboard", "Outstanding points"),
             "value": display(dashboard.outstanding),
-            "note": f"available {display(dashboard.available)} + pending {display(dashboard.pending)} "
-            f"+ locked {display(dashboard.locked)}",
+            "note": pgettext("dashboard", "available %(available)s + pending %(pending)s + locked %(locked)s")
+            % {
+                "available": display(dashboard.available),
+                "pending": display(dashboard.pending),
+                "locked": display(dashboard.locked),
+            },
         },
         {
             "id": "outstanding-value",
-            "title": "Their value",
+            "title": pgettext("dashboard", "Their value"),
             "value": f"{display(value)} {currency}" if value is not None else "—",
             "note": (
-                f"at {display(dashboard.point_value.quantize(Decimal('0.0001')))} {currency} a point: "
-                "the average of the validated gifts"
+                pgettext("dashboard", "at %(value)s %(currency)s a point: the average of the validated gifts")
+                % {"value": display(dashboard.point_value.quantize(Decimal("0.0001"))), "currency": currency}
                 if dashboard.point_value is not None
-                else "no validated gift to price a point"
+                else pgettext("dashboard", "no validated gift to price a point")
             ),
         },
         {
             "id": "pending-redemptions",
-            "title": "Pending redemptions",
+            "title": pgettext("dashboard", "Pending redemptions"),
             "value": display(dashboard.pending_redemptions),
-            "note": "exchanged, in preparation or in delivery",
+            "note": pgettext("dashboard", "exchanged, in preparation or in delivery"),
             "href": f"{redemptions}?program__id__exact={dashboard.program.pk}",
         },
         {
             "id": "issued",
-            "title": "Points issued",
+            "title": pgettext("dashboard", "Points issued"),
             "value": display(dashboard.total("issued")),
-            "note": "in these periods",
+            "note": pgettext("dashboard", "in these periods"),
         },
         {
             "id": "burned",
-            "title": "Points burned",
+            "title": pgettext("dashboard", "Points burned"),
             "value": display(dashboard.total("burned")),
-            "note": "in these periods, net of refunds",
+            "note": pgettext("dashboard", "in these periods, net of refunds"),
         },
     ]
 
@@ -171,7 +195,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET)
     context = {
         **admin.site.each_context(request),
-        "title": "Program dashboard",
+        "title": pgettext("dashboard", "Program dashboard"),
         "programs": programs,
         "program": program,
         "form": form,
@@ -206,6 +230,7 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     dashboard = program_dashboard(program=program, now=now, periods=periods)
     found = TABLES[table](dashboard)
     response = HttpResponse(table_csv(found), content_type="text/csv; charset=utf-8")
-    name = f"{program.code}-{table}-{periods.first_day.isoformat()}-{periods.last_day.isoformat()}.csv"
+    code = re.sub(r"[^A-Za-z0-9_-]", "_", program.code)  # a file name with no quote nor path in it
+    name = f"{code}-{table}-{periods.first_day.isoformat()}-{periods.last_day.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

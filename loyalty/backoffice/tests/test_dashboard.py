@@ -240,6 +240,9 @@ def test_dashboard_csv_export(ledger, program_a, staff_a):
     assert csv("tiers") == ["Tier,Code,From (qualifying points),Members now", "No tier,,,4"]  # ann, bob, cid, dan
     assert csv("gifts")[1:] == ["MUG,Mug,2,2,1000", "LAMP,Lamp,1,1,1000"]
     assert csv("tier-moves")[0] == "Period,From,To,Upgrades,Downgrades"
+    # A name a spreadsheet would run as a formula is quoted.
+    Gift.objects.filter(sku="LAMP").update(name={"en": "=HYPERLINK(1)"})
+    assert csv("gifts")[2] == "LAMP,'=HYPERLINK(1),1,1,1000"
     # The same periods as the page: 12 months, or a custom range.
     months = csv("points", "period=months")
     assert (len(months), months[-1]) == (13, "March 2026,2026-03-01,2026-03-31,2270,2000,120,300")
@@ -268,6 +271,28 @@ def test_staff_sees_only_their_programs(ledger, program_a, program_b, staff_a):
     page = client.get("/admin/dashboard/").content.decode()
     assert "Program A" in page and "Program B" not in page
     assert client.get(f"/admin/dashboard/?program={program_b.pk}").status_code == 404
+
+
+def test_multi_program_staff_pick_a_program_and_keep_their_periods(ledger, program_a, program_b, staff_a):
+    program_b.staff.add(staff_a)
+    other = ProgramFactory(code="C", name="Program C")  # not theirs
+    client = logged_in(staff_a)
+    query = {"program": program_b.pk, "period": "custom", "start": "2026-03-01", "end": "2026-03-18"}
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/admin/dashboard/", query).content.decode()
+    picker = page.split('<select name="program" id="id_program"')[1].split("</select>")[0]
+    assert "Program A" in picker and "Program B" in picker and "Program C" not in picker
+    assert f'<option value="{program_b.pk}" selected>' in picker
+    assert "Program B" in text(page, "program-name")
+    # EVE's 9,999 points and her 10-point redemption, in program B's own (UTC) weeks.
+    assert table(page, "points")[-1][3:5] == ["9,999", "10"]
+    link = f"/admin/dashboard/export/points.csv?program={program_b.pk}&amp;period=custom&amp;start=2026-03-01"
+    assert link in page
+    with time_machine.travel(NOW, tick=False):
+        rows = client.get(link.replace("&amp;", "&") + "&end=2026-03-18").content.decode().splitlines()
+    assert rows[-1] == "2026-W12,2026-03-16,2026-03-18,9999,10,0,0"
+    assert client.get("/admin/dashboard/", {**query, "program": other.pk}).status_code == 404
+    assert client.get("/admin/dashboard/export/points.csv", {**query, "program": other.pk}).status_code == 404
 
 
 def test_a_staff_user_without_programs_is_told_so(db):

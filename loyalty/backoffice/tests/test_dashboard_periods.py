@@ -242,6 +242,16 @@ def test_separators_follow_the_language(staff, program, activity):
         page = staff.get("/admin/dashboard/", {"program": program.pk}, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert 'dashboard-number">4\xa0234</td>' in page  # French groups with a no-break space
     assert chart(page, "points")["options"]["locale"] == "fr"
+    assert table(page, "points")[0][:4] == ["Période", "Du", "Au", "Émis"]
+    assert [d["label"] for d in chart(page, "points")["data"]["datasets"]][:2] == ["Émis", "Dépensés"]
+    assert "Tableau de bord du programme" in page
+
+
+def test_period_errors_in_the_admin_language(staff, program):
+    query = {"program": program.pk, "period": "custom", "start": "2026-03-10", "end": "2026-03-01"}
+    with time_machine.travel(NOW, tick=False):
+        page = staff.get("/admin/dashboard/", query, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "De begindatum moet op of vóór de einddatum liggen." in text(page, "period-errors")
 
 
 # ---- queries ------------------------------------------------------------------------------------------------------
