@@ -9,6 +9,7 @@ is reported on the page and the default (12 weeks) shown instead.
 import datetime
 import zoneinfo
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.utils.formats import date_format
@@ -127,8 +128,8 @@ class PeriodForm(forms.Form):
         label=pgettext_lazy("dashboard", "To"), required=False, input_formats=[ISO_DATE], widget=DATE_INPUT
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("period") != CUSTOM or self.errors:
             return data
         start, end = data.get("start"), data.get("end")

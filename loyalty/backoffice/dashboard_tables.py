@@ -86,14 +86,15 @@ def liability_table(d: Dashboard) -> Table:
     ]
     if d.point_value is not None:
         headers.append(pgettext("dashboard", "Value (%(currency)s)") % {"currency": currency})
+    rows: list[list[Cell]] = []
+    for row in d.liability:
+        cells: list[Cell] = [row.period.label, row.period.last_day, row.points]
+        rows.append([*cells, row.value] if d.point_value is not None else cells)
     return Table(
         slug="liability",
         title=pgettext("dashboard", "Outstanding points (liability)"),
         headers=headers,
-        rows=[
-            [row.period.label, row.period.last_day, row.points] + ([row.value] if d.point_value is not None else [])
-            for row in d.liability
-        ],
+        rows=rows,
     )
 
 

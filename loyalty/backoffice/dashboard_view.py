@@ -100,7 +100,7 @@ def _zone(program: Program) -> zoneinfo.ZoneInfo:
 
 def _query(program: Program, periods: Periods) -> str:
     """The query string that asks for the same program and periods (for the CSV links)."""
-    params = {"program": program.pk, "period": periods.choice}
+    params: dict[str, str | int] = {"program": program.pk, "period": periods.choice}
     if periods.choice == CUSTOM:
         params.update(start=periods.first_day.isoformat(), end=periods.last_day.isoformat())
     return urlencode(params)
