@@ -8,13 +8,13 @@ charts are drawn by unfold's Chart.js from JSON data blocks (`dashboard_charts`)
 
 import re
 import zoneinfo
-from decimal import Decimal
 
 from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.http import urlencode
 from django.utils.translation import pgettext, pgettext_lazy
 from unfold.widgets import SELECT_CLASSES
@@ -143,7 +143,10 @@ def _kpis(dashboard: Dashboard) -> list[dict[str, str]]:
             "value": f"{display(value)} {currency}" if value is not None else "—",
             "note": (
                 pgettext("dashboard", "at %(value)s %(currency)s a point: the average of the validated gifts")
-                % {"value": display(dashboard.point_value.quantize(Decimal("0.0001"))), "currency": currency}
+                % {
+                    "value": number_format(dashboard.point_value, decimal_pos=4, force_grouping=True),
+                    "currency": currency,
+                }
                 if dashboard.point_value is not None
                 else pgettext("dashboard", "no validated gift to price a point")
             ),

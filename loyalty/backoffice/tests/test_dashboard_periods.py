@@ -234,6 +234,9 @@ def test_each_chart_and_table(staff, program, activity):
     ]
 
     assert text(page, "kpi-outstanding").startswith("Outstanding points 2,234")
+    assert text(page, "kpi-outstanding-value") == (
+        "Their value 22.34 EUR at 0.0100 EUR a point: the average of the validated gifts"
+    )
     assert text(page, "kpi-issued").startswith("Points issued 4,234")
 
 
