@@ -141,8 +141,8 @@ def test_an_earn_falls_in_its_purchase_week_in_the_program_zone(program):
         # Summer time began on Sunday 29 March at 02:00 (UTC+1 → UTC+2): 23:30 that Sunday is 21:30 UTC.
         earn(program, member, "DST", "40.00", datetime.datetime(2026, 3, 29, 21, 30, tzinfo=UTC))  # W13
         earn(program, member, "NEXT", "80.00", datetime.datetime(2026, 3, 29, 22, 0, tzinfo=UTC))  # Mon 00:00: W14
-        # The autumn change: Sunday 25 October 2026 lasts 25 hours; 23:30 local is 22:30 UTC, still W43.
-        earn(program, member, "OCT", "5.00", datetime.datetime(2025, 10, 26, 22, 30, tzinfo=UTC))  # 2025-W43
+        # Winter time came back on Sunday 26 October 2025 (a 25-hour day): 23:30 that night is 22:30 UTC, in W43.
+        earn(program, member, "OCT", "5.00", datetime.datetime(2025, 10, 26, 22, 30, tzinfo=UTC))
 
     flows = {f.label: f.issued for f in program_dashboard(program=program, now=NOW).flows}
     assert (flows["2026-W12"], flows["2026-W13"], flows["2026-W14"]) == (10, 20 + 40, 80)
@@ -151,6 +151,22 @@ def test_an_earn_falls_in_its_purchase_week_in_the_program_zone(program):
     months = chosen_periods(PeriodForm({"period": "months"}), BRUSSELS, NOW)
     by_month = {f.period.start: f.issued for f in program_dashboard(program=program, now=NOW, periods=months).flows}
     assert by_month[datetime.date(2026, 3, 1)] == 10 + 20 + 40 + 80 and by_month[datetime.date(2025, 10, 1)] == 5
+    autumn = chosen_periods(PeriodForm({"period": "custom", "start": "2025-10-20", "end": "2025-11-02"}), BRUSSELS, NOW)
+    weeks = {f.label: f.issued for f in program_dashboard(program=program, now=NOW, periods=autumn).flows}
+    assert weeks == {"2025-W43": 5, "2025-W44": 0}
+
+
+def test_sunday_night_west_of_utc_stays_in_its_week(db):
+    """In New York, Sunday 23:30 is already Monday 03:30 UTC (summer time began there on 8 March 2026)."""
+    program = ProgramFactory(code="NY", timezone="America/New_York")
+    PromotionFactory(program=program, code="SPEND", rate="1")
+    member = MemberFactory(program=program)
+    sunday_night = datetime.datetime(2026, 3, 22, 23, 30, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
+    assert sunday_night.astimezone(UTC).weekday() == 0  # Monday in UTC
+    with time_machine.travel(NOW, tick=False):
+        earn(program, member, "SUN-NY", "9.00", sunday_night)
+    flows = {f.label: f.issued for f in program_dashboard(program=program, now=NOW).flows}
+    assert (flows["2026-W12"], flows["2026-W13"]) == (9, 0)
 
 
 def test_a_month_starts_at_midnight_in_the_program_zone(program):
