@@ -31,7 +31,7 @@ corrections: neither is a flow of the chart, both show in the outstanding points
 - upgrades and downgrades per period, from the tier changes (by `changed_at`): an upgrade is a change to a higher
   tier position or from no tier to a tier, a downgrade to a lower position or to no tier.
 
-Cost: eleven queries for the figures, whatever the ledger holds. The ledger is read in ONE query (`ledger_figures`)
+Cost: eleven queries for the figures at most (ten with no promotion to name), whatever the ledger holds. The ledger is read in ONE query (`ledger_figures`)
 grouping its entries into a few dozen groups (kind, sign, the promotions of an earn) with one filtered sum per
 period; bench/dashboard.py measures the page on a million entries.
 """
