@@ -1,60 +1,81 @@
-"""The program dashboard's figures: a handful of aggregate queries, whatever the size of the ledger.
+"""The program dashboard's figures: a fixed handful of aggregate queries, whatever the size of the ledger and
+whatever the number of periods shown.
 
-Definitions (points, per ISO week in the program's time zone, the current week included):
+Periods (see `dashboard_periods`) are ISO weeks or calendar months in the program's time zone, and entries fall
+in them by `occurred_at`, the date of the purchase (or of the redemption, the expiry...), not by the time the
+server posted them: two years of purchases imported today spread over their two years.
+
+Definitions (points per period):
 - issued: earn + event + positive adjustment entries (pending points count when earned);
 - burned: redemption + capture entries, net of refunds (a cancelled or returned redemption un-burns);
 - reversed: earn reversals; expired: expiry entries.
 Transfers move points between members (no change for the program) and negative adjustments are
 corrections: neither is a flow of the chart, both show in the outstanding points.
 
+- outstanding points (the liability): now, the sum of the balance rows, available + pending + locked; at the end
+  of a period, that sum less every entry that occurred after the period (the ledger is the history of the
+  balances: the entries of a member add up to their balance row);
+- their value: outstanding points × the program's average value of a point, taken from its validated
+  gifts as sum(value) / sum(points), i.e. what the points would cost if spent across the current catalog
+  (today's catalog prices the past periods too);
 - active members: members with a ledger entry in the last 90 days, clock-driven entries (activation of
   pending points, expiry, release of an expired lock) excepted;
-- outstanding points (the liability): the sum of the balance rows, available + pending + locked;
-- their value: outstanding points × the program's average value of a point, taken from its validated
-  gifts as sum(value) / sum(points), i.e. what the points would cost if spent across the current catalog;
+- top promotions: the earns of the periods by the promotions that gave them points (an earn's ledger entry names
+  them). An earn stores its total only, not each promotion's share, so an earn where several promotions applied
+  counts in full for each of them: its points are shown apart, as "shared";
+- redemption funnel: the redemptions created in the periods (in the program's zone), by their status now;
 - top gifts: by redemptions created in the last 90 days, cancelled and returned ones left out;
 - pending redemptions: exchanged, in preparation or in delivery;
 - members per tier: the tier on each balance row now (a member with none is in the threshold-0 tier, if the
   program has one: the page says so);
-- upgrades and downgrades per week (the same weeks as the points), from the tier changes: an upgrade is a
-  change to a higher tier position or from no tier to a tier, a downgrade to a lower position or to no tier;
-  whatever made it (an earn, the daily assessment or a change by hand).
+- upgrades and downgrades per period, from the tier changes (by `changed_at`): an upgrade is a change to a higher
+  tier position or from no tier to a tier, a downgrade to a lower position or to no tier.
 
-Cost: twelve queries for the page (three of them the tiers'), whatever the ledger holds. The two ledger queries filter on
-(program, kind, created_at), the columns of `ledger_program_kind_idx`, and aggregate into a few groups
-(see `weekly_flows`); bench/dashboard.py measures them on a million entries.
+Cost: eleven queries for the figures at most (ten with no promotion to name), whatever the ledger holds. The ledger is read in ONE query (`ledger_figures`)
+grouping its entries into a few dozen groups (kind, sign, the promotions of an earn) with one filtered sum per
+period; bench/dashboard.py measures the page on a million entries.
 """
 
 import datetime
 import zoneinfo
+from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models import BooleanField, Case, CharField, Count, ExpressionWrapper, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from catalog.models import Gift
+from loyalty.backoffice.dashboard_periods import LAST_WEEKS, Period, Periods, last_weeks
 from programs.models import Program, Tier
-from rewards.models import EntryKind, LedgerEntry, PointsBalance, Redemption, RedemptionStatus, TierChange
+from rewards.models import (
+    EntryKind,
+    LedgerEntry,
+    PointsBalance,
+    Promotion,
+    Redemption,
+    RedemptionStatus,
+    TierChange,
+)
 
 K = EntryKind
-WEEKS = 12
 ACTIVE_DAYS = 90
 TOP_GIFTS = 10
+TOP_PROMOTIONS = 10
 SERIES = ("issued", "burned", "reversed", "expired")
-FLOW_KINDS = (K.EARN, K.EVENT, K.ADJUSTMENT, K.REDEMPTION, K.CAPTURE, K.REFUND, K.REVERSAL, K.EXPIRY)
 CLOCK_KINDS = (K.ACTIVATION, K.EXPIRY, K.RELEASE)
 ACTIVITY_KINDS = tuple(kind for kind in K if kind not in CLOCK_KINDS)
 PENDING_STATUSES = (RedemptionStatus.EXCHANGED, RedemptionStatus.IN_PREPARATION, RedemptionStatus.IN_DELIVERY)
 UNDONE_STATUSES = (RedemptionStatus.CANCELLED, RedemptionStatus.RETURNED)
+FUNNEL = tuple(RedemptionStatus)  # the order of the funnel: exchanged ... delivered, then cancelled, returned
 CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
-class Week:
-    start: datetime.date  # the Monday
+class Flow:
+    period: Period
     issued: int = 0
     burned: int = 0
     reversed: int = 0
@@ -62,8 +83,30 @@ class Week:
 
     @property
     def label(self) -> str:
-        year, week, _ = self.start.isocalendar()
-        return f"{year}-W{week:02d}"
+        return self.period.label
+
+
+@dataclass(frozen=True)
+class Liability:
+    period: Period
+    points: int  # outstanding at the end of the period
+    value: Decimal | None
+
+
+@dataclass(frozen=True)
+class PromotionFigure:
+    code: str
+    name: str
+    earns: int
+    points: int  # of all its earns
+    shared_points: int  # of those earns where other promotions applied too
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    redemptions: int
 
 
 @dataclass(frozen=True)
@@ -84,15 +127,14 @@ class TierCount:
 
 
 @dataclass(frozen=True)
-class TierWeek:
-    start: datetime.date  # the Monday
+class TierMoves:
+    period: Period
     upgrades: int = 0
     downgrades: int = 0
 
     @property
     def label(self) -> str:
-        year, week, _ = self.start.isocalendar()
-        return f"{year}-W{week:02d}"
+        return self.period.label
 
 
 @dataclass(frozen=True)
@@ -100,18 +142,30 @@ class Tiers:
     tiers: list[TierCount]  # lowest first
     no_tier: int  # members whose balance row holds no tier
     base: TierCount | None  # the threshold-0 tier, which those members have without a row
-    weeks: list[TierWeek]
+    moves: list[TierMoves]
+
+
+@dataclass(frozen=True)
+class LedgerFigures:
+    flows: list[Flow]
+    net: list[int]  # every entry's points, per period (transfers and corrections included)
+    after: int  # the points of the entries after the last period
+    promotions: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # code: (earns, points, shared)
 
 
 @dataclass(frozen=True)
 class Dashboard:
     program: Program
-    weeks: list[Week]
+    periods: Periods
+    flows: list[Flow]
+    liability: list[Liability]
     active_members: int
     available: int
     pending: int
     locked: int
     point_value: Decimal | None  # None: no validated gift to price a point with
+    top_promotions: list[PromotionFigure]
+    funnel: list[StatusCount]
     top_gifts: list[TopGift]
     pending_redemptions: int
     tiers: Tiers
@@ -122,83 +176,148 @@ class Dashboard:
 
     @property
     def outstanding_value(self) -> Decimal | None:
-        if self.point_value is None:
-            return None
-        return (self.outstanding * self.point_value).quantize(CENT)
+        return money(self.outstanding, self.point_value)
+
+    def total(self, series: str) -> int:
+        return sum(getattr(flow, series) for flow in self.flows)
 
 
-def week_starts(now: datetime.datetime, zone: zoneinfo.ZoneInfo, weeks: int = WEEKS) -> list[datetime.date]:
-    """The Mondays of the last `weeks` ISO weeks in the zone, oldest first, the current week last."""
-    today = now.astimezone(zone).date()
-    monday = today - datetime.timedelta(days=today.weekday())
-    return [monday - datetime.timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+def money(points: int, point_value: Decimal | None) -> Decimal | None:
+    return None if point_value is None else (points * point_value).quantize(CENT)
 
 
-def _series(kind: str, points: int) -> tuple[str, int] | None:
-    """Which chart series an entry kind feeds, and by how much (burns, reversals, expiries as positive)."""
-    if kind in (K.EARN, K.EVENT, K.ADJUSTMENT):
-        return "issued", points
+def default_periods(program: Program, now: datetime.datetime) -> Periods:
+    zone = zoneinfo.ZoneInfo(program.timezone)
+    return Periods(LAST_WEEKS, last_weeks(now.astimezone(zone).date()), zone)
+
+
+def _series(kind: str, gain: bool) -> tuple[str, int] | None:
+    """Which chart series an entry kind feeds, and with which sign (burns, reversals, expiries as positive)."""
+    if kind in (K.EARN, K.EVENT) or (kind == K.ADJUSTMENT and gain):
+        return "issued", 1  # a negative adjustment is a correction, not an issue
     if kind in (K.REDEMPTION, K.CAPTURE, K.REFUND):
-        return "burned", -points
+        return "burned", -1
     if kind == K.REVERSAL:
-        return "reversed", -points
+        return "reversed", -1
     if kind == K.EXPIRY:
-        return "expired", -points
+        return "expired", -1
     return None
 
 
-def week_bounds(program: Program, now: datetime.datetime) -> tuple[list[datetime.date], list[datetime.datetime]]:
-    """The Mondays of the dashboard's weeks and their bounds (Monday 00:00 in the program's zone, so summer
-    time is right), one more than the weeks: the end of the current week last."""
-    zone = zoneinfo.ZoneInfo(program.timezone)
-    mondays = week_starts(now, zone)
-    bounds = [datetime.datetime.combine(day, datetime.time(), tzinfo=zone) for day in mondays]
-    bounds.append(bounds[-1] + datetime.timedelta(weeks=1))
-    return mondays, bounds
+def ledger_figures(program: Program, periods: Periods) -> LedgerFigures:
+    """Flows per period, the net movement per period and after them, and the earns per set of promotions: one query.
 
-
-def weekly_flows(program: Program, now: datetime.datetime) -> list[Week]:
-    """Points issued, burned, reversed and expired per week, in one query.
-
-    The weeks' bounds are computed here (`week_bounds`) and each week is a filtered sum: the database groups
-    by (kind, sign) only, a handful of groups summed in one pass, with no per-row time zone conversion nor a
-    sort of the rows.
+    The periods' bounds are computed here and each period is a filtered sum: the database groups by (kind, sign,
+    the promotions of an earn) only, a few dozen groups summed in one pass over the entries since the first
+    period, with no per-row time zone conversion nor a sort of the rows.
     """
-    mondays, bounds = week_bounds(program, now)
-    sums = {
-        f"w{i}": Sum("points", filter=Q(created_at__gte=bounds[i], created_at__lt=bounds[i + 1]))
-        for i in range(len(mondays))
+    bounds = periods.bounds()
+    count = len(periods.periods)
+    sums: dict[str, Any] = {
+        f"p{i}": Sum("points", filter=Q(occurred_at__gte=bounds[i], occurred_at__lt=bounds[i + 1]))
+        for i in range(count)
     }
+    sums["after"] = Sum("points", filter=Q(occurred_at__gte=bounds[-1]))
+    sums["entries"] = Count("id", filter=Q(occurred_at__lt=bounds[-1]))
     rows = (
-        LedgerEntry.objects.filter(program=program, kind__in=FLOW_KINDS, created_at__gte=bounds[0])
-        .annotate(gain=ExpressionWrapper(Q(points__gt=0), output_field=BooleanField()))
-        .values("kind", "gain")
+        LedgerEntry.objects.filter(program=program, occurred_at__gte=bounds[0])
+        .annotate(
+            gain=ExpressionWrapper(Q(points__gt=0), output_field=BooleanField()),
+            # An earn's entry names the promotions that gave it points; other kinds' descriptions are free text.
+            rules=Case(When(kind=K.EARN, then=F("description")), default=Value(""), output_field=CharField()),
+        )
+        .values("kind", "gain", "rules")
         .annotate(**sums)
         .order_by()
     )
-    totals: list[dict[str, int]] = [dict.fromkeys(SERIES, 0) for _ in mondays]
+    totals: list[dict[str, int]] = [dict.fromkeys(SERIES, 0) for _ in range(count)]
+    net = [0] * count
+    after = 0
+    promotions: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for group in rows:
-        row: Mapping[str, Any] = group  # the weekly sums are annotated under computed names (w0, w1...)
-        for i, week in enumerate(totals):
-            points = row[f"w{i}"] or 0
-            kind = row["kind"]
-            if kind == K.ADJUSTMENT and not row["gain"]:
-                continue  # a negative adjustment is a correction, not an issue
-            found = _series(kind, points)
+        row: Mapping[str, Any] = group  # the sums are annotated under computed names (p0, p1...)
+        after += row["after"] or 0
+        found = _series(row["kind"], row["gain"])
+        in_periods = 0
+        for i in range(count):
+            points = row[f"p{i}"] or 0
+            net[i] += points
+            in_periods += points
             if found is not None:
-                week[found[0]] += found[1]
-    return [Week(start=monday, **values) for monday, values in zip(mondays, totals, strict=True)]
+                totals[i][found[0]] += found[1] * points
+        codes = [code.strip() for code in row["rules"].split(",") if code.strip()]
+        for code in codes:
+            figures = promotions[code]
+            figures[0] += row["entries"]
+            figures[1] += in_periods
+            if len(codes) > 1:
+                figures[2] += in_periods
+    return LedgerFigures(
+        flows=[Flow(period=period, **values) for period, values in zip(periods.periods, totals, strict=True)],
+        net=net,
+        after=after,
+        promotions={code: (f[0], f[1], f[2]) for code, f in promotions.items() if f[0]},
+    )
 
 
-def weekly_tier_moves(program: Program, now: datetime.datetime) -> list[TierWeek]:
-    """Upgrades and downgrades per week, in one query: each week's changes counted with a filter, no tier
+def liability_over_time(figures: LedgerFigures, outstanding: int, point_value: Decimal | None) -> list[Liability]:
+    """The outstanding points at the end of each period: today's, less what occurred after that end."""
+    later = figures.after
+    points: list[int] = []
+    for net in reversed(figures.net):
+        points.append(outstanding - later)
+        later += net
+    points.reverse()
+    return [
+        Liability(period=flow.period, points=value, value=money(value, point_value))
+        for flow, value in zip(figures.flows, points, strict=True)
+    ]
+
+
+def top_promotions(program: Program, figures: LedgerFigures) -> list[PromotionFigure]:
+    """The promotions with the most points issued in the periods, named (one query for the names)."""
+    ranked = sorted(figures.promotions.items(), key=lambda item: (-item[1][1], -item[1][0], item[0]))[:TOP_PROMOTIONS]
+    names = {
+        row["code"]: row["name"]
+        for row in Promotion.objects.filter(program=program, code__in=[code for code, _ in ranked]).values(
+            "code", "name"
+        )
+    }
+    return [
+        PromotionFigure(
+            code=code,
+            # A promotion deleted since its earns keeps its code.
+            name=program.text(names[code]) or code if code in names else code,
+            earns=earns,
+            points=points,
+            shared_points=shared,
+        )
+        for code, (earns, points, shared) in ranked
+    ]
+
+
+def redemption_funnel(program: Program, periods: Periods) -> list[StatusCount]:
+    """The redemptions created in the periods, by status now: one query, every status listed (0 included)."""
+    bounds = periods.bounds()
+    counts = {
+        row["status"]: row["redemptions"]
+        for row in Redemption.objects.filter(program=program, created_at__gte=bounds[0], created_at__lt=bounds[-1])
+        .values("status")
+        .annotate(redemptions=Count("id"))
+        .order_by()
+    }
+    return [StatusCount(status=s.value, label=str(s.label), redemptions=counts.get(s.value, 0)) for s in FUNNEL]
+
+
+def tier_moves(program: Program, periods: Periods) -> list[TierMoves]:
+    """Upgrades and downgrades per period, in one query: each period's changes counted with a filter, no tier
     counted as position 0 (below every tier, whose positions start at 1)."""
-    mondays, bounds = week_bounds(program, now)
+    bounds = periods.bounds()
     counts = {}
-    for i in range(len(mondays)):
-        week = Q(changed_at__gte=bounds[i], changed_at__lt=bounds[i + 1])
-        counts[f"up{i}"] = Count("id", filter=week & Q(to_position__gt=F("from_position")))
-        counts[f"down{i}"] = Count("id", filter=week & Q(to_position__lt=F("from_position")))
+    for i in range(len(periods.periods)):
+        within = Q(changed_at__gte=bounds[i], changed_at__lt=bounds[i + 1])
+        counts[f"up{i}"] = Count("id", filter=within & Q(to_position__gt=F("from_position")))
+        counts[f"down{i}"] = Count("id", filter=within & Q(to_position__lt=F("from_position")))
     found = (
         TierChange.objects.filter(program=program, changed_at__gte=bounds[0], changed_at__lt=bounds[-1])
         .annotate(
@@ -207,13 +326,13 @@ def weekly_tier_moves(program: Program, now: datetime.datetime) -> list[TierWeek
         .aggregate(**counts)
     )
     return [
-        TierWeek(start=monday, upgrades=found[f"up{i}"] or 0, downgrades=found[f"down{i}"] or 0)
-        for i, monday in enumerate(mondays)
+        TierMoves(period=period, upgrades=found[f"up{i}"] or 0, downgrades=found[f"down{i}"] or 0)
+        for i, period in enumerate(periods.periods)
     ]
 
 
-def tier_figures(program: Program, now: datetime.datetime) -> Tiers:
-    """Members per tier now and the weekly moves: three queries, whatever the number of members or tiers."""
+def tier_figures(program: Program, periods: Periods) -> Tiers:
+    """Members per tier now and the moves per period: three queries, whatever the number of members or tiers."""
     tiers = list(Tier.objects.filter(program=program).order_by("position", "threshold"))
     members: dict[int | None, int] = {
         row["tier_id"]: row["members"]
@@ -235,11 +354,26 @@ def tier_figures(program: Program, now: datetime.datetime) -> Tiers:
         tiers=counted,
         no_tier=members.get(None, 0),
         base=next((tier for tier in counted if tier.threshold == 0), None),
-        weeks=weekly_tier_moves(program, now),
+        moves=tier_moves(program, periods),
     )
 
 
-def program_dashboard(*, program: Program, now: datetime.datetime) -> Dashboard:
+def point_value(program: Program) -> Decimal | None:
+    catalog = Gift.objects.filter(program=program, validated=True).aggregate(value=Sum("value"), points=Sum("points"))
+    if not catalog["points"] or catalog["value"] is None:
+        return None
+    return Decimal(catalog["value"]) / Decimal(catalog["points"])
+
+
+def outstanding_points(program: Program) -> dict[str, int]:
+    balances = PointsBalance.objects.filter(program=program).aggregate(
+        available=Sum("available"), pending=Sum("pending"), locked=Sum("locked")
+    )
+    return {key: value or 0 for key, value in balances.items()}
+
+
+def program_dashboard(*, program: Program, now: datetime.datetime, periods: Periods | None = None) -> Dashboard:
+    periods = periods or default_periods(program, now)
     since = now - datetime.timedelta(days=ACTIVE_DAYS)
     # GROUP BY rather than DISTINCT: PostgreSQL aggregates it in parallel workers.
     active = (
@@ -249,11 +383,8 @@ def program_dashboard(*, program: Program, now: datetime.datetime) -> Dashboard:
         .order_by()
         .count()
     )
-    balances = PointsBalance.objects.filter(program=program).aggregate(
-        available=Sum("available"), pending=Sum("pending"), locked=Sum("locked")
-    )
-    catalog = Gift.objects.filter(program=program, validated=True).aggregate(value=Sum("value"), points=Sum("points"))
-    point_value = catalog["value"] / catalog["points"] if catalog["points"] and catalog["value"] is not None else None
+    balances = outstanding_points(program)
+    value = point_value(program)
     top = (
         Redemption.objects.filter(program=program, created_at__gte=since)
         .exclude(status__in=UNDONE_STATUSES)
@@ -262,14 +393,20 @@ def program_dashboard(*, program: Program, now: datetime.datetime) -> Dashboard:
         .order_by("-redemptions", "-units", "gift__sku")[:TOP_GIFTS]
     )
     pending = Redemption.objects.filter(program=program, status__in=PENDING_STATUSES).count()
+    figures = ledger_figures(program, periods)
+    outstanding = balances["available"] + balances["pending"] + balances["locked"]
     return Dashboard(
         program=program,
-        weeks=weekly_flows(program, now),
+        periods=periods,
+        flows=figures.flows,
+        liability=liability_over_time(figures, outstanding, value),
         active_members=active,
-        available=balances["available"] or 0,
-        pending=balances["pending"] or 0,
-        locked=balances["locked"] or 0,
-        point_value=Decimal(point_value) if point_value is not None else None,
+        available=balances["available"],
+        pending=balances["pending"],
+        locked=balances["locked"],
+        point_value=value,
+        top_promotions=top_promotions(program, figures),
+        funnel=redemption_funnel(program, periods),
         top_gifts=[
             TopGift(
                 sku=row["gift__sku"],
@@ -281,5 +418,5 @@ def program_dashboard(*, program: Program, now: datetime.datetime) -> Dashboard:
             for row in top
         ],
         pending_redemptions=pending,
-        tiers=tier_figures(program, now),
+        tiers=tier_figures(program, periods),
     )

@@ -1,96 +1,239 @@
-"""The program dashboard page of the admin (/admin/dashboard/), with its chart drawn as inline SVG.
+"""The program dashboard page of the admin (/admin/dashboard/) and its tables as CSV files
+(/admin/dashboard/export/<table>.csv).
 
-Any staff user opens it for one of their programs (a superuser for any); the figures come from
-`loyalty.backoffice.dashboard`. The chart is plain SVG written here: no script, no style attribute, no external resource.
+Any staff user opens them for one of their programs (a superuser for any; another program's id is a 404); the
+figures come from `loyalty.backoffice.dashboard`, the periods from the query string (`dashboard_periods`). The
+charts are drawn by unfold's Chart.js from JSON data blocks (`dashboard_charts`); each has its table beside it.
 """
 
+import re
+import zoneinfo
+
 from django.contrib import admin
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
-from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.http import urlencode
+from django.utils.translation import pgettext, pgettext_lazy
+from unfold.widgets import SELECT_CLASSES
 
-from loyalty.backoffice.dashboard import SERIES, Week, program_dashboard
+from loyalty.backoffice.dashboard import Dashboard, program_dashboard
+from loyalty.backoffice.dashboard_charts import charts
+from loyalty.backoffice.dashboard_periods import CUSTOM, PeriodForm, Periods, chosen_periods
+from loyalty.backoffice.dashboard_tables import TABLES, Table, display, table_csv, tables
 from loyalty.backoffice.scope import staff_programs
+from programs.models import Program
 
-COLORS = {"issued": "#2e7d32", "burned": "#1565c0", "reversed": "#ef6c00", "expired": "#9e9e9e"}
-WIDTH, HEIGHT = 760, 260
-LEFT, BOTTOM, TOP = 56, 40, 28
-BAR, GAP = 11, 14
+# The page's sections, in order: (table slug, chart type or None, full width, first numeric column, note).
+SECTIONS = [
+    (
+        "points",
+        "bar",
+        True,
+        3,
+        pgettext_lazy(
+            "dashboard",
+            "Issued: earns, events and positive adjustments. Burned: redemptions and captures, net of refunds. "
+            "Reversed: earn reversals. Expired: expiry. Transfers and negative adjustments are not flows of the program.",
+        ),
+    ),
+    (
+        "liability",
+        "line",
+        False,
+        2,
+        pgettext_lazy(
+            "dashboard",
+            "The points held by members (available, pending and locked) at the end of each period, by purchase date; "
+            "valued at today's average point value.",
+        ),
+    ),
+    (
+        "redemptions",
+        "bar",
+        False,
+        1,
+        pgettext_lazy("dashboard", "The redemptions created in these periods, by their status now."),
+    ),
+    (
+        "promotions",
+        "bar",
+        False,
+        2,
+        pgettext_lazy(
+            "dashboard",
+            "The points of the earns each promotion gave points to. An earn stores its total only: when several "
+            "promotions applied, it counts in full for each of them, and its points show in the last column too.",
+        ),
+    ),
+    ("tiers", "bar", False, 2, pgettext_lazy("dashboard", "The tier on each member's balance now.")),
+    (
+        "tier-moves",
+        None,
+        False,
+        3,
+        pgettext_lazy(
+            "dashboard",
+            "An upgrade is a change to a higher tier, or from no tier to a tier; a downgrade to a lower tier or to "
+            "no tier; by an earn, the daily assessment or by hand.",
+        ),
+    ),
+    ("gifts", None, False, 2, ""),
+]
 
 
-def _nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 2.5, 5 × 10^n at or above `value` (an axis top with round ticks)."""
-    if value <= 0:
-        return 10
-    magnitude = 1
-    while magnitude * 10 <= value:
-        magnitude *= 10
-    for step in (1, 2, 2.5, 5, 10):
-        if step * magnitude >= value:
-            return int(step * magnitude)
-    return 10 * magnitude
+def _program(request: HttpRequest, programs: list[Program]) -> Program | None:
+    chosen = request.GET.get("program")
+    if not chosen:
+        return programs[0] if programs else None
+    program = next((p for p in programs if str(p.pk) == chosen), None)
+    if program is None:
+        raise Http404("No such program.")
+    return program
 
 
-def flows_chart(weeks: list[Week]) -> SafeString:
-    """Grouped bars: for each week, issued / burned / reversed / expired points. Negative sums (more
-    refunds than redemptions in a week) are drawn as 0; the table beside the chart gives the numbers."""
-    top = _nice_ceiling(max((max(getattr(w, s), 0) for w in weeks for s in SERIES), default=0))
-    plot_height = HEIGHT - BOTTOM - TOP
-    group = len(SERIES) * BAR + GAP
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="flows-title" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" class="flows-chart">',  # max-width: backoffice/admin.css
-        '<title id="flows-title">Points issued, burned, reversed and expired per week</title>',
+def _zone(program: Program) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(program.timezone)
+
+
+def _query(program: Program, periods: Periods) -> str:
+    """The query string that asks for the same program and periods (for the CSV links)."""
+    params: dict[str, str | int] = {"program": program.pk, "period": periods.choice}
+    if periods.choice == CUSTOM:
+        params.update(start=periods.first_day.isoformat(), end=periods.last_day.isoformat())
+    return urlencode(params)
+
+
+def _errors(form: PeriodForm) -> list[str]:
+    """The form's errors as sentences for the page (a field's errors named by its label)."""
+    return [
+        f"{form.fields[name].label}: {error}" if name in form.fields else str(error)  # "From: Enter a valid date."
+        for name, errors in form.errors.items()
+        for error in errors
     ]
-    for tick in range(5):
-        value = top * tick / 4
-        y = TOP + plot_height - plot_height * tick / 4
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
-        parts.append(
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#555">{value:,.0f}</text>'
-        )
-    for index, week in enumerate(weeks):
-        x0 = LEFT + 8 + index * group
-        for offset, series in enumerate(SERIES):
-            value = getattr(week, series)
-            height = plot_height * max(value, 0) / top
-            y = TOP + plot_height - height
-            parts.append(
-                f'<rect x="{x0 + offset * BAR}" y="{y:.1f}" width="{BAR - 1}" height="{height:.1f}" '
-                f'fill="{COLORS[series]}"><title>{escape(week.label)} {series}: {value:,}</title></rect>'
-            )
-        label = escape(week.label.split("-")[1])
-        parts.append(
-            f'<text x="{x0 + len(SERIES) * BAR / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-            f'font-size="11" fill="#555">{label}</text>'
-        )
-    for offset, series in enumerate(SERIES):
-        x = LEFT + offset * 110
-        parts.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{COLORS[series]}"/>')
-        parts.append(f'<text x="{x + 16}" y="16" font-size="12" fill="#333">{series}</text>')
-    parts.append("</svg>")
-    # Safe: built only from numbers, fixed names and escaped labels.
-    return mark_safe("".join(parts))
+
+
+def _kpis(dashboard: Dashboard) -> list[dict[str, str]]:
+    currency = dashboard.program.currency
+    value = dashboard.outstanding_value
+    redemptions = reverse("admin:rewards_redemption_changelist")
+    return [
+        {
+            "id": "active-members",
+            "title": pgettext("dashboard", "Active members"),
+            "value": display(dashboard.active_members),
+            "note": pgettext("dashboard", "with a ledger entry in the last 90 days"),
+        },
+        {
+            "id": "outstanding",
+            "title": pgettext("dashboard", "Outstanding points"),
+            "value": display(dashboard.outstanding),
+            "note": pgettext("dashboard", "available %(available)s + pending %(pending)s + locked %(locked)s")
+            % {
+                "available": display(dashboard.available),
+                "pending": display(dashboard.pending),
+                "locked": display(dashboard.locked),
+            },
+        },
+        {
+            "id": "outstanding-value",
+            "title": pgettext("dashboard", "Their value"),
+            "value": f"{display(value)} {currency}" if value is not None else "—",
+            "note": (
+                pgettext("dashboard", "at %(value)s %(currency)s a point: the average of the validated gifts")
+                % {
+                    "value": number_format(dashboard.point_value, decimal_pos=4, force_grouping=True),
+                    "currency": currency,
+                }
+                if dashboard.point_value is not None
+                else pgettext("dashboard", "no validated gift to price a point")
+            ),
+        },
+        {
+            "id": "pending-redemptions",
+            "title": pgettext("dashboard", "Pending redemptions"),
+            "value": display(dashboard.pending_redemptions),
+            "note": pgettext("dashboard", "exchanged, in preparation or in delivery"),
+            "href": f"{redemptions}?program__id__exact={dashboard.program.pk}",
+        },
+        {
+            "id": "issued",
+            "title": pgettext("dashboard", "Points issued"),
+            "value": display(dashboard.total("issued")),
+            "note": pgettext("dashboard", "in these periods"),
+        },
+        {
+            "id": "burned",
+            "title": pgettext("dashboard", "Points burned"),
+            "value": display(dashboard.total("burned")),
+            "note": pgettext("dashboard", "in these periods, net of refunds"),
+        },
+    ]
+
+
+def _sections(dashboard: Dashboard, language: str, query: str) -> list[dict[str, object]]:
+    found: dict[str, Table] = tables(dashboard)
+    drawn = charts(dashboard, language)
+    return [
+        {
+            "slug": slug,
+            "table": found[slug],
+            "chart": drawn[slug] if chart_type else None,
+            "chart_type": chart_type,
+            "data_id": f"chart-data-{slug}",
+            "wide": wide,
+            "numeric_from": numeric_from,
+            "note": note,
+            "export": f"{reverse('admin-dashboard-export', args=[slug])}?{query}",
+        }
+        for slug, chart_type, wide, numeric_from, note in SECTIONS
+    ]
 
 
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     programs = list(staff_programs(request.user))
-    chosen = request.GET.get("program")
-    if chosen:
-        program = next((p for p in programs if str(p.pk) == chosen), None)
-        if program is None:
-            raise Http404("No such program.")
-    else:
-        program = programs[0] if programs else None
+    program = _program(request, programs)
+    form = PeriodForm(request.GET)
     context = {
         **admin.site.each_context(request),
-        "title": "Program dashboard",
+        "title": pgettext("dashboard", "Program dashboard"),
         "programs": programs,
         "program": program,
+        "form": form,
+        "select_classes": " ".join(SELECT_CLASSES),
     }
     if program is not None:
-        dashboard = program_dashboard(program=program, now=timezone.now())
-        context.update(dashboard=dashboard, chart=flows_chart(dashboard.weeks))
+        now = timezone.now()
+        periods = chosen_periods(form, _zone(program), now)
+        dashboard = program_dashboard(program=program, now=now, periods=periods)
+        context.update(
+            dashboard=dashboard,
+            periods=periods,
+            period_errors=_errors(form) if form.errors else [],
+            kpis=_kpis(dashboard),
+            sections=_sections(dashboard, translation.get_language() or "en", _query(program, periods)),
+        )
     return render(request, "admin/rewards/dashboard.html", context)
+
+
+def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
+    """One table of the dashboard as CSV, for the same program and periods as the page it was linked from."""
+    if table not in TABLES:
+        raise Http404("No such table.")
+    program = _program(request, list(staff_programs(request.user)))
+    if program is None:
+        raise Http404("No program.")
+    form = PeriodForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("; ".join(_errors(form)), content_type="text/plain; charset=utf-8")
+    now = timezone.now()
+    periods = chosen_periods(form, _zone(program), now)
+    dashboard = program_dashboard(program=program, now=now, periods=periods)
+    found = TABLES[table](dashboard)
+    response = HttpResponse(table_csv(found), content_type="text/csv; charset=utf-8")
+    code = re.sub(r"[^A-Za-z0-9_-]", "_", program.code)  # a file name with no quote nor path in it
+    name = f"{code}-{table}-{periods.first_day.isoformat()}-{periods.last_day.isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

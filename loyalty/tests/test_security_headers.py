@@ -244,7 +244,7 @@ def test_admin_pages_need_no_inline_script_or_style(shop_and_admin_data):
     assert checked == len(admin_pages(shop_and_admin_data))
     # The pages that had inline styles before now carry classes that backoffice/admin.css styles.
     dashboard = client.get("/admin/dashboard/").content.decode()
-    assert 'class="flows-chart"' in dashboard and "backoffice/admin.css" in dashboard
+    assert 'data-source="chart-data-points"' in dashboard and "backoffice/dashboard.css" in dashboard
     assert 'class="gift-thumbnail"' in client.get("/admin/catalog/gift/").content.decode()
     assert 'class="tree-depth-1"' in client.get("/admin/catalog/giftcategory/").content.decode()
 
