@@ -284,6 +284,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # The back office (django-unfold), branded per deployment.
+# Unfold's login form carries no "next" field: a login at /admin/login/ lands here (the only staff login).
+LOGIN_REDIRECT_URL = "/admin/"
 BACKOFFICE_TITLE = os.environ.get("BACKOFFICE_TITLE", "Loyalty back office")
 UNFOLD = {
     "SITE_TITLE": BACKOFFICE_TITLE,

@@ -122,7 +122,7 @@ def test_the_admin_runs_under_the_policy(page, live_server, data):
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", "root")
     page.fill("#id_password", "a-long-password-1")
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
     page.goto(f"{live_server.url}/admin/dashboard/")
     chart = page.locator("svg.flows-chart")
