@@ -290,10 +290,28 @@ BACKOFFICE_TITLE = os.environ.get("BACKOFFICE_TITLE", "Loyalty back office")
 UNFOLD = {
     "SITE_TITLE": BACKOFFICE_TITLE,
     "SITE_HEADER": BACKOFFICE_TITLE,
+    # Staff of a single program read its name under the title.
+    "SITE_SUBHEADER": "loyalty.backoffice.navigation.site_subheader",
     "SITE_SYMBOL": "loyalty",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
+    # The index: figures to act on and the same links by job as the sidebar.
+    "DASHBOARD_CALLBACK": "loyalty.backoffice.home.index_context",
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": "loyalty.backoffice.navigation.show_all_applications",
+        # Navigation by job, each link shown only to users who may use it.
+        "navigation": "loyalty.backoffice.navigation.sidebar",
+    },
 }
+# Login links e-mailed to members from the back office.
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "no-reply@localhost")
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("DJANGO_EMAIL_USE_TLS", "") == "1"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["loyalty.api.authentication.ProgramTokenAuthentication"],
