@@ -36,6 +36,7 @@ def index_context(request: HttpRequest, context: dict[str, Any]) -> dict[str, An
         figures.append({"id": "active-members", "label": _("Active members"), "value": active, "url": url})
     return {
         **context,
+        "title": _("Today in the back office"),
         "figures": figures,
         "job_groups": groups(request),
         "member_search_url": reverse("admin:members_member_changelist")

@@ -101,6 +101,10 @@ class ProgramScopedAdmin(unfold_admin.ModelAdmin):
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
     """A filter by related object (program, segment...) that offers only the user's programs' objects."""
 
+    def has_output(self) -> bool:
+        # Django hides a related filter with a single choice; a program with one segment or tier still filters by it.
+        return len(self.lookup_choices) > 0
+
     def field_choices(self, field, request, model_admin):
         queryset = _scoped_choices(request, field.related_model._default_manager.all())
         ordering = self.field_admin_ordering(field, request, model_admin)
