@@ -290,7 +290,7 @@ class MemberAdmin(MissingObjectIs404, CustomerServiceViews, ObjectViewsMixin, Pr
         action = vars(obj).get("_tier_action_url")
         return format_html(
             '<table id="member-tier"><tbody>{}</tbody></table>{}{}',
-            format_html_join("", '<tr><th scope="row" class="pr-4 py-1 text-left">{}</th><td>{}</td></tr>', rows),
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
             format_html(
                 '<p class="mt-2"><a class="{}" id="set-tier" href="{}">{}</a></p>',
                 BUTTON,

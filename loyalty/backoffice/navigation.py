@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from loyalty.backoffice.scope import staff_programs
+from loyalty.backoffice.scope import staff_program_names
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def _link(title: str, icon: str, url_name: str) -> Link | None:
 
 
 def _has_programs(request: HttpRequest) -> bool:
-    return request.user.is_superuser or staff_programs(request.user).exists()
+    return request.user.is_superuser or bool(staff_program_names(request))
 
 
 def groups(request: HttpRequest) -> list[tuple[str, str, list[Link]]]:
@@ -116,8 +116,8 @@ def site_subheader(request: HttpRequest) -> str | None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.is_superuser:
         return None
-    programs = list(staff_programs(user)[:2])
-    return programs[0].name if len(programs) == 1 else None
+    names = list(staff_program_names(request).values())
+    return names[0] if len(names) == 1 else None
 
 
 def show_all_applications(request: HttpRequest) -> bool:

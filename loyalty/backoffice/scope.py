@@ -32,17 +32,22 @@ def staff_programs(user: User | AnonymousUser) -> QuerySet[Program]:
     return Program.objects.filter(staff=user)
 
 
+def staff_program_names(request: HttpRequest) -> dict[int, str]:
+    """The programs the user manages (id → name; every program for a superuser), read once per request."""
+    # Kept on the request: every list filter, choice field and the header of a page ask. (HttpRequest declares no
+    # such attribute, hence its __dict__.)
+    cache = vars(request)
+    if "_staff_programs" not in cache:
+        cache["_staff_programs"] = dict(staff_programs(request.user).values_list("id", "name"))
+    names: dict[int, str] = cache["_staff_programs"]
+    return names
+
+
 def staff_program_ids(request: HttpRequest) -> set[int] | None:
     """The ids of the programs the user manages; None for a superuser (no restriction)."""
     if request.user.is_superuser:
         return None
-    # Kept on the request: every list filter and choice field of a page asks. (HttpRequest declares no such
-    # attribute, hence its __dict__.)
-    cache = vars(request)
-    if "_staff_program_ids" not in cache:
-        cache["_staff_program_ids"] = set(staff_programs(request.user).values_list("id", flat=True))
-    ids: set[int] = cache["_staff_program_ids"]
-    return ids
+    return set(staff_program_names(request))
 
 
 def scope_queryset(request: HttpRequest, queryset: QuerySet[_M], program_path: str) -> QuerySet[_M]:

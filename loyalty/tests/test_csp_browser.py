@@ -145,6 +145,7 @@ def test_the_admin_runs_under_the_policy(page, live_server, data):
     page.wait_for_load_state("networkidle")
     for path in (
         f"/admin/members/member/{data['member'].pk}/change/",
+        f"/admin/members/member/{data['member'].pk}/login-link/",
         f"/admin/rewards/promotion/{data['promotion'].pk}/preview/",
         f"/admin/members/segment/{data['segment'].pk}/change/",
         "/admin/catalog/gift/add/",

@@ -245,6 +245,8 @@ def admin_pages(data) -> list[str]:
         "/admin/members/member/",
         f"/admin/members/member/{member.pk}/change/",
         f"/admin/members/member/{member.pk}/adjust-points/",
+        f"/admin/members/member/{member.pk}/login-link/",
+        f"/admin/members/member/{member.pk}/set-tier/",
         f"/admin/members/segment/{segment.pk}/change/",
         f"/admin/members/segment/{segment.pk}/upload-members/",
         "/admin/programs/program/",

@@ -329,7 +329,10 @@ def test_models_read_as_people_say_them(program, ann):
         program=program, member=ann, gift=gift, reference="R-142", quantity=1, points=10
     )
     change = RedemptionStatusChange.objects.create(
-        redemption=redemption, from_status="in_preparation", to_status="in_delivery", created_at=datetime.datetime(2026, 11, 20, 10, tzinfo=datetime.UTC)
+        redemption=redemption,
+        from_status="in_preparation",
+        to_status="in_delivery",
+        created_at=datetime.datetime(2026, 11, 20, 10, tzinfo=datetime.UTC),
     )
     assert str(change) == "Redemption R-142 → Shipped on 2026-11-20"
     assert str(redemption) == "R-142 (Exchanged)"
