@@ -380,7 +380,7 @@ class RedemptionStatus(models.TextChoices):
 
 # The words staff and members read for each status (the stored codes are the API's). Kept apart from the field's
 # choices so that a wording change needs no migration.
-REDEMPTION_STATUS_LABELS = {
+REDEMPTION_STATUS_LABELS: dict[str, object] = {
     RedemptionStatus.EXCHANGED: _("Exchanged"),
     RedemptionStatus.IN_PREPARATION: _("In preparation"),
     RedemptionStatus.IN_DELIVERY: _("Shipped"),

@@ -43,7 +43,7 @@ ENTRY_KIND = {
 WEBHOOK_STATUS = {"active": _("Active"), "disabled": _("Disabled")}
 DELIVERY_STATUS = {"pending": _("Waiting"), "delivered": _("Delivered"), "failed": _("Failed")}
 VOUCHER_STATUS = {"issued": _("Issued"), "used": _("Used"), "void": _("Void"), "expired": _("Expired")}
-REDEMPTION_STATUS = REDEMPTION_STATUS_LABELS
+REDEMPTION_STATUS: dict[str, Any] = dict(REDEMPTION_STATUS_LABELS)
 
 
 def label(labels: Mapping[str, Any], code: str | None) -> str:

@@ -136,7 +136,7 @@ class SegmentMemberViews:
         if request.method == "POST" and form.is_valid():
             ids = form.cleaned_data["file"]
             upload = request.FILES["file"]
-            name = upload.name if isinstance(upload, UploadedFile) else ""
+            name = (upload.name or "") if isinstance(upload, UploadedFile) else ""
             preview = segment_upload_preview(segment=segment, member_ids=ids)
             token = secrets.token_urlsafe(16)
             cache.set(_upload_key(segment, request, token), {"ids": ids, "name": name}, UPLOAD_KEPT_SECONDS)
