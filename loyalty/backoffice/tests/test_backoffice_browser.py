@@ -184,3 +184,39 @@ def test_a_program_manager_serves_a_member(page, live_server, office, mailoutbox
     row.locator("button", has_text="Remove").click()
     expect(page.locator('#segment-member-list tr[data-member="BOB-2"]')).to_have_count(0)
     assert not office["segment"].memberships.exists()
+
+
+def test_the_project_pages_wear_the_theme(page, live_server, office, django_user_model):
+    """The back office's own pages (not Django's generic ones) as a superuser: each inside unfold's layout (its
+    sidebar), with no serious or critical axe violation; screenshots at 1366×900."""
+    from playwright.sync_api import expect
+
+    django_user_model.objects.create_superuser("root", password="a-long-password-1")
+    url = live_server.url
+    page.goto(f"{url}/admin/login/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", "a-long-password-1")
+    page.click("#login-form [type=submit]")
+    page.wait_for_url(f"{url}/admin/")
+    ann, segment, redemption = office["ann"], office["segment"], office["redemption"]
+    pages = {
+        "adjust-points": f"/admin/members/member/{ann.pk}/adjust-points/",
+        "set-tier": f"/admin/members/member/{ann.pk}/set-tier/",
+        "merge": f"/admin/members/member/{ann.pk}/merge/",
+        "erase": f"/admin/members/member/{ann.pk}/erase/",
+        "login-link": f"/admin/members/member/{ann.pk}/login-link/",
+        "segment-upload": f"/admin/members/segment/{segment.pk}/upload-members/",
+        "gift-csv": "/admin/catalog/gift/csv/",
+        "webhook-add": "/admin/programs/webhooksubscription/add/",
+        "redemption": f"/admin/rewards/redemption/{redemption.pk}/change/",
+        "redemption-list": "/admin/rewards/redemption/",
+        "ledger": "/admin/rewards/ledgerentry/",
+    }
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, path in pages.items():
+        page.goto(f"{url}{path}")
+        expect(page.locator("#nav-sidebar-apps")).to_be_visible()
+        expect(page.locator("#main")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        assert serious_violations(page) == [], name
+        page.screenshot(path=str(SCREENSHOTS / f"page-{name}.png"), full_page=True)
