@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString
 TABLE = "w-full border-separate border-spacing-none"
 HEAD = "bg-base-50 border-b border-base-200 font-semibold px-3 py-2 text-left whitespace-nowrap dark:bg-white/[.02]"
 CELL = "border-b border-base-200 px-3 py-2 dark:border-base-800"
-FRAME = "border border-base-200 overflow-x-auto rounded-default dark:border-base-800"
+FRAME = "bo-table-frame border border-base-200 overflow-x-auto rounded-default dark:border-base-800"
 
 
 def data_table(table_id: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> SafeString:
