@@ -359,6 +359,7 @@ class MemberAdmin(MissingObjectIs404, CustomerServiceViews, ObjectViewsMixin, Pr
             "member-expiring",
             [_("expires on"), _("points")],
             ((f"{row['expires_at'].astimezone(zone):%Y-%m-%d}", f"{row['points']:,}") for row in rows),
+            _("expiring points"),
         )
 
     @admin.display(description=_("last redemptions"))
@@ -391,7 +392,8 @@ class MemberAdmin(MissingObjectIs404, CustomerServiceViews, ObjectViewsMixin, Pr
             )
             for r in redemptions
         )
-        table = data_table("member-redemptions", [_("reference"), _("date"), _("gift"), _("points"), _("status")], rows)
+        headers = [_("reference"), _("date"), _("gift"), _("points"), _("status")]
+        table = data_table("member-redemptions", headers, rows, _("last redemptions"))
         return format_html("{}{}", table, link)
 
     @admin.display(description=_("last entries"))
@@ -425,6 +427,7 @@ class MemberAdmin(MissingObjectIs404, CustomerServiceViews, ObjectViewsMixin, Pr
             "member-ledger",
             [_("date"), _("kind"), _("points"), _("balance after"), _("reference"), _("description")],
             rows,
+            _("last entries"),
         )
         return format_html("{}{}", table, link)
 

@@ -15,7 +15,8 @@ CELL = "border-b border-base-200 px-3 py-2 dark:border-base-800"
 FRAME = "bo-table-frame border border-base-200 overflow-x-auto rounded-default dark:border-base-800"
 
 
-def data_table(table_id: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> SafeString:
+def data_table(table_id: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]], label: Any) -> SafeString:
+    """A table in a frame that scrolls sideways on a narrow screen (focusable, so a keyboard can scroll it too)."""
     head = format_html_join("", '<th scope="col" class="{}">{}</th>', ((HEAD, h) for h in headers))
     body = format_html_join(
         "",
@@ -23,8 +24,10 @@ def data_table(table_id: str, headers: Sequence[Any], rows: Iterable[Sequence[An
         ((format_html_join("", '<td class="{}">{}</td>', ((CELL, cell) for cell in row)),) for row in rows),
     )
     return format_html(
-        '<div class="{}"><table id="{}" class="{}"><thead><tr>{}</tr></thead><tbody>{}</tbody></table></div>',
+        '<div class="{}" tabindex="0" role="region" aria-label="{}"><table id="{}" class="{}"><thead><tr>{}</tr>'
+        "</thead><tbody>{}</tbody></table></div>",
         FRAME,
+        label,
         table_id,
         TABLE,
         head,
