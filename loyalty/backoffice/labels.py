@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import DropdownFilter
 
 from rewards.models import REDEMPTION_STATUS_LABELS, redemption_status_label
 
@@ -57,10 +58,14 @@ def redemption_status(code: str) -> str:
     return redemption_status_label(code)
 
 
-def choices_filter(field: str, labels: Mapping[str, Any], title: Any) -> type[admin.SimpleListFilter]:
-    """A list filter on a code field that offers the labels (the URL keeps the code: `?<field>=<code>`)."""
+def choices_filter(
+    field: str, labels: Mapping[str, Any], title: Any, dropdown: bool = False
+) -> type[admin.SimpleListFilter]:
+    """A list filter on a code field that offers the labels (the URL keeps the code: `?<field>=<code>`); as unfold's
+    dropdown with `dropdown` (the ModelAdmin then needs `list_filter_submit = True`)."""
+    base: type[admin.SimpleListFilter] = DropdownFilter if dropdown else admin.SimpleListFilter
 
-    class LabelledChoicesFilter(admin.SimpleListFilter):
+    class LabelledChoicesFilter(base):  # type: ignore[valid-type,misc]
         parameter_name = field
 
         def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:

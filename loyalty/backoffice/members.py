@@ -55,7 +55,7 @@ from loyalty.backoffice.member_forms import (
 from loyalty.backoffice.member_rights import export_response, merge_preview
 from loyalty.backoffice.member_service import CustomerServiceViews
 from loyalty.backoffice.missing import MissingObjectIs404
-from loyalty.backoffice.scope import ProgramScopedAdmin, staff_program_ids
+from loyalty.backoffice.scope import ProgramScopedAdmin, ScopedRelatedDropdownFilter, staff_program_ids
 from loyalty.backoffice.segment_members import SegmentMemberViews
 from loyalty.backoffice.tables import BUTTON, data_table
 from loyalty.backoffice.translations import TranslatedFieldsAdmin
@@ -114,13 +114,15 @@ class MemberAdmin(MissingObjectIs404, CustomerServiceViews, ObjectViewsMixin, Pr
     # Narrow enough for 1366 px with the sidebar: the balance and tier stay on screen. The program column is added
     # only for users who see more than one program (get_list_display).
     list_display = ("member_id", "full_name", "email", "status_label", "tier_name", "available", "pending")
+    # unfold's dropdowns (a program may have many segments), applied with the filter form's button.
     list_filter = (
         "program",
-        choices_filter("status", labels.MEMBER_STATUS, _("status")),
-        "memberships__segment",
-        "balance__tier",
+        choices_filter("status", labels.MEMBER_STATUS, _("status"), dropdown=True),
+        ("memberships__segment", ScopedRelatedDropdownFilter),
+        ("balance__tier", ScopedRelatedDropdownFilter),
         "language",
     )
+    list_filter_submit = True
     search_fields = ("member_id", "email", "first_name", "last_name")
     search_help_text = _("Member id, e-mail, first or last name.")
     list_select_related = ("program", "balance", "balance__tier")

@@ -18,6 +18,7 @@ from django.db.models import ForeignKey, ManyToManyField, Model, QuerySet
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import HttpRequest
 from unfold import admin as unfold_admin
+from unfold.contrib.filters.admin import RelatedDropdownFilter
 
 from programs.models import Program
 
@@ -127,3 +128,14 @@ def _scoped_choices(request: HttpRequest, queryset: QuerySet[_M]) -> QuerySet[_M
     if "program" in field_names:
         return scope_queryset(request, queryset, "program")
     return queryset
+
+
+class ScopedRelatedDropdownFilter(RelatedDropdownFilter):
+    """unfold's dropdown filter by related object (segment, tier…), offering only the user's programs' objects; for
+    relations with many choices. The ModelAdmin needs `list_filter_submit = True` (the dropdown is a form)."""
+
+    def has_output(self) -> bool:
+        return len(self.lookup_choices) > 0
+
+    def field_choices(self, field, request, model_admin):
+        return ScopedRelatedFieldListFilter.field_choices(self, field, request, model_admin)  # type: ignore[arg-type]

@@ -153,8 +153,11 @@ def test_members_filter_by_status_segment_and_tier(web, program, ann, zoe):
     # The filters offer only this program's segments and tiers.
     SegmentFactory(program=zoe.program, code="THEIRS")
     specs = web.get(url).context["cl"].filter_specs
-    offered = {str(choice["display"]) for spec in specs for choice in spec.choices(web.get(url).context["cl"])}
-    assert "VIP" in offered and "THEIRS" not in offered
+    offered = {str(label) for spec in specs for _, label in getattr(spec, "lookup_choices", [])}
+    assert {"VIP", "GOLD", "Blocked"} <= offered and "THEIRS" not in offered
+    # unfold's dropdowns, applied with the filter form's button.
+    page = web.get(url).content.decode()
+    assert 'name="memberships__segment__id__exact"' in page and 'name="balance__tier__id__exact"' in page
 
 
 # ---- member page ----------------------------------------------------------------------------------------------------
