@@ -138,4 +138,4 @@ class ScopedRelatedDropdownFilter(RelatedDropdownFilter):
         return len(self.lookup_choices) > 0
 
     def field_choices(self, field, request, model_admin):
-        return ScopedRelatedFieldListFilter.field_choices(self, field, request, model_admin)  # type: ignore[arg-type]
+        return ScopedRelatedFieldListFilter.field_choices(self, field, request, model_admin)
