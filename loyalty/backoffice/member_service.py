@@ -5,6 +5,8 @@ the API's identification does) and are written to the admin's audit log (LogEntr
 it is a password for one login. The e-mail is plain text in the member's language (else the program's).
 """
 
+import logging
+import smtplib
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +23,8 @@ from loyalty.core.errors import DomainError
 from members import services
 from members.identification import login_link_issue, login_link_seconds
 from members.models import Member
+
+logger = logging.getLogger(__name__)
 
 LOGIN_LINK_SUBJECT = _("Your login link for %(program)s")
 LOGIN_LINK_BODY = _(
@@ -101,7 +105,20 @@ class CustomerServiceViews:
                     link = request.build_absolute_uri(reverse("shop:login", args=[token]))
             if link is not None and how == "email":
                 subject, body = login_link_email(member=member, url=link)
-                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [member.email])
+                try:
+                    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [member.email])
+                except (OSError, smtplib.SMTPException):
+                    # The mail server is down or refuses: say so on the page; the unsent link simply expires.
+                    logger.exception("Login link e-mail to member %s not sent", member.pk)
+                    return self.page(
+                        request,
+                        "admin/members/member/login_link.html",
+                        member,
+                        gettext("Webshop login link for %(member)s") % {"member": member.member_id},
+                        link=None,
+                        error=gettext("The e-mail could not be sent; try again later or show a link to copy."),
+                        minutes=login_link_seconds() // 60,
+                    )
                 self.log_change(request, member, f"One-time webshop login link e-mailed to {member.email}.")
                 self.message_user(
                     request,

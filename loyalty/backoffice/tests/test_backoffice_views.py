@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
 from loyalty.backoffice.groups import CUSTOMER_SERVICE, FULFILMENT
@@ -112,6 +113,10 @@ def test_the_index_counts_the_users_programs_only(web, program, other_program, a
     assert re.search(r'id="waiting-redemptions">1<', page)
     assert re.search(r'id="active-members">1<', page)
     assert 'id="home-member-search"' in page
+    # Each figure links to the rows it counts.
+    waiting = next(f for f in response.context["figures"] if f["id"] == "waiting-redemptions")
+    listed = web.get(waiting["url"])
+    assert listed.status_code == 200 and [r.reference for r in listed.context["cl"].result_list] == ["R-1"]
     assert "Members &amp; segments" in page  # the jobs, as cards
     # The old one-column dashboard table is gone.
     assert 'id="dashboard-link"' not in page
@@ -250,6 +255,19 @@ def test_a_login_link_e_mailed_in_the_members_language(web, ann, mailoutbox):
     assert LogEntry.objects.get(object_id=str(ann.pk)).get_change_message() == (
         "One-time webshop login link e-mailed to ann@example.com."
     )
+
+
+class RefusingMailServer(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("no mail server")
+
+
+def test_a_mail_server_that_refuses_is_reported_on_the_page(web, ann, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingMailServer"
+    response = web.post(admin_url(Member, "login_link", ann.pk), {"how": "email"})
+    assert response.status_code == 200
+    assert response.context["error"].startswith("The e-mail could not be sent")
+    assert not LogEntry.objects.filter(object_id=str(ann.pk)).exists()
 
 
 def test_no_login_link_for_a_blocked_member_or_without_an_address(web, program, ann, zoe, mailoutbox):
