@@ -287,13 +287,25 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # The back office (django-unfold), branded per deployment.
+# Unfold's login form carries no "next" field: a login at /admin/login/ lands here (the only staff login).
+LOGIN_REDIRECT_URL = "/admin/"
 BACKOFFICE_TITLE = os.environ.get("BACKOFFICE_TITLE", "Loyalty back office")
 UNFOLD = {
     "SITE_TITLE": BACKOFFICE_TITLE,
     "SITE_HEADER": BACKOFFICE_TITLE,
+    # Staff of a single program read its name under the title.
+    "SITE_SUBHEADER": "loyalty.backoffice.navigation.site_subheader",
     "SITE_SYMBOL": "loyalty",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
+    # The index: figures to act on and the same links by job as the sidebar.
+    "DASHBOARD_CALLBACK": "loyalty.backoffice.home.index_context",
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": "loyalty.backoffice.navigation.show_all_applications",
+        # Navigation by job, each link shown only to users who may use it.
+        "navigation": "loyalty.backoffice.navigation.sidebar",
+    },
 }
 
 REST_FRAMEWORK = {

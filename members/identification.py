@@ -87,6 +87,14 @@ def login_link_create(*, member: Member, now: datetime.datetime | None = None) -
     return token
 
 
+def login_link_issue(*, member: Member) -> str:
+    """A one-time login token for a member whom staff (customer service) lets into the webshop; the caller builds
+    the URL and shows or sends it. A blocked or merged member is refused (MemberBlocked), as by the API."""
+    if member.is_blocked:
+        raise MemberBlocked(f"Member {member.member_id} is blocked and cannot be identified.")
+    return login_link_create(member=member)
+
+
 @transaction.atomic
 def member_identify(*, member: Member) -> Identification:
     """A session cookie and a login link for the member. A blocked member is refused (MemberBlocked)."""

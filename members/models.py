@@ -88,6 +88,9 @@ class SegmentMembership(models.Model):
         constraints = [models.UniqueConstraint(fields=["segment", "member"], name="segment_membership_unique")]
         indexes = [models.Index(fields=["member", "segment"], name="membership_member_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.member} in {self.segment}"
+
 
 class MemberSession(models.Model):
     """A member logged into the webshop. The cookie holds a signed random key; only its hash is stored here."""
@@ -134,3 +137,6 @@ class MemberErasure(models.Model):
 
     class Meta:
         ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"Erasure of {self.pseudonym} on {self.erased_at:%Y-%m-%d}"

@@ -1,11 +1,15 @@
 """Reads on members."""
 
+from dataclasses import dataclass
+
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import F, OuterRef, Prefetch
 
 from members.models import Member, Segment, SegmentMembership
 from programs.models import Program
+
+PREVIEW_CHUNK = 10_000  # ids per query: far below what a database accepts in one IN list
 
 
 def member_get(*, program: Program, member_id: str, related: bool = True, segments: bool = True) -> Member | None:
@@ -52,3 +56,34 @@ def member_with_segment_codes(*, program: Program, member_id: str) -> Member | N
 
 def member_exists(*, program: Program, member_id: str) -> bool:
     return Member.objects.filter(program=program, member_id=member_id).exists()
+
+
+@dataclass(frozen=True)
+class SegmentUploadPreview:
+    """What adding these member ids to a segment would do, before anything is written."""
+
+    to_add: list[str]
+    already_in: list[str]
+    unknown: list[str]
+
+
+def segment_upload_preview(*, segment: Segment, member_ids: list[str]) -> SegmentUploadPreview:
+    """Sorts uploaded ids (duplicates dropped, file order kept) into new members, members already in the segment
+    and ids of no member of the segment's program. Two queries per chunk of ids."""
+    ids = list(dict.fromkeys(member_ids))
+    known: set[str] = set()
+    inside: set[str] = set()
+    for start in range(0, len(ids), PREVIEW_CHUNK):
+        chunk = ids[start : start + PREVIEW_CHUNK]
+        members = Member.objects.filter(program_id=segment.program_id, member_id__in=chunk)
+        known.update(members.values_list("member_id", flat=True))
+        inside.update(
+            SegmentMembership.objects.filter(segment=segment, member__member_id__in=chunk).values_list(
+                "member__member_id", flat=True
+            )
+        )
+    return SegmentUploadPreview(
+        to_add=[i for i in ids if i in known and i not in inside],
+        already_in=[i for i in ids if i in inside],
+        unknown=[i for i in ids if i not in known],
+    )

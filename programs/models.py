@@ -184,6 +184,9 @@ class WebhookEvent(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["program", "created_at"], name="webhook_event_program_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
 
 class WebhookDelivery(models.Model):
     """An event on its way to one subscription: at least once, retried with growing delays, `failed` after
@@ -221,3 +224,6 @@ class WebhookDelivery(models.Model):
             models.Index(fields=["next_attempt_at"], name="webhook_delivery_due_idx", condition=Q(status="pending")),
             models.Index(fields=["subscription", "-created_at"], name="webhook_delivery_recent_idx"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} to {self.subscription.url} ({self.get_status_display()})"

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from members.models import Member, Segment
 from programs.models import Program
@@ -135,6 +136,9 @@ class PointsBalance(models.Model):
             models.Index(fields=["tier_until"], name="balance_tier_due_idx", condition=Q(tier__isnull=False)),
         ]
 
+    def __str__(self) -> str:
+        return f"Balance of {self.member}: {self.available} available, {self.pending} pending, {self.locked} locked"
+
     @property
     def total(self) -> int:
         return self.available + self.pending + self.locked
@@ -168,6 +172,10 @@ class TierChange(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["program", "changed_at"], name="tier_change_program_idx")]
+
+    def __str__(self) -> str:
+        was, now = (t.code if t is not None else "no tier" for t in (self.from_tier, self.to_tier))
+        return f"{self.member}: {was} → {now} ({self.get_reason_display()}) on {self.changed_at:%Y-%m-%d}"
 
 
 class EntryKind(models.TextChoices):
@@ -321,6 +329,10 @@ class PointsLot(models.Model):
             models.Index(fields=["available_at"], name="lot_pending_idx", condition=Q(pending=True)),
         ]
 
+    def __str__(self) -> str:
+        until = f"expires {self.expires_at:%Y-%m-%d}" if self.expires_at else "never expires"
+        return f"{self.points} points of {self.member} ({self.remaining} left, {until})"
+
 
 class LotMovement(models.Model):
     """Which lots a debit consumed (negative) or a refund restored (positive)."""
@@ -331,6 +343,9 @@ class LotMovement(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=~Q(points=0), name="lot_movement_non_zero")]
+
+    def __str__(self) -> str:
+        return f"{self.points:+d} points of lot {self.lot_id} by entry {self.entry_id}"
 
 
 class IdempotencyRecord(models.Model):
@@ -350,6 +365,9 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["program", "operation", "reference"], name="idempotency_reference_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.operation} {self.reference}"
+
 
 class RedemptionStatus(models.TextChoices):
     EXCHANGED = "exchanged"
@@ -358,6 +376,22 @@ class RedemptionStatus(models.TextChoices):
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
     RETURNED = "returned"
+
+
+# The words staff and members read for each status (the stored codes are the API's). Kept apart from the field's
+# choices so that a wording change needs no migration.
+REDEMPTION_STATUS_LABELS: dict[str, object] = {
+    RedemptionStatus.EXCHANGED: _("Exchanged"),
+    RedemptionStatus.IN_PREPARATION: _("In preparation"),
+    RedemptionStatus.IN_DELIVERY: _("Shipped"),
+    RedemptionStatus.DELIVERED: _("Delivered"),
+    RedemptionStatus.CANCELLED: _("Cancelled"),
+    RedemptionStatus.RETURNED: _("Returned"),
+}
+
+
+def redemption_status_label(status: str) -> str:
+    return str(REDEMPTION_STATUS_LABELS.get(status, status.replace("_", " ")))
 
 
 class Redemption(models.Model):
@@ -386,7 +420,7 @@ class Redemption(models.Model):
         indexes = [models.Index(fields=["program", "status", "created_at"], name="redemption_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.reference} ({self.status})"
+        return f"{self.reference} ({redemption_status_label(self.status)})"
 
 
 class RedemptionStatusChange(models.Model):
@@ -400,6 +434,13 @@ class RedemptionStatusChange(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return _("Redemption %(reference)s → %(status)s on %(date)s") % {
+            "reference": self.redemption.reference,
+            "status": redemption_status_label(self.to_status),
+            "date": f"{self.created_at:%Y-%m-%d}",
+        }
 
 
 class VoucherStatus(models.TextChoices):
@@ -429,7 +470,8 @@ class Voucher(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.code
+        # The code is the member's secret: only its last four characters, as on the redemption page.
+        return f"Voucher …{self.code[-4:]} ({self.current_status()})"
 
     def current_status(self, now=None) -> str:
         """`expired` is read, not stored: an issued voucher past its date."""

@@ -14,12 +14,14 @@ from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest
 from django.urls import path
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from unfold import admin as unfold_admin
 
 from catalog.models import Gift, GiftCategory, GiftImage, GiftStockChange
 from catalog.selectors import category_outline
 from catalog.services import StockChanged, gift_stock_set, gifts_set_validated
 from loyalty.backoffice import catalog_csv as admin_csv
+from loyalty.backoffice import labels
 from loyalty.backoffice.catalog_forms import GiftCategoryForm, GiftForm, GiftImageForm, TranslatedForm, with_languages
 from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.scope import ProgramScopedAdmin, staff_programs
@@ -229,7 +231,7 @@ class GiftAdmin(CatalogAdmin):
         "sku",
         "display_name",
         "category",
-        "type",
+        "type_label",
         "points",
         "value",
         "stock",
@@ -237,12 +239,21 @@ class GiftAdmin(CatalogAdmin):
         "validity",
     )
     list_display_links = ("sku",)
-    list_filter = (("program", ONLY_PRESENT), ("category", ONLY_PRESENT), "type", "validated")
+    list_filter = (
+        ("program", ONLY_PRESENT),
+        ("category", ONLY_PRESENT),
+        labels.choices_filter("type", labels.GIFT_TYPE, _("type")),
+        "validated",
+    )
     search_fields = ("sku", "name")
     list_select_related = ("program", "category")
     readonly_fields = ("created_at", "updated_at", "texts")
     actions = ("validate", "unvalidate")
     change_list_template = "admin/catalog/gift/change_list.html"
+
+    @admin.display(description=_("type"), ordering="type")
+    def type_label(self, obj: Gift) -> str:
+        return labels.label(labels.GIFT_TYPE, obj.type)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("uploaded_images")

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views import View
 
 from catalog.models import Gift
+from loyalty.backoffice.form_style import unfold_style
 from loyalty.backoffice.gift_csv import GiftCsvPreview, GiftCsvRefused, gift_csv_apply, gift_csv_preview, gift_csv_rows
 from loyalty.backoffice.scope import staff_programs
 from programs.models import Program
@@ -124,6 +125,8 @@ class GiftCsvView(GiftAdminView):
             title="Gifts: CSV export and import",
             can_import=self._allowed(request),
         )
+        for name in ("export_form", "upload_form"):
+            unfold_style(context[name])
         return render(request, self.template_name, context)
 
     def get(self, request: HttpRequest) -> HttpResponse:

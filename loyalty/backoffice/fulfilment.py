@@ -8,23 +8,28 @@ import re
 import zoneinfo
 from collections.abc import Iterable, Iterator
 
-from rewards.models import Redemption
+from django.utils.translation import gettext_lazy as _
 
+from rewards.models import Redemption, redemption_status_label
+
+# The header is for people (the partner's staff open the file in a spreadsheet): words in the staff user's
+# language. The last column keeps the status code for a partner's program that reads the file.
 COLUMNS = (
-    "id",
-    "reference",
-    "created_at",
-    "gift_sku",
-    "gift_name",
-    "quantity",
-    "member_name",
-    "delivery_name",
-    "delivery_street",
-    "delivery_postal_code",
-    "delivery_city",
-    "delivery_country",
-    "delivery_phone",
-    "status",
+    _("Id"),
+    _("Reference"),
+    _("Created at"),
+    _("Gift SKU"),
+    _("Gift name"),
+    _("Quantity"),
+    _("Member name"),
+    _("Delivery name"),
+    _("Street"),
+    _("Postal code"),
+    _("City"),
+    _("Country"),
+    _("Phone"),
+    _("Status"),
+    _("Status code"),
 )
 DELIVERY_KEYS = ("name", "street", "postal_code", "city", "country", "phone")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -40,7 +45,7 @@ def safe_cell(value: object) -> str:
 
 def fulfilment_rows(redemptions: Iterable[Redemption]) -> Iterator[list[str]]:
     """The header, then a row per redemption (load them with member, gift and program selected)."""
-    yield list(COLUMNS)
+    yield [str(column) for column in COLUMNS]
     zones: dict[str, zoneinfo.ZoneInfo] = {}
     for r in redemptions:
         program = r.program
@@ -56,6 +61,7 @@ def fulfilment_rows(redemptions: Iterable[Redemption]) -> Iterator[list[str]]:
             r.quantity,
             member_name,
             *(delivery.get(key) or "" for key in DELIVERY_KEYS),
+            redemption_status_label(r.status),
             r.status,
         ]
         yield [safe_cell(value) for value in row]

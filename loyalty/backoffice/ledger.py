@@ -3,7 +3,9 @@ by "Adjust points" on the member's page through `points_adjust`)."""
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from loyalty.backoffice import labels
 from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.scope import ProgramScopedAdmin
 from rewards.models import LedgerEntry
@@ -15,7 +17,7 @@ class LedgerEntryAdmin(MissingObjectIs404, ProgramScopedAdmin):
         "created_at",
         "member",
         "program",
-        "kind",
+        "kind_label",
         "points",
         "available_delta",
         "pending_delta",
@@ -24,7 +26,7 @@ class LedgerEntryAdmin(MissingObjectIs404, ProgramScopedAdmin):
         "reference",
         "description",
     )
-    list_filter = ("kind", "program", "created_at")
+    list_filter = (labels.choices_filter("kind", labels.ENTRY_KIND, _("kind")), "program", "created_at")
     search_fields = ("=member__member_id", "=reference")
     search_help_text = "An exact member id or reference."
     list_select_related = ("member", "program")
@@ -35,7 +37,7 @@ class LedgerEntryAdmin(MissingObjectIs404, ProgramScopedAdmin):
     fields = (
         "program",
         "member",
-        "kind",
+        "kind_label",
         "reference",
         "points",
         "available_delta",
@@ -49,6 +51,12 @@ class LedgerEntryAdmin(MissingObjectIs404, ProgramScopedAdmin):
         "redemption",
         "event",
     )
+
+    readonly_fields = ("kind_label",)
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, obj: LedgerEntry) -> str:
+        return labels.label(labels.ENTRY_KIND, obj.kind)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

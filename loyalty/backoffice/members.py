@@ -28,37 +28,43 @@ import uuid
 import zoneinfo
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from unfold import admin as unfold_admin
 
+from loyalty.backoffice import labels
+from loyalty.backoffice.form_style import unfold_style
+from loyalty.backoffice.labels import choices_filter
 from loyalty.backoffice.member_forms import (
     AdjustPointsForm,
     EraseConfirmForm,
     MemberForm,
     MergeTargetForm,
     SegmentForm,
-    SegmentUploadForm,
     TierOverrideForm,
 )
 from loyalty.backoffice.member_rights import export_response, merge_preview
+from loyalty.backoffice.member_service import CustomerServiceViews
 from loyalty.backoffice.missing import MissingObjectIs404
-from loyalty.backoffice.scope import ProgramScopedAdmin
+from loyalty.backoffice.scope import ProgramScopedAdmin, ScopedRelatedDropdownFilter, staff_program_ids
+from loyalty.backoffice.segment_members import SegmentMemberViews
+from loyalty.backoffice.tables import BUTTON, data_table
 from loyalty.backoffice.translations import TranslatedFieldsAdmin
 from loyalty.core.errors import DomainError
 from members import services
 from members.models import Member, Segment
 from programs.models import Tier
-from rewards.models import LedgerEntry, PointsBalance, TierChange
-from rewards.selectors import balance_view
+from rewards.models import LedgerEntry, PointsBalance, Redemption, TierChange
+from rewards.selectors import balance_view, points_expiring
 from rewards.services.enrolment import member_enrol
 from rewards.services.erasure import member_erase
 from rewards.services.merge import member_merge
@@ -67,6 +73,8 @@ from rewards.services.promotions import segment_delete
 from rewards.services.tiers import tier_override
 
 RECENT_ENTRIES = 50
+RECENT_REDEMPTIONS = 10
+EXPIRING_SHOWN = 5
 UNKNOWN_SHOWN = 100
 ADJUST_PERMISSION = "rewards.add_ledgerentry"  # the ledger is append-only: adding an entry is an adjustment
 RECENT_TIER_CHANGES = 5
@@ -86,6 +94,8 @@ class ObjectViewsMixin(unfold_admin.ModelAdmin):
         return obj
 
     def page(self, request: HttpRequest, template: str, obj: Any, title: str, **context: Any) -> HttpResponse:
+        if isinstance(context.get("form"), forms.BaseForm):
+            unfold_style(context["form"])
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -98,43 +108,60 @@ class ObjectViewsMixin(unfold_admin.ModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
+class MemberAdmin(MissingObjectIs404, CustomerServiceViews, ObjectViewsMixin, ProgramScopedAdmin):
     form = MemberForm
-    list_display = (
-        "member_id",
+    change_form_template = "admin/members/member/change_form.html"
+    # Narrow enough for 1366 px with the sidebar: the balance and tier stay on screen. The program column is added
+    # only for users who see more than one program (get_list_display).
+    list_display = ("member_id", "full_name", "email", "status_label", "tier_name", "available", "pending")
+    # unfold's dropdowns (a program may have many segments), applied with the filter form's button.
+    list_filter = (
         "program",
-        "email",
-        "first_name",
-        "last_name",
+        choices_filter("status", labels.MEMBER_STATUS, _("status"), dropdown=True),
+        ("memberships__segment", ScopedRelatedDropdownFilter),
+        ("balance__tier", ScopedRelatedDropdownFilter),
         "language",
-        "status",
-        "available",
-        "pending",
-        "locked",
-        "enrolled_at",
     )
-    list_filter = ("program", "status", "language")
+    list_filter_submit = True
     search_fields = ("member_id", "email", "first_name", "last_name")
-    search_help_text = "Member id, e-mail, first or last name."
-    list_select_related = ("program", "balance")
+    search_help_text = _("Member id, e-mail, first or last name.")
+    list_select_related = ("program", "balance", "balance__tier")
     date_hierarchy = "enrolled_at"
     actions = ("block", "unblock")
     # The balance moves only with ledger entries: the admin shows it, never edits it.
     balance_fields = ("balance_available", "balance_pending", "balance_locked", "balance_total")
-    page_fields = (*balance_fields, "postal_address", "tier_state", "segment_codes", "recent_ledger", "enrolled_at")
+    page_fields = (
+        *balance_fields,
+        "expiring_points",
+        "postal_address",
+        "tier_state",
+        "segment_codes",
+        "recent_redemptions",
+        "recent_ledger",
+        "enrolled_at",
+        "status_label",
+    )
+
+    def get_list_display(self, request: HttpRequest):
+        shown = list(super().get_list_display(request))
+        ids = staff_program_ids(request)
+        if ids is None or len(ids) > 1:
+            shown.insert(1, "program")
+        return shown
 
     def get_fieldsets(self, request: HttpRequest, obj: Member | None = None):
         profile = ("email", "first_name", "last_name", "language", "birth_date", "email_opt_out")
         if obj is None:
             return [(None, {"fields": ("program", "member_id", *profile)})]
         return [
-            (None, {"fields": ("program", "member_id", *profile, "status")}),
-            ("Address", {"fields": ("postal_address",)}),
-            ("Points", {"fields": self.balance_fields}),
-            ("Tier", {"fields": ("tier_state",)}),
-            ("Segments", {"fields": ("segment_codes",)}),
-            ("Ledger", {"fields": ("recent_ledger",)}),
-            ("Enrolment", {"fields": ("enrolled_at",)}),
+            (_("Points"), {"fields": (self.balance_fields, "expiring_points")}),
+            (None, {"fields": ("program", "member_id", "status", *profile)}),
+            (_("Address"), {"fields": ("postal_address",)}),
+            (_("Tier"), {"fields": ("tier_state",)}),
+            (_("Segments"), {"fields": ("segment_codes",)}),
+            (_("Redemptions"), {"fields": ("recent_redemptions",)}),
+            (_("Ledger"), {"fields": ("recent_ledger",)}),
+            (_("Enrolment"), {"fields": ("enrolled_at",)}),
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Member | None = None):
@@ -148,6 +175,12 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
         tier = self.admin_site.admin_view(self.tier_view)
         return [
             path("<path:object_id>/adjust-points/", adjust, name=f"{prefix}_adjust"),
+            path("<path:object_id>/status/", self.admin_site.admin_view(self.status_view), name=f"{prefix}_status"),
+            path(
+                "<path:object_id>/login-link/",
+                self.admin_site.admin_view(self.login_link_view),
+                name=f"{prefix}_login_link",
+            ),
             path("<path:object_id>/set-tier/", tier, name=f"{prefix}_tier"),
             path("<path:object_id>/export/", self.admin_site.admin_view(self.export_view), name=f"{prefix}_export"),
             path("<path:object_id>/merge/", self.admin_site.admin_view(self.merge_view), name=f"{prefix}_merge"),
@@ -175,23 +208,35 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
                 can_merge=self.can_merge(request, obj),
                 can_export=self.can_export(request, obj),
                 can_erase=self.can_erase(request, obj) and obj.erased_at is None,
+                can_set_status=self.can_set_status(request, obj),
+                can_send_login_link=self.can_send_login_link(request, obj),
                 merged_into=obj.merged_into if obj.merged_into_id else None,
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # ---- list columns (the stored balance row) and page fields (the balance as the member has it now) ----------
 
-    @admin.display(description="available", ordering="balance__available")
-    def available(self, obj: Member) -> int:
-        return obj.balance.available if hasattr(obj, "balance") else 0
+    @admin.display(description=_("name"), ordering="last_name")
+    def full_name(self, obj: Member) -> str:
+        return " ".join(part for part in (obj.first_name, obj.last_name) if part) or "—"
 
-    @admin.display(description="pending", ordering="balance__pending")
-    def pending(self, obj: Member) -> int:
-        return obj.balance.pending if hasattr(obj, "balance") else 0
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj: Member) -> str:
+        return labels.label(labels.MEMBER_STATUS, obj.status)
 
-    @admin.display(description="locked", ordering="balance__locked")
-    def locked(self, obj: Member) -> int:
-        return obj.balance.locked if hasattr(obj, "balance") else 0
+    @admin.display(description=_("tier"), ordering="balance__tier__threshold")
+    def tier_name(self, obj: Member) -> str:
+        balance = getattr(obj, "balance", None)
+        tier = balance.tier if balance is not None else None
+        return (obj.program.text(tier.name) or tier.code) if tier is not None else "—"
+
+    @admin.display(description=_("available"), ordering="balance__available")
+    def available(self, obj: Member) -> str:
+        return f"{obj.balance.available:,}" if hasattr(obj, "balance") else "0"
+
+    @admin.display(description=_("pending"), ordering="balance__pending")
+    def pending(self, obj: Member) -> str:
+        return f"{obj.balance.pending:,}" if hasattr(obj, "balance") else "0"
 
     def _balance(self, obj: Member) -> dict[str, int]:
         # Four page fields read it: computed once, kept on the instance (in its __dict__: Member declares no such
@@ -202,19 +247,19 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
         balance: dict[str, int] = cache["_balance_now"]
         return balance
 
-    @admin.display(description="available")
+    @admin.display(description=_("available"))
     def balance_available(self, obj: Member) -> int:
         return self._balance(obj)["available"]
 
-    @admin.display(description="pending")
+    @admin.display(description=_("pending"))
     def balance_pending(self, obj: Member) -> int:
         return self._balance(obj)["pending"]
 
-    @admin.display(description="locked")
+    @admin.display(description=_("locked"))
     def balance_locked(self, obj: Member) -> int:
         return self._balance(obj)["locked"]
 
-    @admin.display(description="total")
+    @admin.display(description=_("total"))
     def balance_total(self, obj: Member) -> int:
         return self._balance(obj)["total"]
 
@@ -248,7 +293,12 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
         return format_html(
             '<table id="member-tier"><tbody>{}</tbody></table>{}{}',
             format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows),
-            format_html('<p><a class="button" id="set-tier" href="{}">Set tier by hand</a></p>', action)
+            format_html(
+                '<p class="mt-2"><a class="{}" id="set-tier" href="{}">{}</a></p>',
+                BUTTON,
+                action,
+                _("Set tier by hand"),
+            )
             if action
             else "",
             self._tier_changes(obj, zone),
@@ -300,7 +350,55 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
     def segment_codes(self, obj: Member) -> str:
         return ", ".join(sorted(s.code for s in obj.segments.all())) or "—"
 
-    @admin.display(description=f"last {RECENT_ENTRIES} entries")
+    @admin.display(description=_("expiring points"))
+    def expiring_points(self, obj: Member) -> str:
+        """The next moments points expire (the member's lots by expiry date), soonest first."""
+        zone = zoneinfo.ZoneInfo(obj.program.timezone)
+        rows = list(points_expiring(member=obj).order_by("expires_at")[:EXPIRING_SHOWN])
+        if not rows:
+            return format_html('<p id="member-expiring">{}</p>', _("No points due to expire."))
+        return data_table(
+            "member-expiring",
+            [_("expires on"), _("points")],
+            ((f"{row['expires_at'].astimezone(zone):%Y-%m-%d}", f"{row['points']:,}") for row in rows),
+            _("expiring points"),
+        )
+
+    @admin.display(description=_("last redemptions"))
+    def recent_redemptions(self, obj: Member) -> str:
+        redemptions = list(
+            Redemption.objects.filter(member=obj)
+            .select_related("gift")
+            .order_by("-created_at", "-id")[:RECENT_REDEMPTIONS]
+        )
+        url = reverse("admin:rewards_redemption_changelist") + f"?q={obj.member_id}"
+        link = format_html(
+            '<p class="mt-2"><a class="text-primary-600 underline" href="{}">{}</a></p>',
+            url,
+            _("All redemptions of this member"),
+        )
+        if not redemptions:
+            return format_html('<p id="member-redemptions">{}</p>', _("No redemption yet."))
+        zone = zoneinfo.ZoneInfo(obj.program.timezone)
+        rows = (
+            (
+                format_html(
+                    '<a class="text-primary-600 underline" href="{}">{}</a>',
+                    reverse("admin:rewards_redemption_change", args=[r.pk]),
+                    r.reference,
+                ),
+                f"{r.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
+                obj.program.text(r.gift.name) or r.gift.sku,
+                f"{r.points:,}",
+                labels.redemption_status(r.status),
+            )
+            for r in redemptions
+        )
+        headers = [_("reference"), _("date"), _("gift"), _("points"), _("status")]
+        table = data_table("member-redemptions", headers, rows, _("last redemptions"))
+        return format_html("{}{}", table, link)
+
+    @admin.display(description=_("last entries"))
     def recent_ledger(self, obj: Member) -> str:
         entries = list(
             LedgerEntry.objects.filter(member=obj)
@@ -308,23 +406,32 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
             .values_list("created_at", "kind", "points", "balance_after", "reference", "description")
         )
         url = reverse("admin:rewards_ledgerentry_changelist") + f"?member__id__exact={obj.pk}"
-        link = format_html('<p><a href="{}">The whole ledger of {}</a></p>', url, obj.member_id)
+        link = format_html(
+            '<p class="mt-2"><a class="text-primary-600 underline" href="{}">{}</a></p>',
+            url,
+            _("The whole ledger of %(member)s") % {"member": obj.member_id},
+        )
         if not entries:
-            return format_html("<p>No entries yet.</p>{}", link)
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            return format_html("<p>{}</p>{}", _("No entries yet."), link)
+        zone = zoneinfo.ZoneInfo(obj.program.timezone)
+        rows = (
             (
-                (f"{at:%Y-%m-%d %H:%M}", kind, f"{points:+d}", after, reference, text)
-                for at, kind, points, after, reference, text in entries
-            ),
+                f"{at.astimezone(zone):%Y-%m-%d %H:%M}",
+                format_html('<span data-kind="{}">{}</span>', kind, labels.label(labels.ENTRY_KIND, kind)),
+                f"{points:+,d}",
+                f"{after:,}",
+                reference,
+                text,
+            )
+            for at, kind, points, after, reference, text in entries
         )
-        return format_html(
-            '<table id="member-ledger"><thead><tr><th>created</th><th>kind</th><th>points</th><th>balance after</th>'
-            "<th>reference</th><th>description</th></tr></thead><tbody>{}</tbody></table>{}",
+        table = data_table(
+            "member-ledger",
+            [_("date"), _("kind"), _("points"), _("balance after"), _("reference"), _("description")],
             rows,
-            link,
+            _("last entries"),
         )
+        return format_html("{}{}", table, link)
 
     # ---- saving through the services -------------------------------------------------------------------------
 
@@ -533,8 +640,9 @@ class MemberAdmin(MissingObjectIs404, ObjectViewsMixin, ProgramScopedAdmin):
 
 
 @admin.register(Segment)
-class SegmentAdmin(MissingObjectIs404, ObjectViewsMixin, TranslatedFieldsAdmin, ProgramScopedAdmin):
+class SegmentAdmin(MissingObjectIs404, SegmentMemberViews, ObjectViewsMixin, TranslatedFieldsAdmin, ProgramScopedAdmin):
     form = SegmentForm
+    change_form_template = "admin/members/segment/change_form.html"
     list_display = ("code", "display_name", "program", "member_count", "created_at")
     list_filter = ("program",)
     search_fields = ("code", "name")
@@ -562,15 +670,24 @@ class SegmentAdmin(MissingObjectIs404, ObjectViewsMixin, TranslatedFieldsAdmin, 
         return fieldsets
 
     def get_urls(self):
-        name = f"{self.opts.app_label}_{self.opts.model_name}_upload"
-        view = self.admin_site.admin_view(self.upload_view)
-        return [path("<path:object_id>/upload-members/", view, name=name), *super().get_urls()]
+        return [*self.segment_member_urls(), *super().get_urls()]
 
-    @admin.display(description="name")
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        segment = self.get_object(request, unquote(object_id))
+        if segment is not None:
+            extra_context = {**(extra_context or {}), **self.member_page(request, segment)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_list_display(self, request: HttpRequest):
+        ids = staff_program_ids(request)
+        shown = super().get_list_display(request)
+        return shown if ids is None or len(ids) > 1 else [f for f in shown if f != "program"]
+
+    @admin.display(description=_("name"))
     def display_name(self, obj: Segment) -> str:
         return obj.program.text(obj.name)
 
-    @admin.display(description="members", ordering="member_count")
+    @admin.display(description=_("members"), ordering="member_count")
     def member_count(self, obj: Segment) -> int:
         return getattr(obj, "member_count", 0)
 
@@ -580,38 +697,3 @@ class SegmentAdmin(MissingObjectIs404, ObjectViewsMixin, TranslatedFieldsAdmin, 
     def delete_queryset(self, request, queryset):
         for segment in queryset.select_related("program"):
             self.delete_model(request, segment)
-
-    # ---- upload members ---------------------------------------------------------------------------------------
-
-    def upload_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        segment = self.object_for(request, object_id, self.has_change_permission)
-        form = SegmentUploadForm(request.POST or None, request.FILES or None)
-        result = None
-        if request.method == "POST" and form.is_valid():
-            ids = form.cleaned_data["file"]
-            result = services.segment_members_add(segment=segment, member_ids=ids)
-            upload = request.FILES["file"]  # a list only for a key without files, not after is_valid
-            name = upload.name if isinstance(upload, UploadedFile) else ""
-            self.log_change(
-                request,
-                segment,
-                f"Uploaded {name}: {len(ids)} ids, {result.added} members added, "
-                f"{len(result.unknown_members)} unknown.",
-            )
-            level = messages.WARNING if result.unknown_members else messages.SUCCESS
-            self.message_user(
-                request,
-                f"{result.added} member(s) added to {segment.code}; {len(ids) - result.added - len(result.unknown_members)} "
-                f"already in it; {len(result.unknown_members)} unknown id(s).",
-                level,
-            )
-        return self.page(
-            request,
-            "admin/members/segment/upload_members.html",
-            segment,
-            f"Add members to {segment.code} from a CSV file",
-            form=form,
-            result=result,
-            unknown_shown=result.unknown_members[:UNKNOWN_SHOWN] if result else [],
-            member_count=segment.memberships.count(),
-        )

@@ -10,9 +10,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from unfold import admin as unfold_admin
 
+from loyalty.backoffice import labels
 from loyalty.backoffice.fulfilment import DELIVERY_KEYS, fulfilment_rows
+from loyalty.backoffice.labels import choices_filter
 from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.scope import ProgramScopedAdmin, staff_program_ids
 from loyalty.core.errors import DomainError
@@ -28,12 +32,20 @@ class StatusChangeInline(unfold_admin.TabularInline):
     """The redemption's history: who moved it from which status to which, and when."""
 
     model = RedemptionStatusChange
-    fields = ("created_at", "from_status", "to_status", "actor")
+    fields = ("created_at", "from_label", "to_label", "actor")
     readonly_fields = fields
     extra = 0
     max_num = 0
     can_delete = False
-    verbose_name_plural = "status history"
+    verbose_name_plural = _("status history")
+
+    @admin.display(description=_("from"))
+    def from_label(self, obj: RedemptionStatusChange) -> str:
+        return labels.redemption_status(obj.from_status) if obj.from_status else "—"
+
+    @admin.display(description=_("to"))
+    def to_label(self, obj: RedemptionStatusChange) -> str:
+        return labels.redemption_status(obj.to_status)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -54,14 +66,19 @@ def move_action(status: str):
         model_admin.move(request, queryset, status)
 
     action.__name__ = f"move_to_{status}"
-    return admin.action(description=f"Move to {status.replace('_', ' ')}", permissions=["change"])(action)
+    description = _("Move to: %(status)s") % {"status": labels.REDEMPTION_STATUS[status]}
+    return admin.action(description=description, permissions=["change"])(action)
 
 
 @admin.register(Redemption)
 class RedemptionAdmin(MissingObjectIs404, ProgramScopedAdmin):
-    list_display = ("id", "reference", "member", "gift", "quantity", "points", "status", "created_at")
+    list_display = ("id", "reference", "member", "gift", "quantity", "points", "status_label", "created_at")
     list_display_links = ("id", "reference")
-    list_filter = ("status", ("gift", admin.RelatedOnlyFieldListFilter), ("program", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        choices_filter("status", labels.REDEMPTION_STATUS, _("status")),
+        ("gift", admin.RelatedOnlyFieldListFilter),
+        ("program", admin.RelatedOnlyFieldListFilter),
+    )
     date_hierarchy = "created_at"
     search_fields = ("reference", "=member__member_id")
     search_help_text = "A redemption reference (or its start), or a member id."
@@ -70,9 +87,9 @@ class RedemptionAdmin(MissingObjectIs404, ProgramScopedAdmin):
     actions = (*(move_action(status) for status in MOVES), "fulfilment_csv")
     fieldsets = (
         (None, {"fields": ("id", "reference", "program", "member", "gift", "quantity", "points")}),
-        ("Status", {"fields": ("status", "next_statuses", "created_at", "updated_at")}),
-        ("Delivery", {"fields": ("delivery_details",)}),
-        ("Voucher", {"fields": ("voucher_details",)}),
+        (_("Status"), {"fields": ("status_label", "next_statuses", "created_at", "updated_at")}),
+        (_("Delivery"), {"fields": ("delivery_details",)}),
+        (_("Voucher"), {"fields": ("voucher_details",)}),
     )
     readonly_fields = (
         "id",
@@ -82,7 +99,7 @@ class RedemptionAdmin(MissingObjectIs404, ProgramScopedAdmin):
         "gift",
         "quantity",
         "points",
-        "status",
+        "status_label",
         "next_statuses",
         "created_at",
         "updated_at",
@@ -115,9 +132,14 @@ class RedemptionAdmin(MissingObjectIs404, ProgramScopedAdmin):
 
     # ---- the change page --------------------------------------------------------------------------------------
 
-    @admin.display(description="can move to")
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj: Redemption) -> str:
+        return labels.redemption_status(obj.status)
+
+    @admin.display(description=_("can move to"))
     def next_statuses(self, obj: Redemption) -> str:
-        return ", ".join(sorted(allowed_transitions(obj))) or "— (final)"
+        moves = [labels.redemption_status(s) for s in MOVES if s in allowed_transitions(obj)]
+        return ", ".join(moves) or gettext("— (final)")
 
     @admin.display(description="delivery")
     def delivery_details(self, obj: Redemption) -> str:
@@ -138,7 +160,7 @@ class RedemptionAdmin(MissingObjectIs404, ProgramScopedAdmin):
         masked = "•••• " * 4 + voucher.code[-4:]
         rows = [
             ("code", masked),
-            ("status", voucher.current_status()),
+            (gettext("status"), labels.label(labels.VOUCHER_STATUS, voucher.current_status())),
             ("value", f"{voucher.value} {voucher.currency}"),
             ("issued", f"{voucher.issued_at:%Y-%m-%d %H:%M}"),
             ("expires", f"{voucher.expires_at:%Y-%m-%d %H:%M}" if voucher.expires_at else "never"),
@@ -152,8 +174,9 @@ class RedemptionAdmin(MissingObjectIs404, ProgramScopedAdmin):
         obj = self.get_object(request, object_id)
         extra_context = {
             **(extra_context or {}),
-            "transitions": [(status, status.replace("_", " ")) for status in sorted(allowed_transitions(obj))]
-            if super().has_change_permission(request)
+            # In the order of the journey (preparation, delivery...), with the words staff read.
+            "transitions": [(s, labels.redemption_status(s)) for s in MOVES if s in allowed_transitions(obj)]
+            if obj is not None and super().has_change_permission(request)
             else [],
         }
         return super().change_view(request, object_id, form_url, extra_context)
@@ -193,7 +216,8 @@ class RedemptionAdmin(MissingObjectIs404, ProgramScopedAdmin):
                 text, level = f"{redemption.reference}: refused. {exc.message}", messages.ERROR
             else:
                 moved += 1
-                text, level = f"{redemption.reference}: {before} → {status}.", messages.SUCCESS
+                was, now = labels.redemption_status(before), labels.redemption_status(status)
+                text, level = f"{redemption.reference}: {was} → {now}.", messages.SUCCESS
                 self.log_change(request, redemption, f"Status {before} → {status}")
             if reported < MAX_MESSAGES:
                 self.message_user(request, text, level)

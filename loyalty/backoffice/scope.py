@@ -18,6 +18,7 @@ from django.db.models import ForeignKey, ManyToManyField, Model, QuerySet
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import HttpRequest
 from unfold import admin as unfold_admin
+from unfold.contrib.filters.admin import RelatedDropdownFilter
 
 from programs.models import Program
 
@@ -32,17 +33,22 @@ def staff_programs(user: User | AnonymousUser) -> QuerySet[Program]:
     return Program.objects.filter(staff=user)
 
 
+def staff_program_names(request: HttpRequest) -> dict[int, str]:
+    """The programs the user manages (id → name; every program for a superuser), read once per request."""
+    # Kept on the request: every list filter, choice field and the header of a page ask. (HttpRequest declares no
+    # such attribute, hence its __dict__.)
+    cache = vars(request)
+    if "_staff_programs" not in cache:
+        cache["_staff_programs"] = dict(staff_programs(request.user).values_list("id", "name"))
+    names: dict[int, str] = cache["_staff_programs"]
+    return names
+
+
 def staff_program_ids(request: HttpRequest) -> set[int] | None:
     """The ids of the programs the user manages; None for a superuser (no restriction)."""
     if request.user.is_superuser:
         return None
-    # Kept on the request: every list filter and choice field of a page asks. (HttpRequest declares no such
-    # attribute, hence its __dict__.)
-    cache = vars(request)
-    if "_staff_program_ids" not in cache:
-        cache["_staff_program_ids"] = set(staff_programs(request.user).values_list("id", flat=True))
-    ids: set[int] = cache["_staff_program_ids"]
-    return ids
+    return set(staff_program_names(request))
 
 
 def scope_queryset(request: HttpRequest, queryset: QuerySet[_M], program_path: str) -> QuerySet[_M]:
@@ -101,6 +107,10 @@ class ProgramScopedAdmin(unfold_admin.ModelAdmin):
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
     """A filter by related object (program, segment...) that offers only the user's programs' objects."""
 
+    def has_output(self) -> bool:
+        # Django hides a related filter with a single choice; a program with one segment or tier still filters by it.
+        return len(self.lookup_choices) > 0
+
     def field_choices(self, field, request, model_admin):
         queryset = _scoped_choices(request, field.related_model._default_manager.all())
         ordering = self.field_admin_ordering(field, request, model_admin)
@@ -118,3 +128,14 @@ def _scoped_choices(request: HttpRequest, queryset: QuerySet[_M]) -> QuerySet[_M
     if "program" in field_names:
         return scope_queryset(request, queryset, "program")
     return queryset
+
+
+class ScopedRelatedDropdownFilter(RelatedDropdownFilter):
+    """unfold's dropdown filter by related object (segment, tier…), offering only the user's programs' objects; for
+    relations with many choices. The ModelAdmin needs `list_filter_submit = True` (the dropdown is a form)."""
+
+    def has_output(self) -> bool:
+        return len(self.lookup_choices) > 0
+
+    def field_choices(self, field, request, model_admin):
+        return ScopedRelatedFieldListFilter.field_choices(self, field, request, model_admin)

@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from unfold import admin as unfold_admin
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from loyalty.backoffice.scope import staff_programs
 from loyalty.core.translation import language_name
@@ -80,7 +81,7 @@ def translated_form(
                 label=f"{field.replace('_', ' ').capitalize()} ({language_name(language)})",
                 required=False,
                 max_length=500,
-                widget=forms.TextInput(attrs={"size": 60, "lang": language}),
+                widget=UnfoldAdminTextInputWidget(attrs={"size": 60, "lang": language}),
             )
     return type(base.__name__, (base,), attrs)
 

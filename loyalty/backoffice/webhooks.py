@@ -26,8 +26,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 from unfold import admin as unfold_admin
 
+from loyalty.backoffice import labels
 from loyalty.backoffice.members import ObjectViewsMixin
 from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.scope import ProgramScopedAdmin, scope_queryset
@@ -328,7 +330,7 @@ class WebhookDeliveryAdmin(MissingObjectIs404, ReadOnlyAdmin, ProgramScopedAdmin
         "event_id_display",
         "event_type",
         "subscription_url",
-        "status",
+        "status_label",
         "attempts",
         "last_status_code",
         "last_response_short",
@@ -337,7 +339,11 @@ class WebhookDeliveryAdmin(MissingObjectIs404, ReadOnlyAdmin, ProgramScopedAdmin
         "created",
     )
     list_display_links = ("event_id_display",)
-    list_filter = ("status", "subscription", "subscription__program")
+    list_filter = (
+        labels.choices_filter("status", labels.DELIVERY_STATUS, _("status")),
+        "subscription",
+        "subscription__program",
+    )
     search_fields = ("=event__id", "event__type")
     search_help_text = "An event id (msg_…) or type."
     list_select_related = ("event", "subscription")
@@ -349,7 +355,7 @@ class WebhookDeliveryAdmin(MissingObjectIs404, ReadOnlyAdmin, ProgramScopedAdmin
         "subscription",
         "event_link",
         "event_type",
-        "status",
+        "status_label",
         "attempts",
         "last_attempt_at",
         "last_status_code",
@@ -360,6 +366,10 @@ class WebhookDeliveryAdmin(MissingObjectIs404, ReadOnlyAdmin, ProgramScopedAdmin
         "delivered_at",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj: WebhookDelivery) -> str:
+        return labels.label(labels.DELIVERY_STATUS, obj.status)
 
     def has_change_permission(self, request: HttpRequest, obj: WebhookDelivery | None = None) -> bool:
         # The change permission allows "Re-send"; the page of one delivery is read-only.

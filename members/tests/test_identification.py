@@ -174,3 +174,19 @@ def test_session_language_must_be_a_program_language(program, member):
     with pytest.raises(ValueError):
         session_set_language(session=session, language="de")
     assert MemberSession.objects.get(pk=session.pk).language == "nl"
+
+
+@pytest.mark.django_db
+def test_staff_issue_a_login_link_only_for_a_member_who_may_log_in(program):
+    from members.identification import login_link_issue, login_link_use
+    from members.models import Member
+
+    member = MemberFactory(program=program, member_id="CS-1")
+    token = login_link_issue(member=member)
+    assert MemberLoginLink.objects.filter(member=member).count() == 1
+    assert login_link_use(token=token) is not None  # it opens a session once
+    member.status = Member.BLOCKED
+    member.save()
+    with pytest.raises(MemberBlocked):
+        login_link_issue(member=member)
+    assert MemberLoginLink.objects.filter(member=member).count() == 1

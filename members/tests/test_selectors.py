@@ -79,3 +79,20 @@ def test_with_segment_codes_reads_the_row_and_its_codes(program, other_program, 
     assert member_with_segment_codes(program=program, member_id="M-2").segment_codes == frozenset()
     assert member_with_segment_codes(program=other_program, member_id="M-1") is None
     assert member_with_segment_codes(program=program, member_id="M\x001") is None
+
+
+@pytest.mark.django_db
+def test_segment_upload_preview_sorts_ids_without_writing(program, other_program):
+    from members.models import SegmentMembership
+    from members.selectors import segment_upload_preview
+
+    segment = SegmentFactory(program=program, code="VIP")
+    ann, bob = (MemberFactory(program=program, member_id=i) for i in ("ANN-1", "BOB-2"))
+    MemberFactory(program=other_program, member_id="ZOE-9")
+    segment_add_member(segment=segment, member=bob)
+
+    preview = segment_upload_preview(segment=segment, member_ids=["ANN-1", "BOB-2", "ZOE-9", "ANN-1", "NOPE"])
+
+    assert (preview.to_add, preview.already_in, preview.unknown) == (["ANN-1"], ["BOB-2"], ["ZOE-9", "NOPE"])
+    assert SegmentMembership.objects.filter(segment=segment).count() == 1
+    assert ann.memberships.count() == 0

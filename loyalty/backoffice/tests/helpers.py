@@ -1,5 +1,7 @@
 """Helpers of the admin tests: staff users in a group, attached to programs, and admin URLs."""
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -19,6 +21,24 @@ def staff_user(username: str, *programs, group: str = PROGRAM_MANAGER):
 
 def admin_url(model, view: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def cell(page: str, field: str) -> str:
+    """The text of the first changelist cell of a column (unfold's cells carry many classes after field-<name>)."""
+    match = re.search(rf'<td class="field-{field}[^"]*"[^>]*>(.*?)</td>', page, re.S)
+    assert match, f"no field-{field} cell"
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+
+
+def readonly_values(response) -> dict[str, str]:
+    """The read-only fields of a change page, by name, as rendered (HTML for the tables)."""
+    return {
+        line.field["name"]: str(line.contents())
+        for fieldset in response.context["adminform"]
+        for row in fieldset
+        for line in row
+        if line.is_readonly
+    }
 
 
 def messages_of(response) -> list[str]:

@@ -3,6 +3,7 @@ date read in the program's time zone, logged in the member's history) and the la
 page — scoped to the user's programs, for those who may change members and adjust their points."""
 
 import datetime
+import re
 import zoneinfo
 
 import pytest
@@ -80,7 +81,7 @@ def test_the_form_offers_the_programs_tiers_and_no_tier(web, program, other_prog
     assert '<option value="" selected>No tier</option>' in page
     assert f'<option value="{gold.pk}">Gold (GOLD)</option>' in page and "BRONZE" not in page
     assert 'type="date"' in page and 'min="2026-03-18"' in page  # a date picker, from today in Brussels
-    assert "end of this day in the program&#x27;s time zone (Europe/Brussels)" in page
+    assert "end of this day in the program's time zone (Europe/Brussels)" in page
     assert '<strong id="tier-now">No tier</strong>' in page
 
     tier_override(balance=balance_of(ann), tier=gold, reason="trial", until=NOW + datetime.timedelta(days=30))
@@ -221,9 +222,9 @@ def test_another_programs_member_is_out_of_reach(web, other_program):
 def test_the_member_page_links_to_the_form_next_to_the_tier(web, program, ann):
     page = web.get(admin_url(Member, "change", ann.pk)).content.decode()
 
-    link = f'<a class="button" id="set-tier" href="{tier_url(ann)}">Set tier by hand</a>'
-    assert link in page and page.index('<table id="member-tier">') < page.index(link)
-    assert f'<li><a href="{tier_url(ann)}">Set tier by hand</a></li>' in page  # and in the object tools
+    link = re.search(r'<a class="[^"]*" id="set-tier" href="([^"]+)">Set tier by hand</a>', page)
+    assert link and link.group(1) == tier_url(ann) and page.index('<table id="member-tier">') < link.start()
+    assert page.count(f'href="{tier_url(ann)}"') == 1
     assert "No tier change yet." in page
 
 

@@ -2,6 +2,7 @@
 service, and segment uploads — scoped to the user's programs."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from loyalty.backoffice.groups import CUSTOMER_SERVICE, FULFILMENT
-from loyalty.backoffice.tests.helpers import admin_url, messages_of, staff_user
+from loyalty.backoffice.tests.helpers import admin_url, cell, messages_of, readonly_values, staff_user
 from members.models import Member, Segment, SegmentMembership
 from rewards.engine import Line
 from rewards.models import EntryKind, LedgerEntry, PointsBalance
@@ -99,9 +100,10 @@ def test_member_page_shows_balance_segments_and_recent_ledger(web, program, ann)
     page = response.content.decode()
     form = response.context["adminform"].form
     assert not {"balance_available", "available", "points"} & set(form.fields)  # read-only
-    assert '<div class="readonly">110</div>' in page  # available and total
-    assert "FAMILY, VIP" in page
-    assert page.count("<td>adjustment</td>") == 50  # the last 50, newest first
+    fields = readonly_values(response)
+    assert (fields["balance_available"], fields["balance_total"]) == ("110", "110")
+    assert fields["segment_codes"] == "FAMILY, VIP"
+    assert page.count('data-kind="adjustment">Adjustment by staff<') == 50  # the last 50, newest first, in words
     assert "W-54" in page and "W-4<" not in page
     assert f"?member__id__exact={ann.pk}" in page
     assert admin_url(Member, "adjust", ann.pk) in page
@@ -243,10 +245,12 @@ def test_segment_list_and_page_show_the_member_count(web, program):
     for n in range(3):
         SegmentMembership.objects.create(segment=segment, member=MemberFactory(program=program, member_id=f"M-{n}"))
 
-    assert '<td class="field-member_count">3</td>' in web.get(admin_url(Segment, "changelist")).content.decode()
-    page = web.get(admin_url(Segment, "change", segment.pk)).content.decode()
-    assert '<div class="readonly">3</div>' in page
-    assert 'name="name_fr" value="VIP FR"' in page and 'name="name_it" size' in page
+    assert cell(web.get(admin_url(Segment, "changelist")).content.decode(), "member_count") == "3"
+    response = web.get(admin_url(Segment, "change", segment.pk))
+    page = response.content.decode()
+    assert readonly_values(response)["member_count"] == "3"
+    inputs = {name: tag for tag in re.findall(r"<input[^>]+>", page) for name in re.findall(r'name="(name_\w+)"', tag)}
+    assert 'value="VIP FR"' in inputs["name_fr"] and "value=" not in inputs["name_it"]
 
 
 def test_segment_names_are_one_input_per_language(web, program):
@@ -268,26 +272,44 @@ def upload(web, segment, content: str, name: str = "ids.csv"):
     return web.post(admin_url(Segment, "upload", segment.pk), {"file": file})
 
 
-def test_upload_a_csv_of_member_ids(web, program, ann, stranger):
+def test_upload_a_csv_of_member_ids_previews_then_adds(web, program, ann, stranger):
     segment = SegmentFactory(program=program, code="VIP")
     bob = MemberFactory(program=program, member_id="BOB-2")
     SegmentMembership.objects.create(segment=segment, member=bob)
 
     response = upload(web, segment, "member_id,email\nANN-1,ann@example.com\nBOB-2,\nNOPE-1,\nZOE-9,\nANN-1,\n")
 
-    result = response.context["result"]
-    assert (result.added, result.unknown_members) == (1, ["NOPE-1", "ZOE-9"])  # ZOE-9 is another program's
-    assert set(segment.memberships.values_list("member__member_id", flat=True)) == {"ANN-1", "BOB-2"}
+    # First the preview: nothing is written yet.
+    preview = response.context["preview"]
+    assert (preview.to_add, preview.already_in, preview.unknown) == (["ANN-1"], ["BOB-2"], ["NOPE-1", "ZOE-9"])
+    assert set(segment.memberships.values_list("member__member_id", flat=True)) == {"BOB-2"}
     page = response.content.decode()
-    assert 'id="upload-added">1<' in page and "<code>NOPE-1</code>" in page and "<code>ZOE-9</code>" in page
+    assert 'id="preview-to-add">1<' in page and "<code>NOPE-1</code>" in page and "<code>ZOE-9</code>" in page
+    assert not LogEntry.objects.filter(object_id=str(segment.pk)).exists()
+
+    # Then the confirmation applies what the preview showed.
+    token = response.context["token"]
+    response = web.post(admin_url(Segment, "upload", segment.pk), {"confirm": "1", "token": token}, follow=True)
+    assert set(segment.memberships.values_list("member__member_id", flat=True)) == {"ANN-1", "BOB-2"}
     assert any("1 member(s) added to VIP; 1 already in it; 2 unknown id(s)." in m for m in messages_of(response))
     assert "Uploaded ids.csv: 4 ids, 1 members added, 2 unknown." in [
         e.get_change_message() for e in LogEntry.objects.filter(object_id=str(segment.pk))
     ]
+    # The preview is spent: confirming again adds nothing and says so.
+    response = web.post(admin_url(Segment, "upload", segment.pk), {"confirm": "1", "token": token}, follow=True)
+    assert any("expired" in m for m in messages_of(response))
 
     # A plain list, one id per line, uploaded again: nothing new.
-    response = upload(web, segment, "ANN-1\r\nBOB-2\r\n\r\n")
-    assert (response.context["result"].added, response.context["result"].unknown_members) == (0, [])
+    preview = upload(web, segment, "ANN-1\r\nBOB-2\r\n\r\n").context["preview"]
+    assert (preview.to_add, preview.already_in, preview.unknown) == ([], ["ANN-1", "BOB-2"], [])
+
+
+def test_a_preview_is_the_uploaders_own(client, web, program, ann):
+    segment = SegmentFactory(program=program, code="VIP")
+    token = upload(web, segment, "ANN-1\n").context["token"]
+    client.force_login(staff_user("other-manager", program))
+    client.post(admin_url(Segment, "upload", segment.pk), {"confirm": "1", "token": token})
+    assert not segment.memberships.exists()
 
 
 def test_upload_refuses_empty_and_binary_files(web, program):

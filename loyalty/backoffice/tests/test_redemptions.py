@@ -116,9 +116,9 @@ def test_change_page_is_read_only_with_delivery_voucher_and_history(world, staff
         "Rue Neuve 1",
         "Brussels",
         "+32 2 123 45 67",
-        "exchanged",
-        "Move to in preparation",
-        "Move to cancelled",
+        "Exchanged",
+        "Move to: In preparation",
+        "Move to: Cancelled",
     ):
         assert text in page, text
     form = page.split('id="redemption_form"')[1].split("</form>")[0]
@@ -163,11 +163,11 @@ def test_actions_follow_the_allowed_transitions(world, staff_a):
     client = logged_in(staff_a)
     first, second = world["first"], world["second"]
     response = act(client, "move_to_in_preparation", first)
-    assert page_messages(response) == ["RD-1: exchanged → in_preparation."]
+    assert page_messages(response) == ["RD-1: Exchanged → In preparation."]
     # One allowed, one refused: each is reported, the allowed one moves.
     response = act(client, "move_to_in_delivery", first, second)
     assert page_messages(response) == [
-        "RD-1: in_preparation → in_delivery.",
+        "RD-1: In preparation → Shipped.",
         f"RD-2: refused. Redemption {second.pk} cannot go from exchanged to in_delivery.",
     ]
     first.refresh_from_db()
@@ -192,7 +192,7 @@ def test_cancel_refunds_points_and_stock(world, staff_a):
     ann, mug, second = world["ann"], world["mug"], world["second"]
     before_points, before_stock = available(ann), Gift.objects.get(pk=mug.pk).stock
     response = act(logged_in(staff_a), "move_to_cancelled", second)
-    assert page_messages(response) == ["RD-2: exchanged → cancelled."]
+    assert page_messages(response) == ["RD-2: Exchanged → Cancelled."]
     assert available(ann) == before_points + 500
     assert Gift.objects.get(pk=mug.pk).stock == before_stock + 1
     refund = LedgerEntry.objects.get(kind="refund", reference="RD-2")
@@ -207,7 +207,7 @@ def test_return_after_delivery_refunds_and_voids_the_voucher(world, staff_a):
     ann, voucher = world["ann"], world["voucher"]
     before = available(ann)
     response = act(logged_in(staff_a), "move_to_returned", voucher)
-    assert page_messages(response) == ["RD-V: delivered → returned."]
+    assert page_messages(response) == ["RD-V: Delivered → Returned."]
     assert available(ann) == before + 1000
     voucher.voucher.refresh_from_db()
     assert voucher.voucher.status == "void"
@@ -220,7 +220,7 @@ def test_transition_button_on_the_change_page(world, staff_a):
         f"/admin/rewards/redemption/{first.pk}/transition/", {"status": "in_preparation"}, follow=True
     )
     assert response.redirect_chain[-1][0] == f"/admin/rewards/redemption/{first.pk}/change/"
-    assert page_messages(response) == ["RD-1: exchanged → in_preparation."]
+    assert page_messages(response) == ["RD-1: Exchanged → In preparation."]
     first.refresh_from_db()
     assert first.status == "in_preparation"
     assert client.get(f"/admin/rewards/redemption/{first.pk}/transition/").status_code == 405
@@ -248,25 +248,26 @@ def test_fulfilment_csv(world, staff_a):
     response = act(logged_in(staff_a), "fulfilment_csv", second, first, world["hidden"], follow=False)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert [row["reference"] for row in rows] == ["RD-1", "RD-2"]  # by creation; B's is not selectable
+    assert [row["Reference"] for row in rows] == ["RD-1", "RD-2"]  # by creation; B's is not selectable
     row = rows[0]
     assert row == {
-        "id": str(first.pk),
-        "reference": "RD-1",
-        "created_at": row["created_at"],
-        "gift_sku": "MUG",
-        "gift_name": "Mug",
-        "quantity": "2",
-        "member_name": "Ann Peeters",
-        "delivery_name": "Ann Peeters",
-        "delivery_street": "Rue Neuve 1",
-        "delivery_postal_code": "1000",
-        "delivery_city": "Brussels",
-        "delivery_country": "BE",
-        "delivery_phone": "+32 2 123 45 67",
-        "status": "exchanged",
+        "Id": str(first.pk),
+        "Reference": "RD-1",
+        "Created at": row["Created at"],
+        "Gift SKU": "MUG",
+        "Gift name": "Mug",
+        "Quantity": "2",
+        "Member name": "Ann Peeters",
+        "Delivery name": "Ann Peeters",
+        "Street": "Rue Neuve 1",
+        "Postal code": "1000",
+        "City": "Brussels",
+        "Country": "BE",
+        "Phone": "+32 2 123 45 67",
+        "Status": "Exchanged",
+        "Status code": "exchanged",
     }
-    assert row["created_at"].endswith(("+01:00", "+02:00"))  # the program's time zone (Europe/Brussels)
+    assert row["Created at"].endswith(("+01:00", "+02:00"))  # the program's time zone (Europe/Brussels)
 
 
 def test_fulfilment_csv_defuses_formulas():

@@ -179,6 +179,39 @@ def test_changes_by_url_to_another_programs_objects_do_nothing(web, theirs):
     assert segment.name == {"en": "Segment THEIRS-SEG"}
 
 
+# The member and segment pages added with the theme: customer-service actions and a segment's members.
+NEW_VIEWS = [
+    (Member, "status", {"status": "blocked"}),
+    (Member, "login_link", {"how": "show"}),
+    (Segment, "member", {"action": "remove", "member_id": "THEIRS-MEMBER"}),
+    (Segment, "upload", {"confirm": "1", "token": "x"}),
+]
+
+
+@pytest.mark.parametrize(("model", "view", "data"), NEW_VIEWS, ids=[f"{m.__name__}-{v}" for m, v, _ in NEW_VIEWS])
+def test_the_new_member_and_segment_views_find_nothing_of_another_program(web, theirs, model, view, data):
+    assert web.post(admin_url(model, view, theirs[model].pk), data).status_code == 404
+    if view != "status":
+        assert web.get(admin_url(model, view, theirs[model].pk)).status_code in (404, 405)
+    member = Member.objects.get(pk=theirs[Member].pk)
+    assert member.status == "active" and member.memberships.exists()
+    assert not member.login_links.exists()
+
+
+def test_a_manager_adds_no_member_of_another_program_to_a_segment(web, mine, theirs):
+    web.post(admin_url(Segment, "member", mine[Segment].pk), {"action": "add", "member_id": "THEIRS-MEMBER"})
+    assert list(mine[Segment].memberships.values_list("member__member_id", flat=True)) == ["MINE-MEMBER"]
+
+
+def test_the_sidebar_and_index_show_nothing_of_another_program(web, mine, theirs):
+    response = web.get("/admin/")
+    page = response.content.decode()
+    assert "THEIRS" not in page and "Other Rewards" not in page
+    links = [item["link"] for group in response.context["sidebar_navigation"] for item in group["items"]]
+    for link in links:
+        assert "THEIRS" not in web.get(link).content.decode(), link
+
+
 def test_foreign_key_choices_are_the_managers_programs(web, program, mine, theirs):
     for model in (Member, Segment, EventType, Promotion):
         form = web.get(admin_url(model, "add")).context["adminform"].form
@@ -196,6 +229,13 @@ def test_autocompletes_return_the_managers_rows_only(web, mine, theirs):
     assert [r["id"] for r in response.json()["results"]] == [str(mine[Segment].pk)]
 
 
+def offered(choice: dict) -> str:
+    """The text of a filter choice: Django's link, or every option of unfold's dropdown form."""
+    if "display" in choice:
+        return str(choice["display"])
+    return " ".join(str(label) for field in choice["form"].fields.values() for _, label in field.choices)
+
+
 def test_list_filters_offer_only_the_managers_programs(client, program, other_program, mine, theirs):
     third = Program.objects.create(code="THIRD", name="Third", currency="EUR", languages=["en"])
     populate(third, "THIRD")
@@ -205,7 +245,7 @@ def test_list_filters_offer_only_the_managers_programs(client, program, other_pr
         response = client.get(admin_url(model, "changelist"))
         assert response.status_code == 200
         choices = " ".join(
-            str(choice["display"])
+            offered(choice)
             for spec in response.context["cl"].filter_specs
             for choice in spec.choices(response.context["cl"])
         )
