@@ -23,7 +23,7 @@ from loyalty.backoffice.dashboard import Dashboard, program_dashboard
 from loyalty.backoffice.dashboard_charts import charts
 from loyalty.backoffice.dashboard_periods import CUSTOM, PeriodForm, Periods, chosen_periods
 from loyalty.backoffice.dashboard_tables import TABLES, Table, display, table_csv, tables
-from loyalty.backoffice.scope import staff_programs
+from loyalty.backoffice.scope import staff_program_list
 from programs.models import Program
 
 # The page's sections, in order: (table slug, chart type or None, full width, first numeric column, note).
@@ -193,7 +193,7 @@ def _sections(dashboard: Dashboard, language: str, query: str) -> list[dict[str,
 
 
 def dashboard_view(request: HttpRequest) -> HttpResponse:
-    programs = list(staff_programs(request.user))
+    programs = staff_program_list(request)
     program = _program(request, programs)
     form = PeriodForm(request.GET)
     context = {
@@ -222,7 +222,7 @@ def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     """One table of the dashboard as CSV, for the same program and periods as the page it was linked from."""
     if table not in TABLES:
         raise Http404("No such table.")
-    program = _program(request, list(staff_programs(request.user)))
+    program = _program(request, staff_program_list(request))
     if program is None:
         raise Http404("No program.")
     form = PeriodForm(request.GET)

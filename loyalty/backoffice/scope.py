@@ -33,15 +33,20 @@ def staff_programs(user: User | AnonymousUser) -> QuerySet[Program]:
     return Program.objects.filter(staff=user)
 
 
-def staff_program_names(request: HttpRequest) -> dict[int, str]:
-    """The programs the user manages (id → name; every program for a superuser), read once per request."""
-    # Kept on the request: every list filter, choice field and the header of a page ask. (HttpRequest declares no
-    # such attribute, hence its __dict__.)
+def staff_program_list(request: HttpRequest) -> list[Program]:
+    """The programs the user manages (every program for a superuser), read once per request."""
+    # Kept on the request: every list filter, choice field, the header, the sidebar and the dashboard of a page ask.
+    # (HttpRequest declares no such attribute, hence its __dict__.)
     cache = vars(request)
     if "_staff_programs" not in cache:
-        cache["_staff_programs"] = dict(staff_programs(request.user).values_list("id", "name"))
-    names: dict[int, str] = cache["_staff_programs"]
-    return names
+        cache["_staff_programs"] = list(staff_programs(request.user))
+    programs: list[Program] = cache["_staff_programs"]
+    return programs
+
+
+def staff_program_names(request: HttpRequest) -> dict[int, str]:
+    """The programs the user manages, id → name."""
+    return {program.pk: program.name for program in staff_program_list(request)}
 
 
 def staff_program_ids(request: HttpRequest) -> set[int] | None:

@@ -84,7 +84,6 @@ def history_row(entry: LedgerEntry, program: Program, language: str, description
         "detail": detail,
         "redemption_id": redemption.pk if redemption is not None and entry.kind == EntryKind.REDEMPTION else None,
         "points": entry.points,
-        "balance_after": entry.balance_after,
         "status": status,
         "status_label": label(ENTRY_STATUS, status),
     }

@@ -301,7 +301,8 @@ def test_image_upload_is_shown_and_listed_by_the_api(catalog, staff_a, settings,
     assert image.file.name.startswith(f"gifts/{mug.pk}/") and (tmp_path / image.file.name).read_bytes() == PNG
     assert image.file.url in client.get("/admin/catalog/gift/").content.decode()  # the thumbnail
     body = api_for(mug.program).get("/api/v1/gifts/MUG").json()
-    assert body["images"] == ["https://cdn.example.com/mug.jpg", image.file.url]
+    # Uploads are named by absolute URLs, on the host that served the request, like the external ones.
+    assert body["images"] == ["https://cdn.example.com/mug.jpg", f"http://testserver{image.file.url}"]
 
 
 def test_a_file_that_is_not_an_image_is_refused(catalog, staff_a, settings, tmp_path):
