@@ -226,11 +226,11 @@ class NotificationAdmin(MissingObjectIs404, ProgramScopedAdmin):
     readonly_fields = (
         "program",
         "member",
-        "kind",
+        "kind_label",
         "subject",
         "redemption",
         "context",
-        "status",
+        "status_label",
         "language",
         "attempts",
         "last_error",
@@ -239,7 +239,7 @@ class NotificationAdmin(MissingObjectIs404, ProgramScopedAdmin):
         "sent_at",
         "next_attempt_at",
     )
-    exclude = ("key", "claim")
+    exclude = ("key", "claim", "kind", "status")  # shown as their labels (kind_label, status_label)
 
     @admin.display(description=_("kind"), ordering="kind")
     def kind_label(self, obj: Notification) -> str:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from loyalty.backoffice.tests.helpers import admin_url, staff_user
 from members.models import Member
 from programs.services import tier_save
-from rewards.models import PointsBalance, Promotion
+from rewards.models import Notification, PointsBalance, Promotion
 from rewards.services.tiers import tier_override
 from tests.factories import MemberFactory, PromotionFactory
 
@@ -179,6 +179,19 @@ def test_tier_change_reasons_are_words_in_the_staff_language(web, program, ann):
     assert "Handmatig ingesteld" in changes and "Laatste" in changes and "override" not in changes
     english = web.get(admin_url(Member, "change", ann.pk), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Set by hand" in re.search(r'<table id="member-tier-changes">.*?</table>', english, re.S).group(0)
+
+
+def test_the_notification_log_in_french(web, program, ann):
+    sent = Notification.objects.create(
+        program=program, member=ann, kind="welcome", subject="enrolment", key="k1", status="sent"
+    )
+    listing = visible_text(web.get(admin_url(Notification, "changelist"), HTTP_ACCEPT_LANGUAGE="fr").content.decode())
+    assert "Bienvenue à l'inscription" in listing and "Envoyée" in listing
+    assert "Welcome on enrolment" not in listing and not re.search(
+        r"\bsent\b(?! at)", listing, re.I
+    )  # "Sent at": a field name
+    page = visible_text(web.get(admin_url(Notification, "change", sent.pk), HTTP_ACCEPT_LANGUAGE="fr").content.decode())
+    assert "Bienvenue à l'inscription" in page and "Envoyée" in page and "Welcome on enrolment" not in page
 
 
 # ---- every .po entry translated ---------------------------------------------------------------------------------------
