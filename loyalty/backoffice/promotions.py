@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import INPUT_CLASSES
 
@@ -145,6 +145,23 @@ class PromotionForm(TranslatedTextsForm):
             "starts_at",
             "ends_at",
         )
+        # The form's labels in the staff's language (the model's verbose names are English and stay so: no migration).
+        labels = {
+            "program": _("Program"),
+            "code": _("Code"),
+            "kind": pgettext_lazy("promotion field", "Kind"),
+            "status": _("Status"),
+            "rate": pgettext_lazy("promotion field", "Rate"),
+            "points": _("Points"),
+            "threshold": pgettext_lazy("promotion field", "Threshold"),
+            "factor": pgettext_lazy("promotion field", "Factor"),
+            "min_amount": pgettext_lazy("promotion field", "Minimum amount"),
+            "max_points": pgettext_lazy("promotion field", "Maximum points"),
+            "segments": _("Segments"),
+            "tiers": pgettext_lazy("promotion field", "Tiers"),
+            "starts_at": pgettext_lazy("promotion field", "Starts at"),
+            "ends_at": pgettext_lazy("promotion field", "Ends at"),
+        }
         help_texts = {
             "rate": _("Points per amount spent: points per 1.00 of eligible amount."),
             "points": _("Points per item: points per unit; basket over a threshold: points once it is reached."),

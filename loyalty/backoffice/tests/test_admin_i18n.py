@@ -128,6 +128,7 @@ def test_the_preview_simulation_and_form_in_french(web, promotions):
     # The kind and status choices are the words; the values sent stay the codes.
     assert '<option value="spend" selected>Points par montant dépensé</option>' in form
     assert '<option value="draft" selected>Brouillon</option>' in form
+    assert ">Taux</label>" in form and ">Seuil</label>" in form and "Montant minimum" in form
     assert "Rechercher des catégories de produits" in form and "Simuler ces modifications" in form
     assert '"lines": "{count} lignes dans les achats"' in form  # the pickers' words, handed to the script
     assert 'data-search-segments="Rechercher des segments"' in form
