@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from unfold.contrib.filters.admin import DropdownFilter
 
 from rewards.models import REDEMPTION_STATUS_LABELS, redemption_status_label
@@ -24,6 +25,18 @@ PROMOTION_KIND = {
     "multiplier": _("Points multiplier"),
 }
 PROMOTION_STATUS = {"draft": _("Draft"), "live": _("Live"), "paused": _("Paused")}
+# The calendar tells a live promotion that starts later from one running now, and says drafts are not live.
+PROMOTION_CALENDAR_STATUS = {
+    "live": _("Live"),
+    "scheduled": pgettext_lazy("promotion status", "Scheduled (live, starts later)"),
+    "draft": pgettext_lazy("promotion status", "Draft (not live)"),
+    "paused": _("Paused"),
+}
+TIER_CHANGE_REASON = {
+    "upgrade": pgettext_lazy("tier change", "Upgrade"),
+    "assessment": pgettext_lazy("tier change", "Assessment"),
+    "override": pgettext_lazy("tier change", "Set by hand"),
+}
 ENTRY_KIND = {
     "earn": _("Purchase"),
     "reversal": _("Purchase reversed"),
@@ -40,6 +53,20 @@ ENTRY_KIND = {
     "lock": _("Points held"),
     "release": _("Hold released"),
     "activation": _("Pending points available"),
+}
+NOTIFICATION_KIND = {
+    "voucher_issued": _("Voucher issued"),
+    "redemption_shipped": _("Gift shipped"),
+    "redemption_delivered": _("Gift delivered"),
+    "points_expiring": _("Points expiring (monthly digest)"),
+    "welcome": _("Welcome on enrolment"),
+}
+NOTIFICATION_STATUS = {
+    "pending": _("Waiting"),
+    "sending": pgettext_lazy("notification status", "Sending"),
+    "sent": pgettext_lazy("notification status", "Sent"),
+    "failed": _("Failed"),
+    "skipped": pgettext_lazy("notification status", "Skipped"),
 }
 WEBHOOK_STATUS = {"active": _("Active"), "disabled": _("Disabled")}
 DELIVERY_STATUS = {"pending": _("Waiting"), "delivered": _("Delivered"), "failed": _("Failed")}

@@ -10,6 +10,8 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from loyalty.backoffice.program_forms import ProgramCodeForm
 from members.document import segment_spec
@@ -151,9 +153,9 @@ class MergeTargetForm(forms.Form):
     """The member a duplicate is merged into: a member id of the same program (not the duplicate itself)."""
 
     target = forms.CharField(
-        label="Merge into member id",
+        label=_("Merge into member id"),
         max_length=64,
-        help_text="The member id that keeps the points, in the same program.",
+        help_text=_("The member id that keeps the points, in the same program."),
     )
 
     def __init__(self, *args: Any, source: Member, **kwargs: Any):
@@ -170,16 +172,19 @@ class MergeTargetForm(forms.Form):
             else None
         )
         if target is None:
-            raise forms.ValidationError(f"No member {member_id} in program {self.source.program.code}.")
+            raise forms.ValidationError(
+                gettext("No member %(member)s in program %(program)s.")
+                % {"member": member_id, "program": self.source.program.code}
+            )
         if target.pk == self.source.pk:
-            raise forms.ValidationError("A member cannot be merged into itself.")
+            raise forms.ValidationError(gettext("A member cannot be merged into itself."))
         return target
 
 
 class EraseConfirmForm(forms.Form):
     """Erasure is typed out: the member id, exactly."""
 
-    confirm = forms.CharField(label="Type the member id to confirm", max_length=64, strip=False)
+    confirm = forms.CharField(label=_("Type the member id to confirm"), max_length=64, strip=False)
 
     def __init__(self, *args: Any, member: Member, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -188,7 +193,9 @@ class EraseConfirmForm(forms.Form):
     def clean_confirm(self) -> str:
         typed = self.cleaned_data["confirm"]
         if typed != self.member.member_id:
-            raise forms.ValidationError(f"Type {self.member.member_id} exactly to erase this member.")
+            raise forms.ValidationError(
+                gettext("Type %(member)s exactly to erase this member.") % {"member": self.member.member_id}
+            )
         return typed
 
 

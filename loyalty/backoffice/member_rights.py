@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 from loyalty.api.member_export import member_export
+from loyalty.backoffice import labels
 from members.models import Member
 from members.selectors import member_get
 from programs.models import Tier
@@ -93,15 +95,20 @@ def merge_preview(*, source: Member, target: Member) -> MergePreview:
     locks = list(PointsLock.objects.filter(member=source, status=LockStatus.LOCKED).order_by("created_at", "id"))
     blockers = []
     if source.pk == target.pk:
-        blockers.append(f"Member {target.member_id} cannot be merged into itself.")
+        blockers.append(_("Member %(member)s cannot be merged into itself.") % {"member": target.member_id})
     if locks:
         blockers.append(
-            f"Member {source.member_id} has {len(locks)} open lock(s): capture or release them before the merge."
+            _("Member %(member)s has %(count)s open lock(s): capture or release them before the merge.")
+            % {"member": source.member_id, "count": len(locks)}
         )
     if target.status != Member.ACTIVE:
-        blockers.append(f"Member {target.member_id} is {target.status}: nothing can be merged into it.")
+        status = labels.label(labels.MEMBER_STATUS, target.status).lower()
+        blockers.append(
+            _("Member %(member)s is %(status)s: nothing can be merged into it.")
+            % {"member": target.member_id, "status": status}
+        )
     if source.status == Member.MERGED:
-        blockers.append(f"Member {source.member_id} was already merged into another member.")
+        blockers.append(_("Member %(member)s was already merged into another member.") % {"member": source.member_id})
     tiers = [tier for tier in (s.tier, t.tier) if tier is not None]
     return MergePreview(
         source=s,

@@ -38,6 +38,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold import admin as unfold_admin
 
@@ -311,10 +312,10 @@ class MemberAdmin(MissingObjectIs404, CustomerServiceViews, ObjectViewsMixin, Pr
             .order_by("-changed_at", "-id")[:RECENT_TIER_CHANGES]
         )
         if not changes:
-            return format_html("<p>{}</p>", "No tier change yet.")
+            return format_html("<p>{}</p>", gettext("No tier change yet."))
 
         def name(tier: Tier | None) -> str:
-            return (obj.program.text(tier.name) or tier.code) if tier is not None else "no tier"
+            return (obj.program.text(tier.name) or tier.code) if tier is not None else gettext("no tier")
 
         rows = format_html_join(
             "",
@@ -324,16 +325,20 @@ class MemberAdmin(MissingObjectIs404, CustomerServiceViews, ObjectViewsMixin, Pr
                     f"{change.changed_at.astimezone(zone):%Y-%m-%d %H:%M}",
                     name(change.from_tier),
                     name(change.to_tier),
-                    change.get_reason_display(),
+                    labels.label(labels.TIER_CHANGE_REASON, change.reason),
                     change.note or "—",
                 )
                 for change in changes
             ),
         )
         return format_html(
-            '<table id="member-tier-changes"><caption>Last {} tier changes</caption><thead><tr><th>date</th>'
-            "<th>from → to</th><th>reason</th><th>note</th></tr></thead><tbody>{}</tbody></table>",
-            RECENT_TIER_CHANGES,
+            '<table id="member-tier-changes"><caption>{}</caption><thead><tr><th>{}</th>'
+            "<th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            gettext("Last %(count)s tier changes") % {"count": RECENT_TIER_CHANGES},
+            gettext("date"),
+            gettext("from → to"),
+            gettext("reason"),
+            gettext("note"),
             rows,
         )
 
@@ -587,7 +592,8 @@ class MemberAdmin(MissingObjectIs404, CustomerServiceViews, ObjectViewsMixin, Pr
                 self.log_change(request, member, f"Personal data erased; pseudonym {erasure.pseudonym}.")
                 self.message_user(
                     request,
-                    f"The member's personal data was erased; the member is now {erasure.pseudonym}.",
+                    gettext("The member's personal data was erased; the member is now %(pseudonym)s.")
+                    % {"pseudonym": erasure.pseudonym},
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:members_member_changelist"))
@@ -595,7 +601,7 @@ class MemberAdmin(MissingObjectIs404, CustomerServiceViews, ObjectViewsMixin, Pr
             request,
             "admin/members/member/erase.html",
             member,
-            f"Erase the personal data of {member.member_id}",
+            gettext("Erase the personal data of %(member)s") % {"member": member.member_id},
             form=form,
         )
 
@@ -621,18 +627,24 @@ class MemberAdmin(MissingObjectIs404, CustomerServiceViews, ObjectViewsMixin, Pr
                     moved = f"{outcome.available} available and {outcome.pending} pending points moved"
                     self.log_change(request, source, f"Merged into {target.member_id} ({reference}): {moved}.")
                     self.log_change(request, target, f"Merged from {source.member_id} ({reference}): {moved}.")
-                    self.message_user(
-                        request,
-                        f"{source.member_id} merged into {target.member_id} ({reference}): {moved}.",
-                        messages.SUCCESS,
-                    )
+                    done = gettext(
+                        "%(source)s merged into %(target)s (%(reference)s): %(available)s available and "
+                        "%(pending)s pending points moved."
+                    ) % {
+                        "source": source.member_id,
+                        "target": target.member_id,
+                        "reference": reference,
+                        "available": outcome.available,
+                        "pending": outcome.pending,
+                    }
+                    self.message_user(request, done, messages.SUCCESS)
                     return HttpResponseRedirect(reverse("admin:members_member_change", args=[target.pk]))
             preview = merge_preview(source=source, target=target)
         return self.page(
             request,
             "admin/members/member/merge.html",
             source,
-            f"Merge {source.member_id} into another member",
+            gettext("Merge %(member)s into another member") % {"member": source.member_id},
             form=form,
             preview=preview,
             error=error,

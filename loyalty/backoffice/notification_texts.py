@@ -17,8 +17,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from loyalty.backoffice import labels
 from loyalty.backoffice.missing import MissingObjectIs404
 from loyalty.backoffice.scope import ProgramScopedAdmin, scope_queryset
 from loyalty.core.translation import language_name
@@ -86,8 +88,8 @@ def _preview_query(program_id: int, kind: str, language: str) -> str:
 @admin.register(NotificationText)
 class NotificationTextAdmin(MissingObjectIs404, ProgramScopedAdmin):
     form = NotificationTextForm
-    list_display = ("program", "kind", "language", "subject", "updated_at", "preview_link")
-    list_filter = ("program", "kind", "language")
+    list_display = ("program", "kind_label", "language", "subject", "updated_at", "preview_link")
+    list_filter = ("program", labels.choices_filter("kind", labels.NOTIFICATION_KIND, _("kind")), "language")
     search_fields = ("subject", "text_body")
     list_select_related = ("program",)
 
@@ -96,6 +98,10 @@ class NotificationTextAdmin(MissingObjectIs404, ProgramScopedAdmin):
             (None, {"fields": ("program", "kind", "language")}),
             ("Text", {"fields": ("subject", "text_body", "html_body"), "description": placeholders_help()}),
         ]
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, obj: NotificationText) -> str:
+        return labels.label(labels.NOTIFICATION_KIND, obj.kind)
 
     @admin.display(description="Preview")
     def preview_link(self, obj: NotificationText) -> str:
@@ -207,8 +213,12 @@ class NotificationSettingsAdmin(MissingObjectIs404, ProgramScopedAdmin):
 class NotificationAdmin(MissingObjectIs404, ProgramScopedAdmin):
     """The log: what was sent to whom and when (no copy of the message is kept)."""
 
-    list_display = ("created_at", "program", "member", "kind", "subject", "status", "attempts", "sent_at")
-    list_filter = ("program", "kind", "status")
+    list_display = ("created_at", "program", "member", "kind_label", "subject", "status_label", "attempts", "sent_at")
+    list_filter = (
+        "program",
+        labels.choices_filter("kind", labels.NOTIFICATION_KIND, _("kind")),
+        labels.choices_filter("status", labels.NOTIFICATION_STATUS, _("status")),
+    )
     search_fields = ("member__member_id", "subject")
     list_select_related = ("program", "member")
     raw_id_fields = ("member", "redemption")
@@ -216,11 +226,11 @@ class NotificationAdmin(MissingObjectIs404, ProgramScopedAdmin):
     readonly_fields = (
         "program",
         "member",
-        "kind",
+        "kind_label",
         "subject",
         "redemption",
         "context",
-        "status",
+        "status_label",
         "language",
         "attempts",
         "last_error",
@@ -229,7 +239,15 @@ class NotificationAdmin(MissingObjectIs404, ProgramScopedAdmin):
         "sent_at",
         "next_attempt_at",
     )
-    exclude = ("key", "claim")
+    exclude = ("key", "claim", "kind", "status")  # shown as their labels (kind_label, status_label)
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, obj: Notification) -> str:
+        return labels.label(labels.NOTIFICATION_KIND, obj.kind)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj: Notification) -> str:
+        return labels.label(labels.NOTIFICATION_STATUS, obj.status)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -18,8 +18,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 
+from loyalty.backoffice import labels
 from loyalty.backoffice.scope import staff_programs
 from rewards.models import Promotion
 
@@ -32,6 +34,7 @@ class Bar:
     name: str
     status: str  # live, scheduled, draft, paused
     status_label: str
+    kind_label: str
     before: int  # empty weeks before the bar
     span: int  # weeks the bar covers
     after: int
@@ -49,12 +52,7 @@ class Bar:
         return range(self.after)
 
 
-STATUS_LABELS = {
-    "live": "Live",
-    "scheduled": "Scheduled (live, starts later)",
-    "draft": "Draft (not live)",
-    "paused": "Paused",
-}
+STATUS_LABELS = labels.PROMOTION_CALENDAR_STATUS
 
 
 def window(now: datetime.datetime, tz: datetime.tzinfo) -> tuple[datetime.datetime, list[datetime.date]]:
@@ -95,13 +93,15 @@ def bar_of(promotion: Promotion, start: datetime.datetime, now: datetime.datetim
     tz = zoneinfo.ZoneInfo(promotion.program.timezone)
 
     def day(moment: datetime.datetime | None) -> str:
-        return timezone.localtime(moment, tz).strftime("%a %d %b %Y %H:%M") if moment else ""
+        # Day and month names in the staff user's language.
+        return dateformat.format(timezone.localtime(moment, tz), "D j M Y H:i") if moment else ""
 
     return Bar(
         promotion=promotion,
         name=promotion.program.text(promotion.name),
         status=status,
-        status_label=STATUS_LABELS[status],
+        status_label=labels.label(STATUS_LABELS, status),
+        kind_label=labels.label(labels.PROMOTION_KIND, promotion.kind),
         before=first,
         span=last - first + 1,
         after=WEEKS - 1 - last,
@@ -125,7 +125,7 @@ def calendar_page(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponse
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
-        "title": "Calendar of promotions",
+        "title": _("Calendar of promotions"),
         "subtitle": None,
         "weeks": weeks,
         "bars": bars,

@@ -25,7 +25,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from loyalty.backoffice import labels
 from loyalty.backoffice.promotion_preview import result_rows
 from loyalty.backoffice.promotion_trial import basket_preview
 from members.models import Member
@@ -165,6 +167,8 @@ def go_live_check(promotion: Promotion) -> dict[str, Any]:
         "promotion": promotion,
         "name": promotion.program.text(promotion.name),
         "movable": promotion.status in MOVABLE,
+        "kind_label": labels.label(labels.PROMOTION_KIND, promotion.kind),
+        "status_label": labels.label(labels.PROMOTION_STATUS, promotion.status),
         "basket": basket,
         "result": result,
         "member": member,
@@ -190,9 +194,11 @@ def go_live_page(model_admin: ModelAdmin, request: HttpRequest, promotions: list
             model_admin.log_change(request, promotion, f"Status {before} → live (version {promotion.version}).")
             moved.append(promotion.code)
         if moved:
-            model_admin.message_user(request, f"Live: {', '.join(moved)}.", messages.SUCCESS)
+            live = labels.label(labels.PROMOTION_STATUS, Promotion.LIVE)
+            model_admin.message_user(request, f"{live}: {', '.join(moved)}.", messages.SUCCESS)
         if skipped:
-            model_admin.message_user(request, f"Left as they were: {', '.join(skipped)}.", messages.WARNING)
+            left = _("Left as they were: %(codes)s.") % {"codes": ", ".join(skipped)}
+            model_admin.message_user(request, left, messages.WARNING)
         return HttpResponseRedirect(changelist)
     checks = []
     for promotion in promotions:
@@ -206,7 +212,9 @@ def go_live_page(model_admin: ModelAdmin, request: HttpRequest, promotions: list
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
         "original": single,
-        "title": f"Go live: {single.code}" if single else f"Go live: {len(promotions)} promotions",
+        "title": _("Go live: %(code)s") % {"code": single.code}
+        if single
+        else _("Go live: %(count)s promotions") % {"count": len(promotions)},
         "subtitle": None,
         "checks": checks,
         "ids": ",".join(str(p.pk) for p in promotions),

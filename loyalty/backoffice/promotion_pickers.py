@@ -18,6 +18,8 @@ from django.http import HttpRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from unfold.widgets import INPUT_CLASSES, UnfoldAdminTextareaWidget
 
 from loyalty.backoffice import promotion_vocabulary as vocab
@@ -28,22 +30,42 @@ MAX_QUERY = 64
 MAX_CHECK = 200
 SUGGESTIONS = 20
 SEARCH_LABELS = {
-    "products": "Search SKUs",
-    "product_categories": "Search product categories",
-    "channels": "Search channels",
+    "products": _("Search SKUs"),
+    "product_categories": _("Search product categories"),
+    "channels": _("Search channels"),
 }
 UNSEEN_NOTE = {
-    "products": "No earn of the last {days} days had a line with this SKU",
-    "product_categories": "No earn of the last {days} days had a line in this category",
-    "channels": "No earn of the last {days} days came from this channel",
+    "products": _("No earn of the last %(days)s days had a line with this SKU"),
+    "product_categories": _("No earn of the last %(days)s days had a line in this category"),
+    "channels": _("No earn of the last %(days)s days came from this channel"),
 }
 
 
 def unseen_messages(name: str, unseen: list[vocab.Unseen]) -> list[str]:
-    note = UNSEEN_NOTE[name].format(days=vocab.WINDOW_DAYS)
+    note = str(UNSEEN_NOTE[name]) % {"days": vocab.WINDOW_DAYS}
     return [
-        f"{item.value}: {note}" + (f" (the tills send {item.similar!r})." if item.similar else ".") for item in unseen
+        f"{item.value}: {note}"
+        + (" " + gettext("(the tills send %(value)s).") % {"value": repr(item.similar)} if item.similar else ".")
+        for item in unseen
     ]
+
+
+def script_texts() -> dict[str, str]:
+    """The words code_picker.js writes, in the staff user's language (the script itself has no translations);
+    `{count}` and `{value}` are filled in by the script."""
+    return {
+        "line": gettext("{count} line in earns"),
+        "lines": gettext("{count} lines in earns"),
+        "not_in_earns": gettext("not in earns: {value}"),
+        "earns": gettext("earns"),
+        "catalog": gettext("gift catalog"),
+        "promotions": gettext("other promotions"),
+        "suggestions": gettext("{count} suggestions."),
+        "none": gettext("No suggestion: the code you type is added as it is."),
+        "choose_program": gettext("Choose the program first."),
+        "added": gettext("{value} added."),
+        "warning": gettext("Warning — {value}"),
+    }
 
 
 class CodePickerWidget(UnfoldAdminTextareaWidget):
@@ -67,7 +89,9 @@ class CodePickerWidget(UnfoldAdminTextareaWidget):
             "field": self.field_name,
             "url": reverse("admin:rewards_promotion_suggest"),
             "program": self.program.pk if self.program is not None else "",
-            "label": SEARCH_LABELS[self.field_name],
+            "label": str(SEARCH_LABELS[self.field_name]),
+            "texts": script_texts(),
+            "texts_id": f"{element_id}_texts",
             "input_classes": " ".join(INPUT_CLASSES),
             "warnings": self.warnings,
             "days": vocab.WINDOW_DAYS,

@@ -15,8 +15,11 @@ from django.forms.formsets import BaseFormSet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from unfold.widgets import CHECKBOX_CLASSES, INPUT_CLASSES
 
+from loyalty.backoffice import labels
 from loyalty.backoffice.promotion_trial import basket_preview
 from members.models import Member
 from members.selectors import member_get
@@ -37,20 +40,30 @@ def theme_inputs(form: forms.BaseForm) -> None:
 
 
 REASONS = {
-    "status": "not live",
-    "dates": "the basket's moment is outside its dates",
-    "channel": "the basket's channel is not among its channels",
-    "segment": "the member is in none of its segments (a guest gets no segmented promotion)",
-    "no_eligible_lines": "no line is among its products or categories, or they gave 0 points",
-    "min_amount": "the eligible amount is below its minimum amount (or the basket threshold)",
+    "status": _("not live"),
+    "dates": _("the basket's moment is outside its dates"),
+    "channel": _("the basket's channel is not among its channels"),
+    "segment": _("the member is in none of its segments (a guest gets no segmented promotion)"),
+    "no_eligible_lines": _("no line is among its products or categories, or they gave 0 points"),
+    "min_amount": _("the eligible amount is below its minimum amount (or the basket threshold)"),
 }
 
 
+def trial_context(promotion: Promotion) -> dict[str, Any]:
+    """The promotion's kind and status as staff read them (the heading of the preview and simulation pages)."""
+    return {
+        "kind_label": labels.label(labels.PROMOTION_KIND, promotion.kind),
+        "status_label": labels.label(labels.PROMOTION_STATUS, promotion.status),
+    }
+
+
 class BasketLineForm(forms.Form):
-    sku = forms.CharField(label="SKU", max_length=64, required=False)
-    product_category = forms.CharField(label="Category", max_length=64, required=False)
-    quantity = forms.IntegerField(min_value=1, max_value=100_000, required=False)
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, required=False, help_text="the line total")
+    sku = forms.CharField(label=_("SKU"), max_length=64, required=False)
+    product_category = forms.CharField(label=_("Category"), max_length=64, required=False)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=100_000, required=False)
+    amount = forms.DecimalField(
+        label=_("Amount"), max_digits=12, decimal_places=2, required=False, help_text=_("the line total")
+    )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -58,9 +71,9 @@ class BasketLineForm(forms.Form):
         filled = any(cleaned.get(name) not in (None, "") for name in self.fields)
         if filled:
             if not cleaned.get("sku"):
-                self.add_error("sku", "Required on a line.")
+                self.add_error("sku", gettext("Required on a line."))
             if cleaned.get("amount") is None and "amount" not in self.errors:
-                self.add_error("amount", "Required on a line.")
+                self.add_error("amount", gettext("Required on a line."))
         cleaned["filled"] = filled
         return cleaned
 
@@ -70,10 +83,12 @@ BasketLineFormSet = forms.formset_factory(BasketLineForm, extra=LINE_ROWS, max_n
 
 class PreviewForm(forms.Form):
     member_id = forms.CharField(
-        label="Member id", max_length=64, required=False, help_text="Empty: a guest (no segmented promotion)."
+        label=_("Member id"), max_length=64, required=False, help_text=_("Empty: a guest (no segmented promotion).")
     )
-    channel = forms.CharField(max_length=32, required=False, help_text="e.g. store, web; empty: none.")
-    occurred_at = forms.DateTimeField(label="Occurred at", help_text="In the program's timezone.")
+    channel = forms.CharField(
+        label=_("Channel"), max_length=32, required=False, help_text=_("e.g. store, web; empty: none.")
+    )
+    occurred_at = forms.DateTimeField(label=_("Occurred at"), help_text=_("In the program's timezone."))
 
     def __init__(self, *args: Any, promotion: Promotion, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,7 +100,10 @@ class PreviewForm(forms.Form):
         if member_id:
             self.member = member_get(program=self.promotion.program, member_id=member_id)
             if self.member is None:
-                raise forms.ValidationError(f"No member {member_id} in {self.promotion.program.code}.")
+                raise forms.ValidationError(
+                    gettext("No member %(member)s in %(program)s.")
+                    % {"member": member_id, "program": self.promotion.program.code}
+                )
         return member_id
 
 
@@ -117,7 +135,7 @@ def preview_page(model_admin: ModelAdmin, request: HttpRequest, promotion: Promo
             if form.is_valid() and formset.is_valid():
                 lines = _lines(formset)
                 if not lines:
-                    form.add_error(None, "Enter at least one basket line.")
+                    form.add_error(None, gettext("Enter at least one basket line."))
                 else:
                     basket = Basket(
                         lines=tuple(lines),
@@ -137,7 +155,8 @@ def preview_page(model_admin: ModelAdmin, request: HttpRequest, promotion: Promo
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.opts,
             "original": promotion,
-            "title": f"Preview {promotion.code}",
+            **trial_context(promotion),
+            "title": gettext("Preview %(code)s") % {"code": promotion.code},
             "subtitle": None,
             "form": form,
             "formset": formset,
@@ -166,7 +185,7 @@ def result_rows(promotion: Promotion, evaluation: Evaluation, lines: list[Line])
         for line in lines
     ]
     not_applied = [
-        {"code": code, "reason": reason, "why": REASONS.get(reason, reason), "this": code == promotion.code}
+        {"code": code, "reason": reason, "why": str(REASONS.get(reason, reason)), "this": code == promotion.code}
         for code, reason in evaluation.not_applied
     ]
     this_points = next((p["points"] for p in applied if p["this"]), 0)

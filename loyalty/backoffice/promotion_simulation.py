@@ -15,8 +15,10 @@ from django.contrib.admin import ModelAdmin
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from loyalty.backoffice.promotion_preview import theme_inputs
+from loyalty.backoffice.promotion_preview import theme_inputs, trial_context
 from loyalty.backoffice.promotion_trial import Simulation, edited_rule, promotion_simulate
 from rewards.engine import Rule
 from rewards.models import Promotion
@@ -28,15 +30,16 @@ OWN_KEYS = ("csrfmiddlewaretoken", "days", "ignore_dates")
 
 class SimulationForm(forms.Form):
     days = forms.IntegerField(
+        label=_("Days"),
         min_value=1,
         max_value=MAX_DAYS,
         initial=DEFAULT_DAYS,
-        help_text="Replay the earns of purchases made in this many last days.",
+        help_text=_("Replay the earns of purchases made in this many last days."),
     )
     ignore_dates = forms.BooleanField(
-        label="Ignore its dates",
+        label=_("Ignore its dates"),
         required=False,
-        help_text="Replay it as if it ran over the whole period (e.g. a promotion planned for later).",
+        help_text=_("Replay it as if it ran over the whole period (e.g. a promotion planned for later)."),
     )
 
 
@@ -87,7 +90,8 @@ def simulation_page(model_admin: ModelAdmin, request: HttpRequest, promotion: Pr
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.opts,
             "original": promotion,
-            "title": f"Simulate {promotion.code}",
+            **trial_context(promotion),
+            "title": gettext("Simulate %(code)s") % {"code": promotion.code},
             "subtitle": None,
             "form": form,
             "simulation": simulation,

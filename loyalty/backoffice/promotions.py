@@ -22,9 +22,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import capfirst
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from unfold.widgets import INPUT_CLASSES
 
-from loyalty.backoffice import promotion_calendar, promotion_golive
+from loyalty.backoffice import labels, promotion_calendar, promotion_golive
 from loyalty.backoffice import promotion_preview as admin_preview
 from loyalty.backoffice import promotion_simulation as admin_simulation
 from loyalty.backoffice.missing import MissingObjectIs404
@@ -55,6 +57,7 @@ KINDS_OF_FIELD: dict[str, list[str]] = {
 }
 PICKER_FIELDS = ("products", "product_categories", "channels")
 MAX_GO_LIVE = 50  # promotions on one confirmation page
+DATES = _("Dates")  # the fieldset that says the time zone
 
 
 class CodeListField(forms.CharField):
@@ -89,7 +92,8 @@ class TierChoiceField(forms.ModelMultipleChoiceField):
 
     def label_from_instance(self, obj: Tier) -> str:
         program: Program = obj.program
-        label = f"{obj.code} — {program.text(obj.name) or obj.code} (from {obj.threshold} points)"
+        threshold = gettext("from %(points)s points") % {"points": obj.threshold}
+        label = f"{obj.code} — {program.text(obj.name) or obj.code} ({threshold})"
         return f"{program.code}: {label}" if self.with_program else label
 
 
@@ -106,18 +110,18 @@ class PromotionForm(TranslatedTextsForm):
     products = CodeListField(
         required=False,
         widget=CodePickerWidget("products"),
-        help_text="SKUs, one a line. Empty with no categories: every line.",
+        help_text=_("SKUs, one a line. Empty with no categories: every line."),
     )
     product_categories = CodeListField(
-        label="Product categories",
+        label=_("Product categories"),
         required=False,
         widget=CodePickerWidget("product_categories"),
-        help_text="Category codes exactly as the tills send them (case counts), one a line.",
+        help_text=_("Category codes exactly as the tills send them (case counts), one a line."),
     )
     channels = CodeListField(
         required=False,
         widget=CodePickerWidget("channels"),
-        help_text="e.g. store, web, app, one a line. Empty: every channel.",
+        help_text=_("e.g. store, web, app, one a line. Empty: every channel."),
     )
 
     class Meta:
@@ -141,18 +145,43 @@ class PromotionForm(TranslatedTextsForm):
             "starts_at",
             "ends_at",
         )
+        # The form's labels in the staff's language (the model's verbose names are English and stay so: no migration).
+        labels = {
+            "program": _("Program"),
+            "code": _("Code"),
+            "kind": pgettext_lazy("promotion field", "Kind"),
+            "status": _("Status"),
+            "rate": pgettext_lazy("promotion field", "Rate"),
+            "points": _("Points"),
+            "threshold": pgettext_lazy("promotion field", "Threshold"),
+            "factor": pgettext_lazy("promotion field", "Factor"),
+            "min_amount": pgettext_lazy("promotion field", "Minimum amount"),
+            "max_points": pgettext_lazy("promotion field", "Maximum points"),
+            "segments": _("Segments"),
+            "tiers": pgettext_lazy("promotion field", "Tiers"),
+            "starts_at": pgettext_lazy("promotion field", "Starts at"),
+            "ends_at": pgettext_lazy("promotion field", "Ends at"),
+        }
         help_texts = {
-            "rate": "spend: points per 1.00 of eligible amount.",
-            "points": "quantity: points per unit; basket: points once the threshold is reached.",
-            "threshold": "basket: eligible amount to reach.",
-            "factor": "multiplier: > 1, applied to what spend promotions give the eligible lines.",
-            "max_points": "Cap of this promotion's points in one transaction.",
-            "segments": "Empty: every member, guests included. Several: members of any of them.",
-            "tiers": "Empty: any tier, or none. Several: members in any of them.",
+            "rate": _("Points per amount spent: points per 1.00 of eligible amount."),
+            "points": _("Points per item: points per unit; basket over a threshold: points once it is reached."),
+            "threshold": _("Basket over a threshold: eligible amount to reach."),
+            "factor": _(
+                "Multiplier: > 1, applied to what “points per amount spent” promotions give the eligible lines."
+            ),
+            "max_points": _("Cap of this promotion's points in one transaction."),
+            "segments": _("Empty: every member, guests included. Several: members of any of them."),
+            "tiers": _("Empty: any tier, or none. Several: members in any of them."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The staff's words for the stored codes (the model's choices are the codes' English names).
+        for name, words in (("kind", labels.PROMOTION_KIND), ("status", labels.PROMOTION_STATUS)):
+            field = self.fields.get(name)
+            if isinstance(field, forms.ChoiceField):
+                current: list[tuple[Any, Any]] = list(field.choices)  # type: ignore[arg-type]
+                field.choices = [(code, words.get(code, text) if code else text) for code, text in current]
         # Which kinds use each rule field: promotion_form.js shows only the chosen kind's.
         for name, kinds in KINDS_OF_FIELD.items():
             if name in self.fields:
@@ -237,14 +266,19 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
         "code",
         "display_name",
         "program",
-        "kind",
-        "status",
+        "kind_label",
+        "status_label",
         "starts_at",
         "ends_at",
         "segment_codes",
         "version",
     )
-    list_filter = ("status", "kind", "program", "segments")
+    list_filter = (
+        labels.choices_filter("status", labels.PROMOTION_STATUS, _("status")),
+        labels.choices_filter("kind", labels.PROMOTION_KIND, _("kind")),
+        "program",
+        "segments",
+    )
     search_fields = ("code", "name")
     list_select_related = ("program",)
     autocomplete_fields = ("segments",)
@@ -257,10 +291,10 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
 
     fieldsets = (
         (None, {"fields": ("program", "code", "name", "kind", "status")}),
-        ("Points", {"fields": ("rate", "points", "threshold", "factor", "min_amount", "max_points")}),
-        ("Applies to", {"fields": ("products", "product_categories", "channels", "segments", "tiers")}),
-        ("Dates", {"fields": ("starts_at", "ends_at")}),
-        ("Version", {"fields": ("version", "created_at", "updated_at"), "classes": ("collapse",)}),
+        (_("Points"), {"fields": ("rate", "points", "threshold", "factor", "min_amount", "max_points")}),
+        (_("Applies to"), {"fields": ("products", "product_categories", "channels", "segments", "tiers")}),
+        (DATES, {"fields": ("starts_at", "ends_at")}),
+        (_("Version"), {"fields": ("version", "created_at", "updated_at"), "classes": ("collapse",)}),
     )
 
     # ---- times in the program's time zone -------------------------------------------------------------------
@@ -301,7 +335,9 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
     def get_fieldsets(self, request: HttpRequest, obj: Promotion | None = None):
         name = self.timezone_name(request, obj) or str(timezone.get_default_timezone())
         return [
-            (title, {**options, "description": f"Times in {name}."}) if title == "Dates" else (title, options)
+            (title, {**options, "description": gettext("Times in %(zone)s.") % {"zone": name}})
+            if title is DATES
+            else (title, options)
             for title, options in super().get_fieldsets(request, obj)
         ]
 
@@ -346,13 +382,21 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
             *super().get_urls(),
         ]
 
-    @admin.display(description="name")
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, obj: Promotion) -> str:
+        return labels.label(labels.PROMOTION_KIND, obj.kind)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, obj: Promotion) -> str:
+        return labels.label(labels.PROMOTION_STATUS, obj.status)
+
+    @admin.display(description=_("name"))
     def display_name(self, obj: Promotion) -> str:
         return obj.program.text(obj.name)
 
-    @admin.display(description="segments")
+    @admin.display(description=_("segments"))
     def segment_codes(self, obj: Promotion) -> str:
-        return ", ".join(s.code for s in obj.segments.all()) or "everyone"
+        return ", ".join(s.code for s in obj.segments.all()) or gettext("everyone")
 
     # ---- saving through the services -----------------------------------------------------------------------
 
@@ -377,7 +421,9 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
     def save_form(self, request: HttpRequest, form: PromotionForm, change: bool) -> Any:
         for warnings in form.unseen.values():
             for warning in warnings:
-                self.message_user(request, f"Saved, but check: {warning}", messages.WARNING)
+                self.message_user(
+                    request, gettext("Saved, but check: %(warning)s") % {"warning": warning}, messages.WARNING
+                )
         return super().save_form(request, form, change)
 
     def save_related(self, request: HttpRequest, form: PromotionForm, formsets: Any, change: bool) -> None:
@@ -411,21 +457,23 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
             self.log_change(request, promotion, f"Status {before} → {status} (version {promotion.version}).")
             moved.append(promotion.code)
         if moved:
-            self.message_user(request, f"{status.capitalize()}: {', '.join(moved)}.", messages.SUCCESS)
+            word = labels.label(labels.PROMOTION_STATUS, status)
+            self.message_user(request, f"{word}: {', '.join(moved)}.", messages.SUCCESS)
         if skipped:
-            self.message_user(request, f"Left as they were: {', '.join(skipped)}.", messages.WARNING)
+            left = gettext("Left as they were: %(codes)s.") % {"codes": ", ".join(skipped)}
+            self.message_user(request, left, messages.WARNING)
 
-    @admin.action(description="Go live…", permissions=["change"])
+    @admin.action(description=_("Go live…"), permissions=["change"])
     def go_live(self, request: HttpRequest, queryset) -> HttpResponse:
         """To the confirmation page (preview and reach); only its confirmation moves the status."""
         ids = ",".join(str(pk) for pk in queryset.order_by("code").values_list("pk", flat=True)[:MAX_GO_LIVE])
         return HttpResponseRedirect(f"{reverse('admin:rewards_promotion_go_live_many')}?{urlencode({'ids': ids})}")
 
-    @admin.action(description="Pause", permissions=["change"])
+    @admin.action(description=_("Pause"), permissions=["change"])
     def pause(self, request: HttpRequest, queryset) -> None:
         self._set_status(request, queryset, Promotion.PAUSED, (Promotion.LIVE,))
 
-    @admin.action(description="Duplicate as a draft", permissions=["add"])
+    @admin.action(description=_("Duplicate as a draft"), permissions=["add"])
     def duplicate(self, request: HttpRequest, queryset) -> HttpResponse | None:
         copies = []
         for promotion in queryset.select_related("program"):
@@ -434,7 +482,8 @@ class PromotionAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
             copies.append(copy)
         self.message_user(
             request,
-            f"Draft copies: {', '.join(c.code for c in copies)}. Edit, preview, then go live.",
+            gettext("Draft copies: %(codes)s. Edit, preview, then go live.")
+            % {"codes": ", ".join(c.code for c in copies)},
             messages.SUCCESS,
         )
         if len(copies) == 1:

@@ -263,7 +263,7 @@ def test_marketing_creates_previews_and_puts_a_promotion_live(page, live_server)
     page.get_by_role("link", name="Calendar").first.click()
     page.wait_for_url(re.compile(r"/calendar/$"))
     row = page.locator("#promotion-calendar tr[data-code='BAKERY-2']")
-    assert "Spend · Live" in row.inner_text()
+    assert "Points per amount spent · Live" in row.inner_text()
     assert page.locator("#promotion-calendar tr[data-code='SECRET']").count() == 0
     shoot(page, "promotion-calendar")
     # On a phone the table scrolls inside its box; the page itself does not scroll sideways.

@@ -294,10 +294,10 @@ def test_the_calendar_shows_live_and_planned_promotions_as_bars(web, program):
     page = response.content.decode()
     rows = calendar_rows(page)
     assert set(rows) == {"ALWAYS", "LATER", "DRAFTSOON"}
-    assert rows["ALWAYS"][0].startswith(f"{WEEKS}:← started earlier · Spend · Live")
+    assert rows["ALWAYS"][0].startswith(f"{WEEKS}:← started earlier · Points per amount spent · Live")
     assert rows["ALWAYS"][0].endswith("goes on →")
     later = rows["LATER"]
-    assert later[:2] == ["", ""] and later[2].startswith("3:Quantity · Scheduled (live, starts later)")
+    assert later[:2] == ["", ""] and later[2].startswith("3:Points per item · Scheduled (live, starts later)")
     assert len(later) == 3 + WEEKS - 5
     assert "Draft (not live)" in rows["DRAFTSOON"][1]
     # Weeks as column headers, from this week's Monday; each promotion's name links to it.

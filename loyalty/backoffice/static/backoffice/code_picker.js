@@ -1,7 +1,8 @@
 /* The promotion form's code pickers (loyalty/backoffice/promotion_pickers.py): a search box beside a code list
    text box. Suggestions come from the promotion admin's suggestion endpoint, for the promotion's program; choosing
    one (click, or arrow keys and Enter) adds it to the list. Codes no recent earn carried are flagged next to the
-   field, live. A file, not an inline script: the admin's Content Security Policy allows scripts from 'self' only. */
+   field, live. A file, not an inline script: the admin's Content Security Policy allows scripts from 'self' only.
+   Its words come translated from the page (a JSON script element beside each picker, `<id>_texts`). */
 (function () {
   "use strict";
 
@@ -15,6 +16,10 @@
     return picker.dataset.program || "";
   }
 
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) { return key in values ? values[key] : all; });
+  }
+
   function setup(picker) {
     var textarea = document.getElementById(picker.dataset.target);
     var search = document.getElementById(picker.dataset.target + "_search");
@@ -22,6 +27,9 @@
     var status = document.getElementById(picker.dataset.target + "_status");
     var warnings = document.getElementById(picker.dataset.target + "_warnings");
     if (!textarea || !search || !listbox) { return; }
+    var textsElement = document.getElementById(picker.dataset.target + "_texts");
+    var texts = textsElement ? JSON.parse(textsElement.textContent) : {};
+    var say = function (key, values) { return fill(texts[key] || key, values || {}); };
     search.parentElement.hidden = false;
     var options = [];
     var active = -1;
@@ -80,8 +88,8 @@
         var note = document.createElement("span");
         note.className = "code-picker-note";
         note.textContent = result.count
-          ? result.count + (result.count === 1 ? " line" : " lines") + " in earns"
-          : "not in earns: " + result.sources.join(", ");
+          ? say(result.count === 1 ? "line" : "lines", { count: result.count })
+          : say("not_in_earns", { value: result.sources.map(function (s) { return say(s); }).join(", ") });
         item.appendChild(value);
         item.appendChild(document.createTextNode(" "));
         item.appendChild(note);
@@ -91,7 +99,7 @@
       var open = results.length > 0;
       listbox.hidden = !open;
       search.setAttribute("aria-expanded", open ? "true" : "false");
-      status.textContent = open ? results.length + " suggestions." : "No suggestion: the code you type is added as it is.";
+      status.textContent = open ? say("suggestions", { count: results.length }) : say("none");
       highlight(results.map(function (r) { return r.value; }).indexOf(kept));
     }
 
@@ -101,7 +109,7 @@
         if (asked !== requested) { return; }
         if (data === null) {
           show([]);
-          status.textContent = "Choose the program first.";
+          status.textContent = say("choose_program");
           return;
         }
         show(data.results);
@@ -115,7 +123,7 @@
         data.warnings.forEach(function (text) {
           var p = document.createElement("p");
           p.className = "code-picker-warning px-3 py-2 rounded-default bg-orange-100 text-orange-700 text-sm";
-          p.textContent = "Warning — " + text;
+          p.textContent = say("warning", { value: text });
           warnings.appendChild(p);
         });
       });
@@ -129,7 +137,7 @@
         textarea.dispatchEvent(new Event("input", { bubbles: true }));
         textarea.dispatchEvent(new Event("change", { bubbles: true }));
       }
-      status.textContent = value + " added.";
+      status.textContent = say("added", { value: value });
       search.value = "";
       close();
       check();

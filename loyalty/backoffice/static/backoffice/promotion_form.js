@@ -21,9 +21,12 @@
   function labelSegmentSearch() {
     var row = document.querySelector(".field-segments");
     if (!row) { return; }
+    // The words come translated from the page (templates/admin/rewards/promotion/change_form.html).
+    var texts = document.getElementById("promotion-form-texts");
+    var label = (texts && texts.dataset.searchSegments) || "Search segments";
     var name = function () {
       row.querySelectorAll(".select2-search__field:not([aria-label])").forEach(function (input) {
-        input.setAttribute("aria-label", "Search segments");
+        input.setAttribute("aria-label", label);
       });
     };
     name();
