@@ -1,23 +1,37 @@
 """The demo loader: a realistic program, 300 members, a till client and an admin, idempotent."""
 
+import datetime
 import io
-import json
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.test import Client
+from django.db import transaction
+from django.db.models import Min
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from catalog.models import Gift, GiftCategory
-from loyalty.demo.loader import DEMO_FILE, demo_load, demo_members
-from loyalty.programfile.exporter import program_export
+from loyalty.demo.loader import demo_members
 from members.models import Member, Segment, SegmentMembership
 from programs.models import ApiClient, EventType, Program
-from rewards.models import PointsBalance, Promotion
+from rewards.models import LedgerEntry, PointsBalance, Promotion, TierChange
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def first_run(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The first `load_demo` (8 s of history), once for this module: each test then runs in a savepoint on top
+    of it and is rolled back, so every test starts from the same freshly loaded demo."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),
+        transaction.atomic(),
+    ):
+        yield load_demo()
+        transaction.set_rollback(True)
 
 
 def load_demo() -> str:
@@ -39,8 +53,8 @@ def printed(output: str, label: str) -> str:
     return re.search(rf"{label}:\s+(\S+)", output).group(1)
 
 
-def test_load_demo_twice_gives_the_same_counts():
-    first = load_demo()
+def test_load_demo_twice_gives_the_same_counts(first_run):
+    first = first_run
     after_first = counts()
     versions = dict(Promotion.objects.values_list("code", "version"))
 
@@ -55,8 +69,8 @@ def test_load_demo_twice_gives_the_same_counts():
     assert "reused, secret unchanged" in second and "(unchanged:" in second  # not rotated, not shown again
 
 
-def test_the_printed_credentials_get_a_token():
-    output = load_demo()
+def test_the_printed_credentials_get_a_token(first_run):
+    output = first_run
 
     assert "http://127.0.0.1:8000/admin/" in output and "admin / admin" in output
     assert "curl -s -X POST http://127.0.0.1:8000/oauth/token/" in output
@@ -82,8 +96,7 @@ def test_the_printed_credentials_get_a_token():
     }
 
 
-def test_the_admin_user_logs_in_and_an_existing_one_is_left_alone():
-    load_demo()
+def test_the_admin_user_logs_in_and_an_existing_one_is_left_alone(first_run):
     assert Client().login(username="admin", password="admin")
 
     user = get_user_model().objects.get(username="admin")
@@ -95,8 +108,7 @@ def test_the_admin_user_logs_in_and_an_existing_one_is_left_alone():
     assert Client().login(username="admin", password="changed-by-someone")
 
 
-def test_the_demo_program_is_complete():
-    load_demo()
+def test_the_demo_program_is_complete(first_run):
     program = Program.objects.get(code="DEMO")
 
     assert (program.name, program.currency, program.default_language, program.timezone) == (
@@ -137,10 +149,8 @@ def test_the_demo_program_is_complete():
     assert any(p.channels for p in promotions) and any(p.max_points for p in promotions)
 
 
-def test_members_are_deterministic_with_segments_and_balances():
+def test_members_are_deterministic_with_segments_and_balances(first_run):
     assert demo_members() == demo_members()
-
-    load_demo()
 
     program = Program.objects.get(code="DEMO")
     members = Member.objects.filter(program=program)
@@ -154,14 +164,34 @@ def test_members_are_deterministic_with_segments_and_balances():
     assert by_segment["NEWCOMERS"] == 40 and 0 < by_segment["VIP"] < 60
 
 
-def test_the_demo_file_is_exactly_what_export_program_prints():
-    """So the demo can be edited in the admin and saved back with `export_program DEMO > demo_program.json`.
+def test_every_demo_member_enrolled_before_their_first_purchase(first_run):
+    """Demo members enrolled at realistic dates: in member-number order, over about three years, the newcomers
+    recently, and each one before anything they did (purchases, events, gifts, tier changes)."""
+    now = timezone.now()
+    members = list(Member.objects.filter(program__code="DEMO").select_related("balance").order_by("member_id"))
+    first_entry = dict(
+        LedgerEntry.objects.values("member_id").annotate(first=Min("occurred_at")).values_list("member_id", "first")
+    )
+    first_tier_change = dict(
+        TierChange.objects.values("member_id").annotate(first=Min("changed_at")).values_list("member_id", "first")
+    )
 
-    Compared before the members' history, whose gifts take stock."""
-    demo_load()
-    out = io.StringIO()
-
-    call_command("export_program", "DEMO", stdout=out)
-
-    assert out.getvalue() == DEMO_FILE.read_text(encoding="utf-8")
-    assert program_export(program=Program.objects.get(code="DEMO")) == json.loads(out.getvalue())
+    assert len(members) == 300 and len(first_entry) >= 290
+    for member in members:
+        if member.pk in first_entry:
+            assert member.enrolled_at < first_entry[member.pk], member.member_id
+        if member.pk in first_tier_change:
+            assert member.enrolled_at <= first_tier_change[member.pk], member.member_id
+        if member.balance.tier_since is not None:
+            assert member.enrolled_at <= member.balance.tier_since, member.member_id
+    dates = [m.enrolled_at for m in members]
+    assert dates == sorted(dates)  # member numbers follow the order of enrolment
+    assert now - dates[0] > datetime.timedelta(days=3 * 365 - 10)  # the oldest, three years ago
+    assert all(now - d > datetime.timedelta(days=150) for d in dates[:260])  # before their history's window
+    newcomers = Segment.objects.get(program__code="DEMO", code="NEWCOMERS").members.all()
+    assert newcomers.count() == 40
+    assert all(now - m.enrolled_at < datetime.timedelta(days=62) for m in newcomers)
+    # The webshop member's oldest basket is about two years old: enrolled before it as well.
+    shop_member = members[0] if not members[0].is_blocked else members[1]
+    oldest = first_entry[shop_member.pk]
+    assert now - oldest > datetime.timedelta(days=700) and shop_member.enrolled_at < oldest
