@@ -7,6 +7,7 @@ Screenshots (phone and desktop) go to artifacts/screenshots/shop-issue19-*.png.
 
 import datetime
 import re
+import zoneinfo
 
 import pytest
 from django.utils import timezone
@@ -189,10 +190,9 @@ def test_the_history_lists_what_happened_newest_first_with_the_posting_date(cont
     expect(rows).to_have_count(2)  # posted: the adjustment, then the survey; happened: the survey first
     expect(rows.nth(0)).to_contain_text("Welcome to the new card")
     expect(rows.nth(1)).to_contain_text("Survey answered")
-    expect(rows.nth(1).get_by_test_id("posted")).to_have_text(
-        f"posted {timezone.localtime(timezone.now()).date():%m/%d/%Y}"
-    )
-    expect(rows.nth(1).locator("time")).to_have_text(f"{timezone.localtime(five_days_ago).date():%m/%d/%Y}")
+    zone = zoneinfo.ZoneInfo(program.timezone)  # the shop writes dates in the program's time zone
+    expect(rows.nth(1).get_by_test_id("posted")).to_have_text(f"posted {timezone.now().astimezone(zone):%m/%d/%Y}")
+    expect(rows.nth(1).locator("time")).to_have_text(f"{five_days_ago.astimezone(zone):%m/%d/%Y}")
     expect(rows.nth(0).get_by_test_id("posted")).to_have_count(0)
     expect(page.locator("table.history")).not_to_contain_text("Bonus")
     assert_accessible(page)

@@ -130,6 +130,9 @@
     }
 
     function add(value) {
+      // A search still waiting (typed just before Enter) must not reopen the list over the "added" message.
+      window.clearTimeout(timer);
+      requested++;
       var current = codes(textarea.value);
       if (current.indexOf(value) === -1) {
         current.push(value);
