@@ -1,12 +1,10 @@
 """The demo gifts' pictures: one PNG per gift shipped in the repository, uploaded by load_demo as the admin
 would, listed by the catalog API as absolute URLs, served from /media/ and shown by the shop."""
 
-import io
 import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.test import Client
 
 from catalog.images import validate_gift_image
@@ -32,10 +30,8 @@ def test_one_real_picture_per_demo_gift_is_shipped():
         assert content[16:24] == (600).to_bytes(4, "big") + (400).to_bytes(4, "big")  # IHDR: 600 x 400, 3:2
 
 
-def test_the_api_lists_the_pictures_as_absolute_urls_that_serve_the_png(media_root):
-    out = io.StringIO()
-    call_command("load_demo", stdout=out)
-    output = out.getvalue()
+def test_the_api_lists_the_pictures_as_absolute_urls_that_serve_the_png(media_root, first_run):
+    output = first_run
     client_id = output.split("client_id:", 1)[1].split()[0]
     secret = output.split("client_secret:", 1)[1].split()[0]
     token = (
@@ -59,8 +55,7 @@ def test_the_api_lists_the_pictures_as_absolute_urls_that_serve_the_png(media_ro
         assert (media_root / "gifts" / str(gift.pk) / f"{sku}.png").is_file()  # under MEDIA_ROOT, like uploads
 
 
-def test_the_shop_shows_the_pictures():
-    call_command("load_demo", stdout=io.StringIO())
+def test_the_shop_shows_the_pictures(first_run):
     program = Program.objects.get(code="DEMO")
     member = MemberFactory(program=program, member_id="PICTURES-1")
 

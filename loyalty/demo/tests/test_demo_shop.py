@@ -44,7 +44,7 @@ def test_load_demo_prints_a_login_link_that_opens_the_shop_once():
     assert TierChange.objects.filter(reason="upgrade").count() >= sum(n for code, n in levels.items() if code)
 
 
-def test_the_demo_member_history_is_made_once():
+def test_the_demo_member_history_is_made_once(first_run):
     def counts() -> tuple[int, int, int]:
         shop = {"reference__startswith": "DEMO-SHOP-"}
         return (
@@ -53,8 +53,7 @@ def test_the_demo_member_history_is_made_once():
             LedgerEntry.objects.count(),
         )
 
-    load_demo()
-    first = counts()
+    first = counts()  # after the first run
 
     second = load_demo()
 

@@ -7,9 +7,8 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Min
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 
 from catalog.models import Gift, GiftCategory
@@ -19,19 +18,6 @@ from programs.models import ApiClient, EventType, Program
 from rewards.models import LedgerEntry, PointsBalance, Promotion, TierChange
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def first_run(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The first `load_demo` (8 s of history), once for this module: each test then runs in a savepoint on top
-    of it and is rolled back, so every test starts from the same freshly loaded demo."""
-    with (
-        django_db_blocker.unblock(),
-        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")),
-        transaction.atomic(),
-    ):
-        yield load_demo()
-        transaction.set_rollback(True)
 
 
 def load_demo() -> str:

@@ -83,8 +83,8 @@ def assert_ledger_clean() -> None:
     assert "Ledger OK" in out.getvalue()
 
 
-def test_a_second_run_keeps_the_secret_the_stock_and_every_history():
-    first = load_demo()
+def test_a_second_run_keeps_the_secret_the_stock_and_every_history(first_run):
+    first = first_run
     client_id, secret = printed(first, "client_id"), printed(first, "client_secret")
     token = access_token(client_id, secret)
     # Between the runs: a member redeems a mug through the API, and a manager changes a price in the admin.
@@ -130,8 +130,7 @@ def test_a_second_run_keeps_the_secret_the_stock_and_every_history():
     assert_ledger_clean()
 
 
-def test_load_demo_twice_in_a_row_on_a_fresh_database_is_clean():
-    load_demo()
+def test_load_demo_twice_in_a_row_on_a_fresh_database_is_clean(first_run):
     before = state()
 
     load_demo()
@@ -140,8 +139,8 @@ def test_load_demo_twice_in_a_row_on_a_fresh_database_is_clean():
     assert_ledger_clean()
 
 
-def test_rotate_secret_is_explicit_and_replaces_the_old_one():
-    first = load_demo()
+def test_rotate_secret_is_explicit_and_replaces_the_old_one(first_run):
+    first = first_run
     client_id, old = printed(first, "client_id"), printed(first, "client_secret")
 
     rotated = load_demo("--rotate-secret")
@@ -153,8 +152,7 @@ def test_rotate_secret_is_explicit_and_replaces_the_old_one():
     assert token_status(client_id, new) == 200
 
 
-def test_a_shop_member_blocked_since_the_first_run_passes_its_history_to_nobody():
-    load_demo()
+def test_a_shop_member_blocked_since_the_first_run_passes_its_history_to_nobody(first_run):
     shop_member = Member.objects.filter(earns__reference__startswith="DEMO-SHOP-").distinct().get()
     member_set_status(member=shop_member, status=Member.BLOCKED)
     before = state()
