@@ -49,6 +49,20 @@ FIRST_ENROLMENT_DAYS = 1100
 LAST_SETTLED_ENROLMENT_DAYS = 160
 NEWCOMER_COUNT = 40
 NEWCOMER_ENROLMENT_DAYS = (60, 5)
+# Where the demo members live (by language), so physical gifts have a delivery address and the fulfilment CSV is
+# complete; one member in twenty has none yet (the shop then asks for it at the confirm step).
+DEMO_TOWNS = {
+    "en": [("D02 X285", "Dublin", "IE"), ("T12 R2NN", "Cork", "IE")],
+    "fr": [("1000", "Bruxelles", "BE"), ("4000", "Liège", "BE"), ("5000", "Namur", "BE"), ("7000", "Mons", "BE")],
+    "nl": [("2000", "Antwerpen", "BE"), ("9000", "Gent", "BE"), ("3000", "Leuven", "BE"), ("8000", "Brugge", "BE")],
+    "it": [("20121", "Milano", "IT"), ("00184", "Roma", "IT"), ("10121", "Torino", "IT")],
+}
+DEMO_STREETS = {
+    "en": ["Main Street", "Harbour Road", "Church Lane"],
+    "fr": ["Rue Neuve", "Avenue Louise", "Rue de la Station", "Place du Marché"],
+    "nl": ["Kerkstraat", "Stationsstraat", "Molenweg", "Dorpsplein"],
+    "it": ["Via Roma", "Corso Italia", "Via Garibaldi", "Piazza del Duomo"],
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,7 @@ class DemoMember:
     segments: tuple[str, ...]
     blocked: bool
     enrolled_ago: datetime.timedelta  # how long before the load the member enrolled
+    address: dict | None = None
 
 
 @dataclass
@@ -74,6 +89,15 @@ class DemoData:
 
 def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().replace(" ", "")
+
+
+def _address(name: str, language: str, rng: random.Random) -> dict | None:
+    postal_code, city, country = rng.choice(DEMO_TOWNS[language])
+    street = f"{rng.choice(DEMO_STREETS[language])} {rng.randint(1, 180)}"
+    if language == "en":
+        street = f"{rng.randint(1, 180)} {rng.choice(DEMO_STREETS[language])}"
+    address = {"name": name, "street": street, "postal_code": postal_code, "city": city, "country": country}
+    return address if rng.random() >= 0.05 else None
 
 
 def _enrolled_ago(n: int, count: int, rng: random.Random) -> datetime.timedelta:
@@ -92,6 +116,7 @@ def demo_members(count: int = DEMO_MEMBER_COUNT) -> list[DemoMember]:
     names = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
     rng = random.Random(DEMO_SEED)
     dates = random.Random(DEMO_SEED + 1)  # apart from `rng`, so the names and segments stay those of before
+    places = random.Random(DEMO_SEED + 2)  # likewise for the addresses
     people = []
     for n in range(1, count + 1):
         first, last = rng.choice(names["first_names"]), rng.choice(names["last_names"])
@@ -107,17 +132,19 @@ def demo_members(count: int = DEMO_MEMBER_COUNT) -> list[DemoMember]:
             segments.append("STUDENTS")
         if rng.random() < 0.05:
             segments.append("BUSINESS")
+        language = rng.choices(list(LANGUAGE_WEIGHTS), weights=list(LANGUAGE_WEIGHTS.values()))[0]
         people.append(
             DemoMember(
                 member_id=f"DEMO-{n:04d}",
                 first_name=first,
                 last_name=last,
                 email=f"{_ascii(first)}.{_ascii(last)}.{n}@example.com",
-                language=rng.choices(list(LANGUAGE_WEIGHTS), weights=list(LANGUAGE_WEIGHTS.values()))[0],
+                language=language,
                 birth_date=birth_date,
                 segments=tuple(segments),
                 blocked=rng.random() < 0.01,
                 enrolled_ago=_enrolled_ago(n, count, dates),
+                address=_address(f"{first} {last}", language, places),
             )
         )
     return people
@@ -152,6 +179,7 @@ def demo_load(*, progress: Callable[[int, int], None] | None = None) -> DemoData
                 last_name=person.last_name,
                 language=person.language,
                 birth_date=person.birth_date,
+                address=person.address,
             )
             if person.blocked:
                 member_set_status(member=member, status=Member.BLOCKED)
