@@ -19,6 +19,7 @@ import datetime
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -418,7 +419,7 @@ class WebhookDeliveryAdmin(MissingObjectIs404, ReadOnlyAdmin, ProgramScopedAdmin
 
     @admin.display(description="event")
     def event_link(self, obj: WebhookDelivery) -> str:
-        url = reverse("admin:programs_webhookevent_change", args=[obj.event_id])
+        url = reverse("admin:programs_webhookevent_change", args=[quote(obj.event_id)])  # the admin unquotes ids
         return format_html('<a href="{}">{}</a>', url, obj.event_id)
 
     @admin.action(description="Re-send the selected failed deliveries", permissions=["change"])

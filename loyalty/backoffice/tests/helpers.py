@@ -2,6 +2,7 @@
 
 import re
 
+from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -20,7 +21,8 @@ def staff_user(username: str, *programs, group: str = PROGRAM_MANAGER):
 
 
 def admin_url(model, view: str, *args) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+    # As the admin's own links do: ids are quoted (`_` escapes), since the admin unquotes them (msg_40… is msg@…).
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=[quote(a) for a in args])
 
 
 def cell(page: str, field: str) -> str:

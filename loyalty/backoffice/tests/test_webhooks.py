@@ -3,6 +3,7 @@ rotate, delete — each logged), their deliveries (newest first, "Re-send" for f
 read-only but for those actions, scoped to the user's programs, for the groups allowed."""
 
 import datetime
+import re
 import uuid
 
 import pytest
@@ -345,6 +346,19 @@ def test_deliveries_and_events_are_read_only(web, hook):
     assert web.post(admin_url(WebhookDelivery, "delete", delivery.pk)).status_code == 403
     assert web.post(admin_url(WebhookEvent, "delete", delivery.event_id)).status_code == 403
     assert WebhookDelivery.objects.filter(pk=delivery.pk).exists()
+
+
+def test_an_event_whose_id_reads_as_an_admin_escape_opens_from_its_delivery(web, hook):
+    """Event ids are `msg_<hex>`: `_40` is the admin's escape for `@`, so the links must quote the id."""
+    event = WebhookEvent.objects.create(
+        id="msg_40aa5fdeadbeef", program_id=hook.program_id, type="points.earned", data={}
+    )
+    delivery = WebhookDelivery.objects.create(subscription=hook, event=event, status=WebhookDelivery.FAILED)
+
+    page = web.get(admin_url(WebhookDelivery, "change", delivery.pk)).content.decode()
+    link = re.search(r'href="([^"]*/webhookevent/[^"]*)"', page).group(1)
+
+    assert web.get(link).status_code == 200
 
 
 # ---- scoping and groups -----------------------------------------------------------------------------------------
