@@ -263,3 +263,48 @@ def test_the_probe_script_against_gunicorn(live_server_gunicorn):
     assert subprocess.run([*probe, "/no-such-page"], env=env, timeout=30, capture_output=True).returncode == 1
     closed = {**env, "PORT": "1"}
     assert subprocess.run([*probe, "/healthz"], env=closed, timeout=30, capture_output=True).returncode == 1
+
+
+# ---- gunicorn.conf.py ---------------------------------------------------------------------------------------------
+
+
+def test_a_worker_loads_every_view_then_freezes_the_garbage_collector():
+    """What `post_worker_init` does in a fresh interpreter: the views are imported and the objects loaded so far are
+    out of the collector's generations (a full collection no longer scans them)."""
+    script = (
+        "import gc, runpy, sys, django\n"
+        "django.setup()\n"
+        "assert 'loyalty.api.urls' not in sys.modules\n"
+        "runpy.run_path('gunicorn.conf.py')['post_worker_init'](None)\n"
+        "print(gc.get_freeze_count(), 'loyalty.api.urls' in sys.modules, len(gc.get_objects()))\n"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "loyalty.settings", "PATH": "/usr/bin:/bin", "DJANGO_LOG_LEVEL": "WARNING"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
+    ).stdout.split()
+    frozen, views_loaded, still_tracked = int(out[0]), out[1], int(out[2])
+    assert views_loaded == "True"
+    assert frozen > 50_000  # Django, DRF and the app
+    assert still_tracked < 1_000
+
+
+@pytest.mark.postgres
+def test_gthread_workers_close_each_connection_so_that_they_share_the_load(transactional_db, tmp_path):
+    """keepalive = 0: a gthread worker (threads > 1, as deployed) would otherwise keep serving every request of a
+    kept-alive connection it accepted. (Sync workers always close.)"""
+    import http.client
+
+    from tests.live_server import LiveServer
+
+    server = LiveServer(tmp_path / "gunicorn.log", workers=1, threads=2)
+    server.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        connection.request("GET", "/healthz", headers={"Connection": "keep-alive"})
+        answer = connection.getresponse()
+        answer.read()
+        assert answer.status == 200
+        assert answer.getheader("Connection") == "close"
+    finally:
+        server.stop()
+    assert "Using worker: gthread" in server.log_path.read_text()
