@@ -216,13 +216,16 @@ def member_tier(*, member: Member, now: datetime.datetime | None = None) -> Tier
     }
 
 
-def member_for_evaluation(*, program: Program, member_id: str) -> Member | None:
-    """The member with its segment codes and tier id, as evaluation needs it: one hand-written statement on
-    PostgreSQL (rewards.statements), the ORM elsewhere."""
+def member_for_evaluation(*, program_id: int, member_id: str, program: Program | None = None) -> Member | None:
+    """The member with its segment codes and tier id, as evaluation needs it, and `member.program`: one
+    hand-written statement on PostgreSQL (rewards.statements) that reads the program's row too when `program` is
+    not given; the ORM elsewhere."""
     if "\x00" in member_id:
         return None  # no member id holds NUL, and PostgreSQL refuses it in a query
     if connection.vendor == "postgresql":
         from rewards import statements
 
-        return statements.member_for_evaluation(program=program, member_id=member_id)
+        return statements.member_for_evaluation(program_id=program_id, member_id=member_id, program=program)
+    if program is None:
+        program = Program.objects.get(pk=program_id)
     return member_with_segment_codes(program=program, member_id=member_id)

@@ -190,32 +190,44 @@ def update_rows(model: type[Model], objs: Sequence[Model], names: Sequence[str])
 
 
 @functools.cache
-def _member_sql() -> str:
+def _member_sql(with_program: bool) -> str:
     quote = _quote
     columns = ", ".join(f"m.{quote(f.column)}" for f in Member._meta.concrete_fields if f.column)
+    if with_program:
+        columns += ", " + ", ".join(f"p.{quote(f.column)}" for f in Program._meta.concrete_fields if f.column)
+    joined = (
+        f"JOIN {quote(Program._meta.db_table)} p ON p.{quote('id')} = m.{quote('program_id')} " if with_program else ""
+    )
     return (
         f"SELECT {columns}, b.{quote(_column(PointsBalance, 'tier'))}, "
         f"ARRAY(SELECT s.{quote('code')} FROM {quote(SegmentMembership._meta.db_table)} sm "
         f"JOIN {quote(Segment._meta.db_table)} s ON s.{quote('id')} = sm.{quote('segment_id')} "
         f"WHERE sm.{quote('member_id')} = m.{quote('id')}) "
-        f"FROM {quote(Member._meta.db_table)} m "
+        f"FROM {quote(Member._meta.db_table)} m {joined}"
         f"LEFT JOIN {quote(PointsBalance._meta.db_table)} b ON b.{quote('member_id')} = m.{quote('id')} "
         f"WHERE m.{quote('program_id')} = %s AND m.{quote('member_id')} = %s"
     )
 
 
-def member_for_evaluation(*, program: Program, member_id: str) -> Member | None:
+def member_for_evaluation(*, program_id: int, member_id: str, program: Program | None = None) -> Member | None:
     """The member row with `segment_codes` and `balance_tier_id` (what evaluating a basket needs), one statement
-    compiled once per process."""
+    compiled once per process. Without `program`, the statement reads the program's row too (`member.program`)."""
     with connection.cursor() as cursor:
-        cursor.execute(_member_sql(), [program.pk, member_id])
+        cursor.execute(_member_sql(program is None), [program_id, member_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    fields = Member._meta.concrete_fields
-    values = [_from_db(f, v) for f, v in zip(fields, row[: len(fields)], strict=True)]
-    member = Member.from_db(connection.alias, [f.attname for f in fields], values)
-    member.program = program
-    member.__dict__["balance_tier_id"] = row[len(fields)]
-    member.segment_codes = frozenset(row[len(fields) + 1] or ())
+    values = list(row)
+
+    def build(model: type[_M]) -> _M:
+        nonlocal values
+        fields = model._meta.concrete_fields
+        chunk, values = values[: len(fields)], values[len(fields) :]
+        converted = [_from_db(f, v) for f, v in zip(fields, chunk, strict=True)]
+        return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+    member = build(Member)
+    member.program = program if program is not None else build(Program)
+    member.__dict__["balance_tier_id"] = values[0]
+    member.segment_codes = frozenset(values[1] or ())
     return member

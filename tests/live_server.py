@@ -29,9 +29,7 @@ def free_port() -> int:
 class LiveServer:
     """`gunicorn loyalty.wsgi` on 127.0.0.1 and a free port; `url` is its base URL (no trailing slash)."""
 
-    def __init__(
-        self, log_path: Path, workers: int = 2, extra_env: dict[str, str] | None = None, threads: int = 1
-    ):
+    def __init__(self, log_path: Path, workers: int = 2, extra_env: dict[str, str] | None = None, threads: int = 1):
         self.log_path = log_path
         self.workers = workers
         self.threads = threads  # above 1: gthread workers, as deployed

@@ -51,6 +51,11 @@ class ApiCaller:
         assert program.pk == self.program_id
         self._program = program
 
+    @property
+    def program_if_read(self) -> Program | None:
+        """The program's row if something already read it, else None (reading nothing)."""
+        return self._program
+
     def __str__(self) -> str:
         return f"api-client:{self.client.pk}"
 

@@ -10,7 +10,7 @@ from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.baskets import validate_basket
 from loyalty.api.errors import conflict, invalid
 from loyalty.api.fields import TIMESTAMP_SCHEMA, AwareDateTimeField
-from loyalty.api.members import get_member_or_404
+from loyalty.api.members import get_member_or_404, member_for_evaluation_or_404
 from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, paginate_queryset
 from loyalty.core.logging import bind_log_context
 from rewards import selectors
@@ -148,9 +148,13 @@ class BasketEvaluateView(ProgramAPIView):
         responses={200: s.EvaluationOutput, **error_responses(400, 404)},
     )
     def post(self, request):
-        data = validate_basket(request.data, earn=False, program=self.program)
+        # Only a body naming a currency needs the program's row to be validated; otherwise the row is read with
+        # the member, in one statement.
+        body = request.data
+        checks_currency = isinstance(body, dict) and "currency" in body
+        data = validate_basket(body, earn=False, program=self.program if checks_currency else None)
         member_id = data.get("member_id")
-        member = get_member_or_404(self.program, member_id, "member_id", codes_only=True) if member_id else None
+        member = member_for_evaluation_or_404(self, member_id, "member_id") if member_id else None
         explain = read_flag(request, "explain")
         evaluation = basket_evaluate(program=self.program, member=member, basket=basket_from(data), explain=explain)
         return Response(evaluation_data(evaluation, self.program, self.get_language(), explain))

@@ -23,19 +23,30 @@ from rewards.services.erasure import member_erase
 from rewards.services.merge import member_merge
 
 
+def member_for_evaluation_or_404(view, member_id: str, field: str) -> Member:
+    """The member with its segment codes and tier id, as a basket evaluation needs it, or a 404 naming `field`.
+    One statement: it reads the program's row too when the request has not read it yet (`view.program` is then
+    the joined row)."""
+    caller = view.caller
+    member = rewards_selectors.member_for_evaluation(
+        program_id=caller.program_id, member_id=member_id, program=caller.program_if_read
+    )
+    if member is None:
+        raise not_found(f"Member {member_id} not found.", field)
+    caller.program = member.program
+    bind_log_context(member_id=member.member_id)
+    return member
+
+
 def get_member_or_404(
     program,
     member_id: str,
     field: str | None = None,
     related: bool = True,
     segments: bool = True,
-    codes_only: bool = False,
 ) -> Member:
-    """The member or a 404 naming `field`; `codes_only`: the row and its segment codes, nothing else (one query)."""
-    if codes_only:
-        member = rewards_selectors.member_for_evaluation(program=program, member_id=member_id)
-    else:
-        member = selectors.member_get(program=program, member_id=member_id, related=related, segments=segments)
+    """The member or a 404 naming `field`."""
+    member = selectors.member_get(program=program, member_id=member_id, related=related, segments=segments)
     if member is None:
         raise not_found(f"Member {member_id} not found.", field)
     bind_log_context(member_id=member.member_id)

@@ -54,7 +54,16 @@ def test_member_for_evaluation_reads_the_row_its_codes_and_its_tier_in_one_state
     )
     MemberFactory(program=other_program, member_id="M-2")
     with django_assert_num_queries(1):
-        found = member_for_evaluation(program=program, member_id="M-1")
+        found = member_for_evaluation(program_id=program.pk, member_id="M-1", program=program)
+    with django_assert_num_queries(1):  # the program's row read in the same statement
+        with_program = member_for_evaluation(program_id=program.pk, member_id="M-1")
+    assert with_program.program == program and with_program.program is not program
+    assert (with_program.program.code, with_program.program.currency, with_program.program.languages) == (
+        program.code,
+        program.currency,
+        program.languages,
+    )
+    assert with_program.segment_codes == found.segment_codes and with_program.balance_tier_id == gold.pk
     expected = member_get(program=program, member_id="M-1")
     assert found == expected and (found.first_name, found.enrolled_at, found.status) == (
         "Ann",
@@ -62,5 +71,6 @@ def test_member_for_evaluation_reads_the_row_its_codes_and_its_tier_in_one_state
         "active",
     )
     assert member_segment_codes(found) == frozenset({"VIP", "FAMILY"}) and member_tier_id(found) == gold.pk
-    assert member_for_evaluation(program=program, member_id="M-2") is None
-    assert member_for_evaluation(program=program, member_id="M\x00") is None
+    assert member_for_evaluation(program_id=program.pk, member_id="M-2") is None
+    assert member_for_evaluation(program_id=program.pk, member_id="M-2", program=program) is None
+    assert member_for_evaluation(program_id=program.pk, member_id="M\x00") is None

@@ -87,6 +87,29 @@ def test_warm_requests_read_only_the_program_row(api, program, method, path, bod
     assert len(statements) == 1 and 'FROM "programs_program"' in statements[0], statements
 
 
+def test_a_members_warm_evaluation_reads_the_program_row_with_the_member(api, program, shopper):
+    PromotionFactory(program=program, code="BASE")
+    PromotionFactory(program=program, code="VIPONLY", rate="2").segments.add(shopper.segments.get())
+    promotions_changed(program=program)
+    body = {"member_id": "M-1", "lines": _lines(100)}
+    guest = api.post("/api/v1/baskets/evaluate", {"lines": _lines(100)}).json()
+    statements = _captured(api, "/api/v1/baskets/evaluate", body, 200)
+    assert len(statements) == 1, statements
+    assert 'JOIN "programs_program"' in statements[0] and '"members_segmentmembership"' in statements[0]
+    answer = api.post("/api/v1/baskets/evaluate", body).json()
+    assert answer["points"] > guest["points"] and [p["code"] for p in answer["promotions"]] == ["BASE", "VIPONLY"]
+    # A body naming the currency reads the program first (to validate it), then the member alone.
+    statements = _captured(api, "/api/v1/baskets/evaluate", {**body, "currency": program.currency}, 200)
+    assert len(statements) == 2 and 'JOIN "programs_program"' not in statements[1], statements
+    # An unknown member: still one statement, and the 404 names the field.
+    with CaptureQueriesContext(connection) as ctx:
+        missing = api.post("/api/v1/baskets/evaluate", {**body, "member_id": "M-404"})
+    assert missing.status_code == 404 and missing.json()["error"]["fields"] == {
+        "member_id": ["Member M-404 not found."]
+    }
+    assert len(ctx.captured_queries) == 1
+
+
 def test_a_warm_earn_reads_no_token_table(api, program, shopper):
     PromotionFactory(program=program, code="BASE")
     api.post("/api/v1/transactions/earn", basket(reference="WARM", lines=_lines(1)))
