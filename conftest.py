@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: programs, API clients with tokens, an API caller."""
+"""Shared pytest fixtures: programs, API clients with tokens, an API caller, servers, workers and a browser."""
 
 import json
 
@@ -198,6 +198,18 @@ def live_server_gunicorn(transactional_db, tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium (Playwright), launched once per test module; tests open their own context in it.
+
+    While it runs, Django accepts ORM calls from this thread (Playwright's loop runs in it): see tests/browser.py.
+    """
+    from tests.browser import launched_chromium
+
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture(autouse=True)

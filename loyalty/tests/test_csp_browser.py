@@ -5,21 +5,18 @@ A violation shows as a `securitypolicyviolation` event and as a "Refused to ..."
 """
 
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.db import connections
 
 from catalog.models import Gift, GiftImage
 from rewards.models import Redemption
+from tests.browser import CHROMIUM
 from tests.factories import CategoryFactory, GiftFactory, MemberFactory, PromotionFactory, SegmentFactory
 from tests.helpers import fund
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 TIMEOUT_MS = 20_000
 # A real 1×1 PNG (browsers decode it; the shop removes pictures that do not load).
 PNG = (
@@ -42,24 +39,18 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 
 @pytest.fixture
-def page(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(TIMEOUT_MS)
-        # Nothing leaves the machine: external pictures are refused by the route, not by the policy.
-        context.route(re.compile(r"^https?://(?!localhost[:/]|127\.0\.0\.1[:/])"), lambda route: route.abort())
-        context.add_init_script(WATCH)
-        page = context.new_page()
-        page.refused = []
-        page.on("console", lambda m: m.type == "error" and "Refused to" in m.text and page.refused.append(m.text))
-        yield page
-        context.close()
-        browser.close()
-        connections.close_all()
+def page(browser, live_server):
+    """A new context and page per test in the module's Chromium, watching for policy violations."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    # Nothing leaves the machine: external pictures are refused by the route, not by the policy.
+    context.route(re.compile(r"^https?://(?!localhost[:/]|127\.0\.0\.1[:/])"), lambda route: route.abort())
+    context.add_init_script(WATCH)
+    page = context.new_page()
+    page.refused = []
+    page.on("console", lambda m: m.type == "error" and "Refused to" in m.text and page.refused.append(m.text))
+    yield page
+    context.close()
 
 
 def violations(page) -> list[str]:

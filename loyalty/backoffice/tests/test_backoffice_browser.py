@@ -16,11 +16,10 @@ from catalog.models import Gift
 from loyalty.backoffice.tests.helpers import staff_user
 from members.models import Member
 from rewards.models import PointsBalance, Redemption, RedemptionStatus
+from tests.browser import CHROMIUM
 from tests.factories import GiftFactory, MemberFactory, SegmentFactory
 from tests.helpers import fund
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots" / "backoffice"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -31,19 +30,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread, which Django takes for async code; the
-    # test's ORM calls stay sequential, so they are safe.
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

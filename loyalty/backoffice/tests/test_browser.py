@@ -17,27 +17,16 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connections
 
 from loyalty.backoffice.groups import PROGRAM_MANAGER, staff_groups_sync
 from members.models import SegmentMembership
 from programs.services import api_client_create
 from rewards.models import Promotion
 from rewards.rules import clear_cache
+from tests.browser import CHROMIUM
 from tests.factories import MemberFactory, ProgramFactory, PromotionFactory, SegmentFactory
 from tests.helpers import basket, line
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 
 pytestmark = [
@@ -48,22 +37,13 @@ pytestmark = [
 
 
 @pytest.fixture
-def page(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        # Playwright's sync API runs an event loop in this thread; the test's ORM calls stay sequential.
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
-        context.route(re.compile(r"^https?://(?!localhost[:/]|127\.0\.0\.1[:/])"), lambda route: route.abort())
-        yield context.new_page()
-        context.close()
-        browser.close()
-        # ORM calls made while Playwright's loop ran may have opened a connection of their own: close it,
-        # or the test database cannot be dropped at the end of the session.
-        connections.close_all()
+def page(browser, live_server):
+    """A new context and page per test in the module's Chromium; nothing but the test server is reached."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    context.route(re.compile(r"^https?://(?!localhost[:/]|127\.0\.0\.1[:/])"), lambda route: route.abort())
+    yield context.new_page()
+    context.close()
 
 
 def partner_evaluate(base_url: str, token: str) -> int:

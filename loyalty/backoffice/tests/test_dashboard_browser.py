@@ -12,7 +12,6 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connections
 from django.utils import timezone
 
 from loyalty.backoffice.groups import PROGRAM_MANAGER, staff_groups_sync
@@ -21,19 +20,9 @@ from rewards.engine import Line
 from rewards.rules import clear_cache
 from rewards.services.earning import Basket, points_earn
 from rewards.services.redemption import redeem
+from tests.browser import CHROMIUM
 from tests.factories import GiftFactory, MemberFactory, ProgramFactory, PromotionFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots" / "backoffice"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -44,20 +33,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread, which Django takes for async code;
-    # the test's ORM calls (and the database flush after each test) stay sequential, so they are safe.
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-        connections.close_all()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""What the webshop's browser tests share: Debian's Chromium, the page sizes, and a member's way in (the partner
-identifies the member over HTTP, the member opens the login link). Its fixtures are in conftest.py."""
+"""What the webshop's browser tests share: the page sizes and a member's way in (the partner identifies the member
+over HTTP, the member opens the login link). Its fixtures are in conftest.py; Debian's Chromium is tests/browser.py's
+(launched by the root conftest.py's `browser` fixture)."""
 
 import json
 import urllib.parse
@@ -8,17 +9,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}

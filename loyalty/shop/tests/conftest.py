@@ -1,12 +1,13 @@
-"""What the webshop's tests share: a small catalog (its gifts in several languages); for the browser tests, one
-Chromium per test module, a phone-sized context per test and a program with a partner client."""
+"""What the webshop's tests share: a small catalog (its gifts in several languages); for the browser tests, a
+phone-sized context per test in the root conftest.py's Chromium (one per test module) and a program with a partner
+client."""
 
 import re
 
 import pytest
 
 from catalog.models import Gift
-from loyalty.shop.tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, TIMEOUT_MS
+from loyalty.shop.tests.browser import PHONE, TIMEOUT_MS
 from programs.services import api_client_create
 from tests.factories import CategoryFactory, GiftFactory, ProgramFactory
 
@@ -35,19 +36,6 @@ def catalog(program):
     )
     lamp = GiftFactory(program=program, category=home, sku="LAMP", points=6000, name={"en": "Lamp", "fr": "Lampe"})
     return {"mug": mug, "voucher": voucher, "lamp": lamp}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread, which Django takes for async code;
-    # the test's ORM calls (and the database flush after each test) stay sequential, so they are safe.
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

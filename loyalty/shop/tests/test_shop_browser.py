@@ -12,7 +12,6 @@ import pytest
 from django.utils import timezone
 
 from loyalty.shop.tests.browser import (
-    CHROMIUM,
     PHONE,
     SCREENSHOTS,
     assert_accessible,
@@ -20,6 +19,7 @@ from loyalty.shop.tests.browser import (
     screenshot,
 )
 from rewards.models import PointsBalance, Redemption
+from tests.browser import CHROMIUM
 from tests.factories import MemberFactory
 from tests.helpers import fund
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from catalog.models import Gift
 from loyalty.shop.tests.browser import (
-    CHROMIUM,
     PHONE,
     TIMEOUT_MS,
     assert_accessible,
@@ -24,6 +23,7 @@ from loyalty.shop.tests.browser import (
 )
 from members.models import Member
 from rewards.models import PointsBalance, Redemption
+from tests.browser import CHROMIUM
 from tests.factories import CategoryFactory, EventTypeFactory, GiftFactory, MemberFactory
 from tests.helpers import fund
 

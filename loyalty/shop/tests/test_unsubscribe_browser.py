@@ -11,10 +11,9 @@ from django.test import override_settings
 
 from rewards.models import NotificationSettings
 from rewards.notifications import services
+from tests.browser import CHROMIUM
 from tests.factories import MemberFactory, ProgramFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 
@@ -23,17 +22,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_a_member_unsubscribes_from_the_link_in_an_email(browser, live_server, mailoutbox):
