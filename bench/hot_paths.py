@@ -38,18 +38,25 @@ ENV = {
     "DJANGO_CONN_MAX_AGE": "600",
 }
 
+# Every request a new earn: the reference joins this run's tag, the wrk thread's number (setup() gives each thread
+# its own, as math.random would give every thread the same sequence) and a counter.
 EARN_LUA = """
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
 local counter = 0
 local members = %(members)d
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(token)s"
 local lines = '%(lines)s'
-local id = tostring(math.random(1, 1000000000))
 function request()
   counter = counter + 1
-  local member = string.format("B-%%04d", (counter * 7 + tonumber(id)) %% members)
-  local body = '{"reference":"W-' .. id .. '-' .. counter .. '","member_id":"' .. member .. '","lines":' .. lines .. '}'
+  local member = string.format("B-%%04d", (counter * 7 + id * 500) %% members)
+  local reference = "W-%(run)s-" .. id .. "-" .. counter
+  local body = '{"reference":"' .. reference .. '","member_id":"' .. member .. '","lines":' .. lines .. '}'
   return wrk.format(nil, "/api/v1/transactions/earn", nil, body)
 end
 %(pace)s
@@ -189,11 +196,13 @@ def wrk(script: str, path: str, seconds: int, connections: int, threads: int = 2
     ).stdout
     os.unlink(file.name)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     p50, p95, p99 = (float(x) for x in re.search(r"P50 ([\d.]+) P95 ([\d.]+) P99 ([\d.]+)", out).groups())
     return {
         "rate": rate,
+        "requests": requests,
         "non2xx": int(bad.group(1)) if bad else 0,
         "errors": errors.group(1) if errors else "",
         "p50": p50,
@@ -260,7 +269,7 @@ def main() -> int:
             POST_LUA % {"token": token, "body": basket100}, "/api/v1/baskets/evaluate", args.seconds, args.connections
         )
         earn = wrk(
-            EARN_LUA % {"token": token, "lines": lines10, "members": MEMBERS, "pace": ""},
+            EARN_LUA % {"token": token, "lines": lines10, "members": MEMBERS, "pace": "", "run": "saturated"},
             "/api/v1/transactions/earn",
             args.seconds,
             args.connections,
@@ -269,7 +278,7 @@ def main() -> int:
         # Each connection waits between requests so that all of them together send half the saturation rate.
         pace = f"function delay() return {int(1000 * args.connections / half)} end"
         paced = wrk(
-            EARN_LUA % {"token": token, "lines": lines10, "members": MEMBERS, "pace": pace},
+            EARN_LUA % {"token": token, "lines": lines10, "members": MEMBERS, "pace": pace, "run": "paced"},
             "/api/v1/transactions/earn",
             args.seconds,
             args.connections,
@@ -299,6 +308,15 @@ def main() -> int:
         f"p95 {paced['p95']:.1f} ms, p99 {paced['p99']:.1f} ms, non-2xx {paced['non2xx']}"
     )
     print(f"SQL statements: earn {earn_statements} (10 lines, warm), authenticated GET /program {read_statements}")
+    written = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", DATABASE, "-qtAc"]
+        + ["SELECT count(*) FROM rewards_earn WHERE reference LIKE 'W-saturated-%' OR reference LIKE 'W-paced-%'"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    # wrk counts the requests it sent, answered or not by the end of the run: the earns written may be a few more.
+    print(f"earns written: {written} for {earn['requests'] + paced['requests']} earn requests answered")
     return 0
 
 

@@ -80,22 +80,51 @@ def live_rules(program: Program) -> LiveRules:
     cached = _cache.get(program.pk)
     if cached is not None and cached[0] == program.rules_version:
         return cached[1]
-    version = Program.objects.values_list("rules_version", flat=True).get(pk=program.pk)
+    version, committed = _version(program.pk)
     ruleset = RuleSet(rule_from_promotion(p) for p in promotions_with_segments(program).filter(status=Promotion.LIVE))
     tiers = tuple(
         TierDef(id=t.pk, code=t.code, name=dict(t.name or {}), threshold=t.threshold, position=t.position)
         for t in Tier.objects.filter(program_id=program.pk).order_by("threshold")
     )
-    live = LiveRules(ruleset=ruleset, snapshots=snapshot_ids(program_id=program.pk, rules=ruleset.rules), tiers=tiers)
+    snapshots, stored = snapshot_ids(program_id=program.pk, rules=ruleset.rules)
+    live = LiveRules(ruleset=ruleset, snapshots=snapshots, tiers=tiers)
 
     def remember() -> None:
         with _cache_lock:
             _cache[program.pk] = (version, live)
 
-    # Kept once the snapshot rows are committed: a rolled-back earn must not leave ids of rows that never were.
-    transaction.on_commit(remember)
+    if committed and not stored:
+        remember()  # read from committed rows only: true whatever becomes of the caller's transaction
+    else:
+        # Kept once committed: a rolled-back transaction must leave no rules it changed, nor ids of rows it stored.
+        transaction.on_commit(remember)
     program.rules_version = version
     return live
+
+
+def live_rules_warm(program_id: int) -> None:
+    """Builds the program's rules now if this process has none, for a caller about to write: in a transaction
+    that has written nothing yet they are kept at once, even if it then rolls back (an earn retried after a
+    restart is answered from its record and rolls back its work: without this, each retry rebuilt the rules)."""
+    if program_id not in _cache:
+        live_rules(Program.objects.only("id", "rules_version").get(pk=program_id))
+
+
+def _version(program_id: int) -> tuple[int, bool]:
+    """The program's `rules_version`, and whether everything this transaction reads is committed: always outside
+    a transaction; on PostgreSQL, inside one that has written nothing yet (no transaction id assigned)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {connection.ops.quote_name('rules_version')}, txid_current_if_assigned() IS NULL "
+                f"FROM {connection.ops.quote_name(Program._meta.db_table)} WHERE {connection.ops.quote_name('id')} = %s",
+                [program_id],
+            )
+            version, committed = cursor.fetchone()
+        return version, committed
+    version = Program.objects.values_list("rules_version", flat=True).get(pk=program_id)
+    return version, not connection.in_atomic_block
 
 
 def promotions_changed(*, program: Program) -> None:

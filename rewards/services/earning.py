@@ -25,7 +25,7 @@ from rewards.errors import (
 )
 from rewards.lots import MAX_MOVEMENT
 from rewards.models import Earn, EntryKind, LedgerEntry, PointsBalance, PointsLot
-from rewards.rules import live_rules
+from rewards.rules import live_rules, live_rules_warm
 from rewards.selectors import earn_rules
 from rewards.services.ledger import (
     balance_lock,
@@ -124,6 +124,7 @@ def earn_post(
     errors of `points_earn`. No savepoint: it runs in the caller's transaction when there is one (the API's
     idempotent write), which a failure rolls back whole; `outcome.balance.program` is the program's row.
     """
+    live_rules_warm(program_id)  # before any write: no statement once this process has the program's rules
     with transaction.atomic(savepoint=False):
         balance = balance_lock_by_member_id(program_id=program_id, member_id=member_id)
         if balance is None:
