@@ -76,9 +76,14 @@ def register_renderer(event_type: str, render: Callable[[Any], dict]) -> None:
 
 
 def _subscribed(program_id: int) -> dict[str, list[int]]:
-    """The active subscriptions of the program by event type, cached (dropped by every subscription change)."""
+    """The active subscriptions of the program by event type, cached (dropped by every subscription change).
+    A cache that does not answer (Redis down) costs a query, not the write that emits the event."""
     key = f"{_CACHE_PREFIX}{program_id}"
-    found = cache.get(key)
+    try:
+        found = cache.get(key)
+    except Exception:
+        logger.warning("Webhook subscription cache unavailable: reading the subscriptions.", exc_info=True)
+        found = None
     if found is None:
         found = {}
         rows = WebhookSubscription.objects.filter(
@@ -87,13 +92,27 @@ def _subscribed(program_id: int) -> dict[str, list[int]]:
         for pk, events in rows:
             for event_type in events:
                 found.setdefault(event_type, []).append(pk)
-        cache.set(key, found, settings.WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS)
+        try:
+            cache.set(key, found, settings.WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS)
+        except Exception:
+            logger.warning("Webhook subscription cache unavailable: the subscriptions were read.", exc_info=True)
     return found
 
 
 def subscriptions_changed(program_id: int) -> None:
-    transaction.on_commit(lambda: cache.delete(f"{_CACHE_PREFIX}{program_id}"))
-    cache.delete(f"{_CACHE_PREFIX}{program_id}")
+    """Drops the cached subscriptions now and once the change commits. If the cache does not answer, the change
+    still goes through: a cached copy written before the outage may then serve up to
+    WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS."""
+    key = f"{_CACHE_PREFIX}{program_id}"
+
+    def drop() -> None:
+        try:
+            cache.delete(key)
+        except Exception:
+            logger.warning("Webhook subscription cache unavailable: the change could not drop it.", exc_info=True)
+
+    transaction.on_commit(drop)
+    drop()
 
 
 def emit(*, program: Program | int, event_type: str, subject: Any) -> WebhookEvent | None:

@@ -145,6 +145,27 @@ def test_the_scope_is_needed(api_for, program):
 # --- delivery ---------------------------------------------------------------------------------------------------
 
 
+def test_a_cache_that_does_not_answer_costs_a_query_not_the_write(api, member, receiver, caplog):
+    """Redis down: subscribing, earning and redeeming still answer (the multi-node run's Redis stop gave 500s when
+    the subscriptions were read from the cache only); the event is recorded for the subscription."""
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    PromotionFactory(program=member.program, code="BASE", rate="1")
+    dead = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    with override_settings(CACHES=dead):
+        created = subscribe(api, receiver.url, ["points.earned", "redemption.created"])
+        answer = earn(api, lines=[line(unit_price="12.00")])
+        GiftFactory(program=member.program, sku="MUG", points=5, stock=5)
+        redeemed = api.post("/api/v1/redemptions", {"reference": "R-1", "member_id": member.member_id, "gift": "MUG"})
+        assert redeemed.status_code == 201, redeemed.content
+    events = WebhookEvent.objects.order_by("created_at")
+    assert [e.type for e in events] == ["points.earned", "redemption.created"] and events[0].data == answer
+    assert WebhookDelivery.objects.filter(subscription_id=created["id"]).count() == 2
+    assert any("Webhook subscription cache unavailable" in r.getMessage() for r in caplog.records)
+    cache.clear()
+
+
 def test_an_earn_is_delivered_signed_with_the_earn_answer(api, member, receiver, committed):
     PromotionFactory(program=member.program, code="BASE", rate="1")
     created = subscribe(api, receiver.url, ["points.earned"])
