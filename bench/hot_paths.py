@@ -216,7 +216,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="per worker, as deployed (README, Dockerfile)")
+    parser.add_argument("--threads", type=int, default=1, help="per worker: 1 (sync workers) as deployed")
     args = parser.parse_args()
 
     os.environ.update(ENV)

@@ -42,7 +42,7 @@ start_app() {
   local name=$1 port=$2
   mkdir -p "$RUN/metrics-$name"
   PROMETHEUS_MULTIPROC_DIR="$RUN/metrics-$name" setsid "$ROOT/.venv/bin/gunicorn" loyalty.wsgi \
-    --config "$ROOT/gunicorn.conf.py" --bind "127.0.0.1:$port" --workers 2 --threads 4 \
+    --config "$ROOT/gunicorn.conf.py" --bind "127.0.0.1:$port" --workers 2 \
     --graceful-timeout 10 >>"$RUN/$name.log" 2>&1 &
   echo $! >"$RUN/$name.pid"
 }
