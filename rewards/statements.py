@@ -64,22 +64,23 @@ def lock_balance(*, program_id: int, member_id: str) -> PointsBalance | None:
     if row is None:
         return None
     values = list(row)
-
-    def build(model: type[_M]) -> _M:
-        nonlocal values
-        fields = model._meta.concrete_fields
-        chunk, values = values[: len(fields)], values[len(fields) :]
-        converted = [_from_db(f, v) for f, v in zip(fields, chunk, strict=True)]
-        return model.from_db(connection.alias, [f.attname for f in fields], converted)
-
-    balance = build(PointsBalance)
-    member = build(Member)
-    program = build(Program)
+    balance = _take(values, PointsBalance)
+    member = _take(values, Member)
+    program = _take(values, Program)
     member.program = program
     balance.member = member
     balance.program = program
     balance.segment_codes = values[0] or []
     return balance
+
+
+def _take(values: list[Any], model: type[_M]) -> _M:
+    """The instance of `model` that the first columns of `values` hold, as the ORM builds it; removes them."""
+    fields = model._meta.concrete_fields
+    chunk = values[: len(fields)]
+    del values[: len(fields)]
+    converted = [_from_db(f, v) for f, v in zip(fields, chunk, strict=True)]
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
 def _from_db(field: Field, value: object) -> object:
@@ -218,16 +219,8 @@ def member_for_evaluation(*, program_id: int, member_id: str, program: Program |
     if row is None:
         return None
     values = list(row)
-
-    def build(model: type[_M]) -> _M:
-        nonlocal values
-        fields = model._meta.concrete_fields
-        chunk, values = values[: len(fields)], values[len(fields) :]
-        converted = [_from_db(f, v) for f, v in zip(fields, chunk, strict=True)]
-        return model.from_db(connection.alias, [f.attname for f in fields], converted)
-
-    member = build(Member)
-    member.program = program if program is not None else build(Program)
+    member = _take(values, Member)
+    member.program = program if program is not None else _take(values, Program)
     member.__dict__["balance_tier_id"] = values[0]
     member.segment_codes = frozenset(values[1] or ())
     return member
