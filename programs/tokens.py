@@ -18,6 +18,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
+from loyalty.core.cache import tolerant
+
 PREFIX = "auth:token:"
 logger = logging.getLogger("programs.tokens")
 
@@ -62,19 +64,16 @@ def token_grant(checksum: str) -> TokenGrant | None:
     )
     lifetime = min(settings.TOKEN_CACHE_SECONDS, (token.expires - timezone.now()).total_seconds())
     if lifetime > 0:
-        try:
-            cache.set(PREFIX + checksum, {**asdict(grant), "scopes": sorted(grant.scopes)}, timeout=lifetime)
-        except Exception:  # a cache that does not answer costs a query, not the request
-            logger.warning("Token cache unavailable: the grant was read from the database.", exc_info=True)
+        value = {**asdict(grant), "scopes": sorted(grant.scopes)}
+        message = "Token cache unavailable: the grant was read from the database."
+        tolerant(lambda: cache.set(PREFIX + checksum, value, timeout=lifetime), None, logger, message)
     return grant
 
 
 def _cache_get(key: str) -> dict | None:
-    try:
-        return cache.get(key)
-    except Exception:  # a cache that does not answer costs a query, not the request
-        logger.warning("Token cache unavailable: reading the grant from the database.", exc_info=True)
-        return None
+    return tolerant(
+        lambda: cache.get(key), None, logger, "Token cache unavailable: reading the grant from the database."
+    )
 
 
 def forget_token(checksum: str) -> None:

@@ -37,6 +37,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
+from loyalty.core.cache import tolerant
 from programs.models import Program, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 logger = logging.getLogger("programs.webhooks")
@@ -79,11 +80,7 @@ def _subscribed(program_id: int) -> dict[str, list[int]]:
     """The active subscriptions of the program by event type, cached (dropped by every subscription change).
     A cache that does not answer (Redis down) costs a query, not the write that emits the event."""
     key = f"{_CACHE_PREFIX}{program_id}"
-    try:
-        found = cache.get(key)
-    except Exception:
-        logger.warning("Webhook subscription cache unavailable: reading the subscriptions.", exc_info=True)
-        found = None
+    found = tolerant(lambda: cache.get(key), None, logger, "Webhook subscription cache unavailable: reading them.")
     if found is None:
         found = {}
         rows = WebhookSubscription.objects.filter(
@@ -92,10 +89,8 @@ def _subscribed(program_id: int) -> dict[str, list[int]]:
         for pk, events in rows:
             for event_type in events:
                 found.setdefault(event_type, []).append(pk)
-        try:
-            cache.set(key, found, settings.WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS)
-        except Exception:
-            logger.warning("Webhook subscription cache unavailable: the subscriptions were read.", exc_info=True)
+        message = "Webhook subscription cache unavailable: the subscriptions were read."
+        tolerant(lambda: cache.set(key, found, settings.WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS), None, logger, message)
     return found
 
 
@@ -106,10 +101,7 @@ def subscriptions_changed(program_id: int) -> None:
     key = f"{_CACHE_PREFIX}{program_id}"
 
     def drop() -> None:
-        try:
-            cache.delete(key)
-        except Exception:
-            logger.warning("Webhook subscription cache unavailable: the change could not drop it.", exc_info=True)
+        tolerant(lambda: cache.delete(key), None, logger, "Webhook subscription cache unavailable: not dropped.")
 
     transaction.on_commit(drop)
     drop()

@@ -19,7 +19,7 @@ def digest_of(definition: Mapping[str, Any]) -> str:
 
 def snapshot_ids(*, program_id: int, rules: Iterable[Rule]) -> tuple[dict[tuple[str, int], int], bool]:
     """The snapshot id of each rule, by (code, version), and whether this call stored any: one read when all are
-    stored already, else the missing ones are inserted in one statement and read again."""
+    stored already, else the missing ones are inserted (500 a statement) and all are read again."""
     definitions = {(rule.code, rule.version): rule.to_dict() for rule in rules}
     digests = {key: digest_of(definition) for key, definition in definitions.items()}
 

@@ -6,7 +6,9 @@ calls a request (token grant, rate limit). A client is safe to share between thr
 connection from the pool), so it is built once per pool.
 """
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
@@ -30,3 +32,16 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = _SharedClient
+
+
+_T = TypeVar("_T")
+
+
+def tolerant(call: Callable[[], _T], default: _T, logger: logging.Logger, message: str) -> _T:
+    """`call()`, a cache operation; a cache that does not answer (Redis down) is logged with `message` and gives
+    `default`: it costs the caller a query, not the request."""
+    try:
+        return call()
+    except Exception:
+        logger.warning(message, exc_info=True)
+        return default
