@@ -13,6 +13,7 @@ import json
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -185,15 +186,43 @@ def count_statements(token: str) -> tuple[int, int]:
     return len(earn.captured_queries), len(read.captured_queries)
 
 
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by the gunicorn workers, PostgreSQL's processes, Redis and wrk (finished children)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"gunicorn": 0.0, "postgres": 0.0, "redis": 0.0}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as file:
+                command = file.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if "gunicorn" in command:
+            used["gunicorn"] += seconds
+        elif command.startswith("postgres"):
+            used["postgres"] += seconds
+        elif "redis-server" in command:
+            used["redis"] += seconds
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used["wrk"] = children.ru_utime + children.ru_stime
+    return used
+
+
 def wrk(script: str, path: str, seconds: int, connections: int, threads: int = 2) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
         file.write(script)
+    before = cpu_seconds()
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", file.name, f"http://127.0.0.1:{PORT}{path}"],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
+    after = cpu_seconds()
     os.unlink(file.name)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
@@ -208,6 +237,8 @@ def wrk(script: str, path: str, seconds: int, connections: int, threads: int = 2
         "p50": p50,
         "p95": p95,
         "p99": p99,
+        # CPU milliseconds per request, by process: where the two cores' time went.
+        "cpu": {name: 1000 * (after[name] - before[name]) / max(requests, 1) for name in after},
     }
 
 
@@ -303,6 +334,13 @@ def main() -> int:
             f"| {name} | {row['rate']:.0f} req/s | {row['rate'] / program['rate']:.2f} | {row['p50']:.1f} ms "
             f"| {row['p95']:.1f} ms | {row['non2xx']} |"
         )
+    print(
+        "CPU ms per request: "
+        + "; ".join(
+            f"{name} " + ", ".join(f"{part} {ms:.2f}" for part, ms in row["cpu"].items())
+            for name, row in (("GET", program), ("evaluate", evaluate), ("earn", earn))
+        )
+    )
     print(
         f"earn at half its saturation ({paced['rate']:.0f} req/s): p50 {paced['p50']:.1f} ms, "
         f"p95 {paced['p95']:.1f} ms, p99 {paced['p99']:.1f} ms, non-2xx {paced['non2xx']}"

@@ -252,3 +252,12 @@ def test_an_unknown_storage_is_refused(tmp_path):
     completed = dp.manage(["check"], dp.production_environment(tmp_path, DJANGO_STORAGE="ftp"))
     assert completed.returncode != 0
     assert "DJANGO_STORAGE must be `local` or `s3`" in completed.stderr
+
+
+def test_postgresql_prepares_its_statements_unless_told_not_to(tmp_path):
+    default = settings_of(dp.clean_environment(tmp_path, DATABASE_URL=POSTGRES_URL), "DATABASES")["DATABASES"]
+    assert default["default"]["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+    off = dp.clean_environment(tmp_path, DATABASE_URL=POSTGRES_URL, DJANGO_DB_PREPARED="false")
+    assert "server_side_binding" not in settings_of(off, "DATABASES")["DATABASES"]["default"].get("OPTIONS", {})
+    sqlite = settings_of(dp.clean_environment(tmp_path), "DATABASES")["DATABASES"]["default"]["OPTIONS"]
+    assert "prepare_threshold" not in sqlite

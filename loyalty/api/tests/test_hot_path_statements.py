@@ -132,3 +132,25 @@ def test_tiers_add_no_statement_to_an_earn_that_crosses_no_threshold(api, progra
         api, "/api/v1/transactions/earn", basket(reference="E-2", lines=[line("1", unit_price="2000.00")]), 201
     )
     assert len(crossing) == len(plain) + 2 <= EARN_STATEMENTS, crossing
+
+
+def test_the_hot_paths_statements_are_planned_once_per_connection(api, program, shopper):
+    """Prepared statements (DJANGO_DB_PREPARED, on by default): once a statement has run 5 times on a connection,
+    PostgreSQL keeps its plan, so an earn and an evaluation stop paying the planner on every request."""
+    PromotionFactory(program=program, code="BASE")
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    for n in range(6):
+        api.post("/api/v1/transactions/earn", basket(reference=f"E-{n}", lines=_lines(3)))
+        assert api.post("/api/v1/baskets/evaluate", {"member_id": "M-1", "lines": _lines(3)}).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    # The earn's combined write, its idempotency record, and the evaluation's member read with its segments.
+    for part in (
+        'INSERT INTO "rewards_earn"',
+        'INSERT INTO "rewards_idempotencyrecord"',
+        '"members_segmentmembership"',
+    ):
+        assert any(part in sql for sql in prepared), (part, [sql[:150] for sql in prepared])
+    assert Earn.objects.filter(reference__startswith="E-").count() == 6
