@@ -1,11 +1,15 @@
-"""Keeps the error envelope for errors raised outside DRF views under /api/ (404 routes, 413, 500)."""
+"""Keeps the error envelope for errors raised outside DRF views under /api/ (404 routes, 413, 500), and the
+caller's request budget in RateLimit-* headers on those answers too."""
 
 import logging
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from rest_framework.exceptions import AuthenticationFailed
 
+from loyalty.api.authentication import ProgramTokenAuthentication
 from loyalty.api.errors import error_response
+from loyalty.api.throttling import CACHE_ERRORS, count_client_request
 
 logger = logging.getLogger("loyalty.api")
 
@@ -35,24 +39,54 @@ class ApiErrorMiddleware:
         except ValueError:
             length = 0
         if length > MAX_BODY:
-            return error_response(413, *MESSAGES[413])
-        response = self.get_response(request)
+            return announce_budget(request, error_response(413, *MESSAGES[413]))
+        response = announce_budget(request, self.get_response(request))
         content_type = response.get("Content-Type", "")
         if response.status_code >= 400 and "json" not in content_type:
             code, message = MESSAGES.get(response.status_code, ("invalid_request", "Invalid request."))
             if response.status_code >= 500:
                 code, message = "server_error", "An unexpected error occurred."
             new = error_response(response.status_code, code, message)
-            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            for header in (
+                "Allow",
+                "Retry-After",
+                "WWW-Authenticate",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ):
                 if header in response:
                     new[header] = response[header]
             return new
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception):
+        # (A 413 or 500 from here goes back through __call__, which adds the budget.)
         if not request.path.startswith("/api/"):
             return None
         if isinstance(exception, RequestDataTooBig):
             return error_response(413, *MESSAGES[413])
         logger.exception("Unhandled error under /api/", exc_info=exception)
         return error_response(500, "server_error", "An unexpected error occurred.")
+
+
+def announce_budget(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Every /api/v1 answer to a partner's valid token carries its budget (API.md, Conventions). The views add it
+    as they count the request; an answer no view counted (no route matched, a body over the limit, an Accept the
+    API cannot serve, refused before the budget) counts here and gets it."""
+    if "RateLimit-Limit" in response or not request.path.startswith("/api/v1/"):
+        return response
+    try:
+        found = ProgramTokenAuthentication().authenticate(request)
+    except AuthenticationFailed:
+        return response
+    if found is None:  # no Bearer token: a webshop member or an anonymous caller, who have no announced budget
+        return response
+    try:
+        budget = count_client_request(found[0])
+    except CACHE_ERRORS:
+        logger.warning("Rate limit not counted: the cache does not answer", exc_info=True)
+        return response
+    for name, value in budget.headers().items():
+        response[name] = value
+    return response

@@ -131,6 +131,19 @@ def _name_hash(value: str) -> str:
 # --- the API's budgets -------------------------------------------------------------------------------------------
 
 
+def client_budget_name(caller: ApiCaller) -> str:
+    return f"client:{caller.client.pk}"
+
+
+def count_client_request(caller: ApiCaller) -> Budget:
+    """Counts one request against the caller's budget and returns what is left of it: for the answers that no view
+    gave (a path that matches no route, a body over the size limit), which still carry the budget. Raises
+    CACHE_ERRORS when the cache does not answer."""
+    limit, window = parse_rate(ClientRateThrottle.THROTTLE_RATES[ClientRateThrottle.scope])
+    count, reset = hit(client_budget_name(caller), window)
+    return Budget(limit=limit, remaining=max(0, limit - count), reset=reset)
+
+
 class ClientRateThrottle(BaseThrottle):
     """Counts the request against its API client's budget (the view answers it in RateLimit-* headers), or,
     without a valid token, against its caller address's budget (API_ANON_RATE_LIMIT, not announced)."""
@@ -146,7 +159,7 @@ class ClientRateThrottle(BaseThrottle):
         caller = request.user
         if isinstance(caller, ApiCaller):
             limit, window = parse_rate(self.THROTTLE_RATES[self.scope])
-            name = f"client:{caller.client.pk}"
+            name = client_budget_name(caller)
         elif getattr(caller, "is_authenticated", False):
             return True  # a member of the webshop (/api/v1/me): not a partner's budget
         else:

@@ -86,6 +86,26 @@ def test_the_budget_counts_down_on_every_answer(api, monkeypatch):
     assert remaining == [4, 3, 2]
 
 
+def test_answers_that_no_view_gave_count_and_carry_the_budget_too(api, monkeypatch):
+    """A path no route matches (an unknown one, a non-ASCII member id), an Accept the API cannot serve and a body
+    over the size limit: each is answered in the envelope, counted, and announces the budget."""
+    monkeypatch.setattr(ClientRateThrottle, "THROTTLE_RATES", {"client": "10/min"})
+    answers = [
+        api.get("/api/v1/nothing"),
+        api.get("/api/v1/members/%C3%A9"),
+        api.get("/api/v1/program/"),
+        api.get("/api/v1/program", HTTP_ACCEPT="text/html"),
+        api.call("POST", "/api/v1/members", raw=b"x" * (1024 * 1024 + 1)),
+    ]
+    assert [a.status_code for a in answers] == [404, 404, 404, 406, 413]
+    assert all("error" in a.json() for a in answers)
+    assert [budget(a)[:2] for a in answers] == [(10, 9), (10, 8), (10, 7), (10, 6), (10, 5)]
+    assert budget(api.get("/api/v1/program"))[:2] == (10, 4)
+    # Without a valid token, such an answer announces nothing (the address budget is not the client's).
+    assert "RateLimit-Limit" not in ApiClient("not-a-token").get("/api/v1/nothing")
+    assert "RateLimit-Limit" not in ApiClient(None).get("/api/v1/nothing")
+
+
 def test_a_refused_scope_still_answers_the_budget(program, monkeypatch):
     monkeypatch.setattr(ClientRateThrottle, "THROTTLE_RATES", {"client": "5/min"})
     client = ApiClient(issue_token(program, scopes="catalog:read"))

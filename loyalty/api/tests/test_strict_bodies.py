@@ -105,6 +105,31 @@ def test_endpoints_that_take_no_body_refuse_any_key(api, world):
     assert api.post("/api/v1/points/locks/L-1/release").status_code == 200
 
 
+def test_a_delete_refuses_any_key_and_deletes_nothing(api, world, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    from members.models import Member
+    from programs.models import WebhookSubscription
+
+    hook = api.post("/api/v1/webhooks", {"url": "http://127.0.0.1:9/x", "events": ["points.earned"]}).json()["id"]
+    assert api.put("/api/v1/segments/VIP/members/M-1").status_code == 200
+    assert api.put("/api/v1/promotions/BASE/segments/VIP").status_code == 200
+    paths = [
+        "/api/v1/members/M-2",
+        "/api/v1/segments/VIP/members/M-1",
+        "/api/v1/promotions/BASE/segments/VIP",
+        f"/api/v1/webhooks/{hook}",
+    ]
+    for path in paths:
+        named(api.call("DELETE", path, {"x": 1}), "x")
+    assert Member.objects.get(member_id="M-2").first_name  # not erased
+    assert world.segments.get(code="VIP").memberships.count() == 1
+    assert world.promotions.get(code="BASE").segments.count() == 1
+    assert WebhookSubscription.objects.filter(pk=hook, deleted_at__isnull=True).exists()
+    # No body, or an empty object, is what a DELETE takes.
+    assert api.delete(paths[0]).status_code == 204
+    assert [api.call("DELETE", path, {}).status_code for path in paths[1:]] == [204, 204, 204]
+
+
 def test_capture_takes_only_points(api, world):
     api.post("/api/v1/points/locks", {"reference": "L-1", "member_id": "M-1", "points": 5})
     named(api.post("/api/v1/points/locks/L-1/capture", {"point": 5}), "point")
