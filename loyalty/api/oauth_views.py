@@ -1,9 +1,9 @@
 """The /oauth/ endpoints: token, revocation and introspection, behind the failed-authentication limits.
 
 Failed client authentications are counted per client_id (from any address) and per caller address (for any
-client), in fixed windows (OAUTH_CLIENT_AUTH_FAILURE_LIMIT, 10 a minute): once either is past the limit, the
-endpoint answers `429` with `Retry-After` and `{"error": "rate_limited", ...}`, before it looks at the
-credentials, so even the right secret is refused until the window passes. A failure is an answer 401
+client), within any window of the limit's length (OAUTH_CLIENT_AUTH_FAILURE_LIMIT, 10 a minute, sliding): once
+either is past the limit, the endpoint answers `429` with `Retry-After` and `{"error": "rate_limited", ...}`,
+before it looks at the credentials, so even the right secret is refused until enough failures are older than that. A failure is an answer 401
 (`invalid_client`: unknown client, wrong secret, revoked client). Both counters are in Django's cache, so they
 hold across every process and host with Redis.
 

@@ -1,8 +1,9 @@
 """Request budgets: per API client (with the RateLimit-* headers that tell it), per caller address for requests
 without a valid token, and per client_id and per address for failed client authentications at /oauth/*.
 
-Fixed windows: a caller may make `limit` requests per window (API_RATE_LIMIT, default 6000/min); one counter
-per caller and window in Django's cache, so a request costs one atomic increment whatever the budget. The
+Request budgets are fixed windows (failed authentications slide, below): a caller may make `limit` requests per
+window (API_RATE_LIMIT, default 6000/min); one counter per caller and window in Django's cache, so a request costs
+one atomic increment whatever the budget. The
 budgets are as shared as the cache: per process with the local-memory cache (the SQLite demo), across every
 process and host with Redis (REDIS_URL), where the increment is a single round trip (`SET NX EX` then `INCR`
 in one MULTI/EXEC) and the count therefore exact whichever server the request reached.
@@ -15,7 +16,9 @@ import hashlib
 import ipaddress
 import logging
 import math
+import threading
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
@@ -184,11 +187,55 @@ class ClientRateThrottle(BaseThrottle):
 
 
 # --- failed client authentications at /oauth/* ---------------------------------------------------------------------
+# A sliding window ("past 10 failures in a minute", API.md): each name keeps the times of its recent failures, so
+# failures on both sides of a minute's boundary still count together. With Redis, one sorted set per name (its
+# members are the failures, scored by time); in local memory, a list of times under the process's lock.
+
+_failures_lock = threading.Lock()
+
+
+def _failure_key(cache: Any, name: str) -> str:
+    return cache.make_and_validate_key(f"failures:{name}")
+
+
+def _failure_times(names: list[str], window: int, now: float) -> dict[str, list[float]]:
+    """Each name's failure times within the last `window` seconds, oldest first (one round trip with Redis)."""
+    cache = caches["default"]
+    since = now - window
+    if isinstance(cache, RedisCache):
+        keys = [_failure_key(cache, name) for name in names]
+        pipeline = cache._cache.get_client(keys[0]).pipeline(transaction=False)
+        for key in keys:
+            pipeline.zrangebyscore(key, f"({since}", "+inf", withscores=True)
+        found = pipeline.execute()
+        return {name: [score for _member, score in rows] for name, rows in zip(names, found, strict=True)}
+    with _failures_lock:
+        stored = cache.get_many([f"failures:{name}" for name in names])
+    return {name: [t for t in stored.get(f"failures:{name}", []) if t > since] for name in names}
+
+
+def _add_failure(names: list[str], window: int, now: float) -> None:
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        keys = [_failure_key(cache, name) for name in names]
+        pipeline = cache._cache.get_client(keys[0], write=True).pipeline(transaction=True)
+        member = f"{now:.6f}:{uuid.uuid4().hex}"  # distinct even for two failures at the same instant
+        for key in keys:
+            pipeline.zadd(key, {member: now})
+            pipeline.zremrangebyscore(key, "-inf", now - window)
+            pipeline.expire(key, window + 1)
+        pipeline.execute()
+        return
+    with _failures_lock:
+        for name in names:
+            key = f"failures:{name}"
+            kept = [t for t in cache.get(key, []) if t > now - window]
+            cache.set(key, [*kept, now], timeout=window + 1)
 
 
 @dataclass(frozen=True)
 class AuthFailureLimit:
-    """Failed client authentications allowed per window, per client_id and per caller address."""
+    """Failed client authentications allowed in any `window` seconds, per client_id and per caller address."""
 
     limit: int
     window: int
@@ -204,18 +251,22 @@ class AuthFailureLimit:
         ]
 
     def retry_after(self, client_ids: Iterable[str], address: str) -> int | None:
-        """Seconds until the window ends when the address or one of the client_ids is past its failures, else
-        None. Read before the credentials are checked: past the limit, even the right secret is refused."""
+        """When the address or one of the client_ids has `limit` failures within the last `window` seconds: the
+        seconds until enough of them are older than that for one more attempt; else None. Read before the
+        credentials are checked: past the limit, even the right secret is refused."""
+        now = time.time()
         try:
-            found, reset = counts(self.names(client_ids, address), self.window)
+            found = _failure_times(self.names(client_ids, address), self.window, now)
         except CACHE_ERRORS:
             logger.warning("Failed authentications not checked: the cache does not answer", exc_info=True)
             return None
-        return reset if any(n >= self.limit for n in found.values()) else None
+        waits = [
+            times[len(times) - self.limit] + self.window - now for times in found.values() if len(times) >= self.limit
+        ]
+        return max(1, math.ceil(max(waits))) if waits else None
 
     def record_failure(self, client_ids: Iterable[str], address: str) -> None:
         try:
-            for name in self.names(client_ids, address):
-                hit(name, self.window)
+            _add_failure(self.names(client_ids, address), self.window, time.time())
         except CACHE_ERRORS:
             logger.warning("Failed authentication not counted: the cache does not answer", exc_info=True)

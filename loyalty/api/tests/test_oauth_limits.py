@@ -21,7 +21,7 @@ from programs.services import api_client_create
 
 pytestmark = pytest.mark.django_db
 
-# 12:00:05 UTC: a fixed window of a minute starts at 12:00:00 and ends at 12:01:00.
+# 12:00:05 UTC. Failures count within any 60 seconds (a sliding window), not per clock minute.
 START = datetime(2030, 1, 1, 12, 0, 5, tzinfo=UTC)
 
 
@@ -71,7 +71,7 @@ def test_ten_failures_of_a_client_id_from_ten_addresses_then_even_the_right_secr
 
     # From an address that never failed, with the right secret: the client_id is past its failures.
     refused = token_request(client_id, secret, address="192.0.2.200")
-    assert_rate_limited(refused, retry_after=55)
+    assert_rate_limited(refused, retry_after=60)  # the failures all fell at 12:00:05: a minute from then
     assert not AccessToken.objects.exists()
     # Over HTTP Basic too.
     assert_rate_limited(token_request(client_id, secret, address="192.0.2.201", basic=True))
@@ -106,14 +106,30 @@ def test_the_window_passing_opens_the_endpoint_again(till, clock):
     for _ in range(10):
         assert token_request(client_id, "wrong").status_code == 401
     refused = token_request(client_id, secret)
-    assert_rate_limited(refused, retry_after=55)
+    assert_rate_limited(refused, retry_after=60)
 
-    clock.shift(54)
+    clock.shift(59)
     assert_rate_limited(token_request(client_id, secret), retry_after=1)
-    clock.shift(1)  # 12:01:00, a new window
+    clock.shift(1)  # 12:01:05: the failures are a minute old
     response = token_request(client_id, secret)
     assert response.status_code == 200, response.content
     assert PartnerClient(response.json()["access_token"]).get("/api/v1/program").status_code == 200
+
+
+def test_failures_on_both_sides_of_a_minutes_boundary_count_together(till, clock):
+    """Any 60 seconds, not the clock's minutes: 5 failures at 12:00:50 and 5 at 12:01:05 are 10 in a minute."""
+    client_id, secret = till
+    clock.shift(45)  # 12:00:50
+    for _ in range(5):
+        assert token_request(client_id, "wrong").status_code == 401
+    clock.shift(15)  # 12:01:05
+    for _ in range(5):
+        assert token_request(client_id, "wrong").status_code == 401
+    assert_rate_limited(token_request(client_id, secret), retry_after=45)  # until the first five are a minute old
+    clock.shift(44)
+    assert_rate_limited(token_request(client_id, secret), retry_after=1)
+    clock.shift(1)  # 12:01:50: five failures left in the last minute
+    assert token_request(client_id, secret).status_code == 200
 
 
 def test_refused_requests_are_not_counted_as_failures(till, clock):
@@ -122,7 +138,7 @@ def test_refused_requests_are_not_counted_as_failures(till, clock):
         token_request(client_id, "wrong")
     for _ in range(20):
         assert token_request(client_id, "wrong").status_code == 429
-    clock.shift(55)
+    clock.shift(60)
     assert token_request(client_id, secret).status_code == 200
 
 

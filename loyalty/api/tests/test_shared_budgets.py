@@ -8,6 +8,7 @@ redis://127.0.0.1:6379) names the Redis server; without one answering, these tes
 import os
 import threading
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -52,6 +53,23 @@ def redis_12():
 
 
 # --- in process, on Redis --------------------------------------------------------------------------------------
+
+
+def test_failed_authentications_on_redis_count_in_any_minute(redis_12):
+    """The failure log on Redis: one sorted set per name, so failures either side of a minute's boundary count."""
+    import time_machine
+
+    limit = throttling.AuthFailureLimit(limit=3, window=60)
+    with time_machine.travel(datetime(2030, 1, 1, 12, 0, 50, tzinfo=UTC), tick=False) as clock:
+        limit.record_failure(["till"], "198.51.100.7")
+        limit.record_failure(["till"], "198.51.100.8")
+        clock.shift(15)  # 12:01:05
+        assert limit.retry_after(["till"], "192.0.2.1") is None
+        limit.record_failure(["till"], "198.51.100.9")
+        assert limit.retry_after(["till"], "192.0.2.1") == 45  # until 12:01:50, when the first is a minute old
+        assert limit.retry_after(["other"], "198.51.100.7") is None  # that address failed once only
+        clock.shift(45)
+        assert limit.retry_after(["till"], "192.0.2.1") is None
 
 
 def test_concurrent_counts_on_redis_are_exact_and_expire(redis_12):
