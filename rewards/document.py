@@ -1,5 +1,6 @@
 """The rewards app's part of the program document (program as code, API.md): promotions, the checks of their
-values and of the keys each kind takes. The admin's promotion form is checked here too, so a promotion is
+values and of the keys each kind takes, and the program's e-mail notifications (which kinds it sends, its own
+texts). The admin's promotion and notification text forms are checked here too, so a promotion or a text is
 accepted by the admin exactly when a program file holding it would be."""
 
 from typing import Any
@@ -8,7 +9,8 @@ from loyalty.core import values as v
 from loyalty.core.values import Item
 from members.models import Segment
 from programs.models import Program, Tier
-from rewards.models import ALL_KIND_KEYS, KIND_KEYS, Promotion
+from rewards.models import ALL_KIND_KEYS, KIND_KEYS, NotificationKind, NotificationText, Promotion
+from rewards.notifications.texts import PLACEHOLDERS, unknown_placeholders
 
 
 def promotion_spec(languages: list[str] | None) -> v.Spec:
@@ -70,3 +72,74 @@ def promotion_problems(entry: dict[str, Any], *, program: Program) -> list[tuple
     tiers = set(Tier.objects.filter(program=program).values_list("code", flat=True))
     check_promotions([Item("promotions", values)], segments, errors, tiers=tiers)
     return v.problems_of(errors, "promotions")
+
+
+# ---- e-mail notifications ---------------------------------------------------------------------------------------
+
+NOTIFICATION_KINDS = tuple(kind.value for kind in NotificationKind)
+# `notifications.send`: whether the program sends each kind (NotificationSettings, one boolean field per kind).
+NOTIFICATION_SEND_SPEC: v.Spec = {kind: (kind, v.boolean) for kind in NOTIFICATION_KINDS}
+NOTIFICATION_TEXT_FIELDS = ("subject", "text_body", "html_body")
+
+
+def _program_language(languages: list[str] | None) -> v.Check:
+    if languages is None:
+        return v.language
+    return v.rule(
+        lambda value: isinstance(value, str) and value in languages,
+        f"must be one of the program's languages ({', '.join(languages)})",
+    )
+
+
+def _subject(max_length: int) -> v.Check:
+    length = v.text(max_length)
+    one_line = v.rule(lambda value: "\n" not in value and "\r" not in value, "must be one line")
+
+    def check(value: object) -> str:
+        return one_line(length(value))
+
+    return check
+
+
+def notification_text_spec(languages: list[str] | None) -> v.Spec:
+    """A text's keys: (kind, language) say which e-mail it words; the language must be one of the program's
+    when those are known (None: they are not)."""
+    return {
+        "kind": ("kind", v.choice(NOTIFICATION_KINDS)),
+        "language": ("language", _program_language(languages)),
+        "subject": ("subject", _subject(NotificationText._meta.get_field("subject").max_length or 200)),
+        "text_body": (
+            "text_body",
+            v.rule(lambda value: isinstance(value, str) and value.strip(), "must be a non-empty string"),
+        ),
+        "html_body": (
+            "html_body",
+            v.rule(lambda value: isinstance(value, str), 'must be a string ("": made from text_body)'),
+        ),
+    }
+
+
+def check_notification_texts(items: list[Item], errors: list[str]) -> None:
+    """A text uses only the placeholders of its kind of e-mail (a typo would reach the members as `{frist_name}`)."""
+    for item in items:
+        kind = item.values.get("kind", v.INVALID)
+        if not v.ok(kind) or kind not in PLACEHOLDERS:
+            continue
+        for name in NOTIFICATION_TEXT_FIELDS:
+            text = item.values.get(name, v.INVALID)
+            if not v.ok(text):
+                continue
+            unknown = unknown_placeholders(kind, text)
+            if unknown:
+                known = ", ".join("{" + placeholder + "}" for placeholder in PLACEHOLDERS[kind])
+                listed = ", ".join("{" + placeholder + "}" for placeholder in unknown)
+                errors.append(f"{item.path}.{name}: unknown placeholder {listed}: this e-mail knows {known}")
+
+
+def notification_text_problems(entry: dict[str, Any], *, languages: list[str] | None) -> list[tuple[str, str]]:
+    """The document's checks of one text in the file's shape, as (JSON key, message) pairs: for the admin's form,
+    whose program has `languages` (None: no program chosen)."""
+    errors: list[str] = []
+    values = v.object_values(entry, notification_text_spec(languages), "texts", errors)
+    check_notification_texts([Item("texts", values)], errors)
+    return v.problems_of(errors, "texts")

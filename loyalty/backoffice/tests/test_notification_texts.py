@@ -78,12 +78,13 @@ def test_customising_starts_from_the_default_and_the_preview_then_shows_the_prog
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [
-        ("subject", "Hello {frist_name}", "Unknown placeholder {frist_name}"),
-        ("text_body", "Your code: {code}", "Unknown placeholder {code}"),
-        ("html_body", "<p>{points}</p>", "Unknown placeholder {points}"),
+        ("subject", "Hello {frist_name}", "unknown placeholder {frist_name}"),
+        ("text_body", "Your code: {code}", "unknown placeholder {code}"),
+        ("html_body", "<p>{points}</p>", "unknown placeholder {points}"),
+        ("subject", "Welcome\nto us", "must be one line"),
     ],
 )
-def test_unknown_placeholders_are_refused(web, program, field, value, words):
+def test_unknown_placeholders_and_a_subject_on_two_lines_are_refused(web, program, field, value, words):
     data = {
         "program": program.pk,
         "kind": "welcome",
@@ -104,7 +105,7 @@ def test_a_language_the_program_lacks_is_refused(web, program):
     program.save()
     data = {"program": program.pk, "kind": "welcome", "language": "it", "subject": "Benvenuto", "text_body": "x"}
     response = web.post(admin_url(NotificationText, "add"), data)
-    assert response.status_code == 200 and "Must be one of the program" in response.content.decode()
+    assert response.status_code == 200 and "must be one of the program" in response.content.decode()
 
 
 def test_the_welcome_is_switched_on_in_the_settings(web, program):
