@@ -1,7 +1,8 @@
 """Program as code, export side: the whole program as the document `program_import` reads.
 
 Every key is written explicitly (nulls included) and lists are sorted by code (tiers by threshold, lowest
-first, as the API lists them), so that export -> import -> export gives the same document.
+first, as the API lists them; notification texts by kind, then language, in the orders the program and the
+project declare them), so that export -> import -> export gives the same document.
 """
 
 import datetime
@@ -12,7 +13,8 @@ from typing import Any
 from catalog.models import Gift, GiftCategory
 from members.models import Segment
 from programs.models import EventType, Program, Tier
-from rewards.models import Promotion
+from rewards.document import NOTIFICATION_KINDS
+from rewards.models import NotificationSettings, NotificationText, Promotion
 
 
 def _decimal(value: Decimal | None) -> str | None:
@@ -104,6 +106,33 @@ def program_export(*, program: Program) -> dict[str, Any]:
             for e in EventType.objects.filter(program=program).order_by("code")
         ],
         "promotions": [_promotion(p, languages, when) for p in promotions],
+        "notifications": _notifications(program, languages),
+    }
+
+
+def _notifications(program: Program, languages: list[str]) -> dict[str, Any]:
+    """Which kinds the program sends (a program without settings: the model's defaults, which are what it sends)
+    and its own texts."""
+    settings = NotificationSettings.objects.filter(program=program).first() or NotificationSettings()
+    kinds = {kind: index for index, kind in enumerate(NOTIFICATION_KINDS)}
+    # The program's languages in their configured order, any other (a language since dropped) after, by name.
+    order = {language: (index, "") for index, language in enumerate(languages)}
+    texts = sorted(
+        NotificationText.objects.filter(program=program),
+        key=lambda t: (kinds.get(t.kind, len(kinds)), t.kind, order.get(t.language, (len(order), t.language))),
+    )
+    return {
+        "send": {kind: settings.sends(kind) for kind in NOTIFICATION_KINDS},
+        "texts": [
+            {
+                "kind": t.kind,
+                "language": t.language,
+                "subject": t.subject,
+                "text_body": t.text_body,
+                "html_body": t.html_body,
+            }
+            for t in texts
+        ],
     }
 
 

@@ -1,7 +1,8 @@
 """Program as code, import side: validate the whole document, then upsert it by codes in one transaction.
 
 Keys present in the file are written; a key omitted keeps the stored value (or the model default for a new
-object), so a partial file never wipes what it does not mention. Nothing is deleted.
+object), so a partial file never wipes what it does not mention. Nothing is deleted: neither an object nor a
+notification text the file omits (the program then keeps its text, or the shipped default where it has none).
 """
 
 from collections.abc import Callable, Iterable, Set
@@ -19,8 +20,13 @@ from members.models import Segment
 from programs.document import check_tiers
 from programs.models import EventType, Program, Tier
 from programs.services import tiers_changed
-from rewards.document import check_promotions
-from rewards.models import ALL_KIND_KEYS, KIND_KEYS, Promotion
+from rewards.document import (
+    NOTIFICATION_SEND_SPEC,
+    check_notification_texts,
+    check_promotions,
+    notification_text_spec,
+)
+from rewards.models import ALL_KIND_KEYS, KIND_KEYS, NotificationSettings, NotificationText, Promotion
 from rewards.rules import promotions_changed
 
 
@@ -42,6 +48,11 @@ class ImportResult:
 
 # ---- validation of the whole document ----------------------------------------------------------------------
 
+NOTIFICATIONS = "notifications"  # the section of the program's e-mails: an object, not a list of coded objects
+NOTIFICATION_KEYS = ("send", "texts")
+TEXT_KEY = ("kind", "language")  # a notification text's identity in its program
+TEXT_REQUIRED_ON_CREATE = ("subject", "text_body")
+
 # A promotion's links to other rows: its key in the file (and many-to-many field) -> the link's column.
 LINKED = {"segments": "segment_id", "tiers": "tier_id"}
 
@@ -54,6 +65,8 @@ class _Stored:
     rows: dict[str, dict[str, Any]]
     category_parents: dict[str, str | None]
     links: dict[str, dict[int, dict[int, int]]]  # "segments" or "tiers" -> promotion pk -> {target pk: link pk}
+    notification_settings: NotificationSettings | None = None
+    notification_texts: dict[tuple[str, str], NotificationText] = field(default_factory=dict)
 
     @classmethod
     def load(cls, program: Program | None) -> "_Stored":
@@ -74,7 +87,10 @@ class _Stored:
             through = getattr(Promotion, name).through.objects.filter(promotion__program=program)
             for pk, promotion_id, target_id in through.values_list("pk", "promotion_id", column):
                 links[name].setdefault(promotion_id, {})[target_id] = pk
-        return cls(program, rows, parents, links)
+        settings = NotificationSettings.objects.filter(program=program).first()
+        # Locked and in primary-key order, as the admin writes them too.
+        texts = NotificationText.objects.filter(program=program).order_by("pk").select_for_update()
+        return cls(program, rows, parents, links, settings, {(text.kind, text.language): text for text in texts})
 
 
 def _section(data: dict, section: str, spec: dict, stored: _Stored, errors: list[str]) -> list[Item]:
@@ -110,11 +126,59 @@ def _section(data: dict, section: str, spec: dict, stored: _Stored, errors: list
     return items
 
 
-def _validate(data: Any, stored: _Stored) -> tuple[dict[str, Any], dict[str, list[Item]]]:
+@dataclass
+class _Notifications:
+    """The `notifications` section: `send` as {kind: bool} for the kinds the file gives (None: no `send`, the
+    stored settings are left alone), and the texts."""
+
+    send: dict[str, Any] | None = None
+    texts: list[Item] = field(default_factory=list)
+
+
+def _notifications(data: dict, languages: list[str] | None, stored: _Stored, errors: list[str]) -> _Notifications:
+    if NOTIFICATIONS not in data:
+        return _Notifications()  # a file of before the section: the program's e-mails are left as they are
+    raw = data[NOTIFICATIONS]
+    if not isinstance(raw, dict):
+        errors.append(f"{NOTIFICATIONS}: must be a JSON object")
+        return _Notifications()
+    errors.extend(f"{NOTIFICATIONS}.{key}: unknown key" for key in raw if key not in NOTIFICATION_KEYS)
+    send = None
+    if "send" in raw:
+        send = object_values(raw["send"], NOTIFICATION_SEND_SPEC, f"{NOTIFICATIONS}.send", errors)
+    entries = raw.get("texts", [])
+    if not isinstance(entries, list):
+        errors.append(f"{NOTIFICATIONS}.texts: must be a JSON list")
+        entries = []
+    spec = notification_text_spec(languages)
+    seen: dict[tuple[str, str], str] = {}
+    texts = []
+    for index, entry in enumerate(entries):
+        path = f"{NOTIFICATIONS}.texts[{index}]"
+        values = object_values(entry, spec, path, errors)
+        if not isinstance(entry, dict):
+            continue
+        errors.extend(f"{path}.{name}: required" for name in TEXT_KEY if name not in entry)
+        key = (values.get("kind", INVALID), values.get("language", INVALID))
+        if not ok(*key):
+            continue
+        if key in seen:
+            errors.append(f"{path}: duplicate of {seen[key]} (the same kind and language)")
+            continue
+        seen[key] = path
+        existing = stored.notification_texts.get(key)
+        if existing is None:
+            errors.extend(f"{path}.{name}: required" for name in TEXT_REQUIRED_ON_CREATE if name not in entry)
+        texts.append(Item(path, values, existing))
+    check_notification_texts(texts, errors)
+    return _Notifications(send, texts)
+
+
+def _validate(data: Any, stored: _Stored) -> tuple[dict[str, Any], dict[str, list[Item]], _Notifications]:
     if not isinstance(data, dict):
         raise ProgramFileError(["document: must be a JSON object"])
     errors: list[str] = []
-    top = {key: value for key, value in data.items() if key not in SECTIONS}
+    top = {key: value for key, value in data.items() if key not in SECTIONS and key != NOTIFICATIONS}
     program_values = object_values(top, document_specs(None)["program"], "", errors)
     required = ("code",) if stored.program else ("code", "name", "currency", "languages", "default_language")
     errors.extend(f"{key}: required" for key in required if key not in top)
@@ -127,7 +191,8 @@ def _validate(data: Any, stored: _Stored) -> tuple[dict[str, Any], dict[str, lis
         errors.append(f"{blamed}: default_language {default!r} must be one of languages ({', '.join(languages)})")
 
     # Texts are checked against the file's languages; when those are refused, against the stored ones.
-    specs = document_specs(languages if ok(languages) else (program.languages if program else None))
+    known = languages if ok(languages) else (program.languages if program else None)
+    specs = document_specs(known)
     items = {section: _section(data, section, specs[section], stored, errors) for section in SECTIONS}
     check_tiers(items["tiers"], stored.rows["tiers"], errors)
     check_categories(items["categories"], set(stored.rows["categories"]), stored.category_parents, errors)
@@ -136,9 +201,10 @@ def _validate(data: Any, stored: _Stored) -> tuple[dict[str, Any], dict[str, lis
     segments = set(stored.rows["segments"]) | {item.values["code"] for item in items["segments"]}
     tiers = set(stored.rows["tiers"]) | {item.values["code"] for item in items["tiers"]}
     check_promotions(items["promotions"], segments, errors, tiers=tiers)
+    notifications = _notifications(data, known, stored, errors)
     if errors:
         raise ProgramFileError(errors)
-    return program_values, items
+    return program_values, items, notifications
 
 
 # ---- writing: bulk, by codes, in the caller's transaction ----------------------------------------------------
@@ -185,7 +251,9 @@ def _count(items: list, new: list, changed: Iterable) -> dict[str, int]:
     return {"created": len(new), "updated": updated, "unchanged": len(items) - len(new) - updated}
 
 
-def _write(program_values: dict[str, Any], items: dict[str, list[Item]], stored: _Stored) -> ImportResult:
+def _write(
+    program_values: dict[str, Any], items: dict[str, list[Item]], notifications: _Notifications, stored: _Stored
+) -> ImportResult:
     program = stored.program
     if program is None:
         program = Program.objects.create(**program_values)
@@ -242,6 +310,7 @@ def _write(program_values: dict[str, Any], items: dict[str, list[Item]], stored:
     counts["event_types"] = _count(rows, new, changed)
 
     _write_promotions(program, items["promotions"], stored, {"segments": segment_ids, "tiers": tier_ids}, counts)
+    _write_notifications(program, notifications, stored, counts)
     return ImportResult(program=program, program_created=stored.program is None, counts=counts)
 
 
@@ -303,6 +372,18 @@ def _write_promotions(
         program.refresh_from_db(fields=["rules_version"])
 
 
+def _write_notifications(program: Program, notifications: _Notifications, stored: _Stored, counts: dict) -> None:
+    """The settings row is written when the file has `send` (created with the file's values, the model's defaults
+    for the kinds it omits); texts are upserted by (kind, language). Both are read when an e-mail is sent, so
+    nothing is cached to reload."""
+    rows = [(stored.notification_settings, notifications.send)] if notifications.send is not None else []
+    new, changed = _upsert(NotificationSettings, program, rows)
+    counts["notification_settings"] = _count(rows, new, changed)
+    rows = [(item.existing, item.values) for item in notifications.texts]
+    new, changed = _upsert(NotificationText, program, rows)
+    counts["notification_texts"] = _count(rows, new, changed)
+
+
 # ---- entry points ---------------------------------------------------------------------------------------------
 
 
@@ -318,8 +399,8 @@ def program_import_report(*, data: dict) -> ImportResult:
             Program.objects.select_for_update(no_key=True).filter(code=code).first() if isinstance(code, str) else None
         )
         stored = _Stored.load(program)
-        program_values, items = _validate(data, stored)
-        return _write(program_values, items, stored)
+        program_values, items, notifications = _validate(data, stored)
+        return _write(program_values, items, notifications, stored)
 
 
 def program_import(*, data: dict) -> Program:

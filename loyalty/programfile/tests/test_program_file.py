@@ -17,7 +17,7 @@ from loyalty.programfile.importer import ProgramFileError, program_import, progr
 from members.models import Segment
 from programs.models import EventType, Program, Tier
 from programs.services import tier_save
-from rewards.models import Promotion
+from rewards.models import NotificationSettings, NotificationText, Promotion
 from tests.factories import ProgramFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -127,6 +127,38 @@ def full_document(code: str = "ACME") -> dict:
                 status="draft",
             ),
         ],
+        "notifications": {
+            "send": {
+                "voucher_issued": True,
+                "redemption_shipped": False,
+                "redemption_delivered": True,
+                "points_expiring": True,
+                "welcome": True,
+            },
+            "texts": [
+                {
+                    "kind": "voucher_issued",
+                    "language": "en",
+                    "subject": "Your {gift} voucher",
+                    "text_body": "{greeting}\n\nYour code:\n\n{code}",
+                    "html_body": "<p>{greeting}</p><p>Your code: <strong>{code}</strong></p>",
+                },
+                {
+                    "kind": "voucher_issued",
+                    "language": "fr",
+                    "subject": "Votre bon pour {gift}",
+                    "text_body": "{greeting}\n\nVotre code :\n\n{code}",
+                    "html_body": "",
+                },
+                {
+                    "kind": "welcome",
+                    "language": "en",
+                    "subject": "Welcome to {program}",
+                    "text_body": "{greeting}\n\nWelcome to {program}.",
+                    "html_body": "",
+                },
+            ],
+        },
     }
 
 
@@ -151,7 +183,19 @@ def promotion(code: str, kind: str, **values) -> dict:
 
 
 def table_counts() -> dict[str, int]:
-    models = (Program, Tier, Segment, GiftCategory, Gift, EventType, Promotion, LINKS, TIER_LINKS)
+    models = (
+        Program,
+        Tier,
+        Segment,
+        GiftCategory,
+        Gift,
+        EventType,
+        Promotion,
+        LINKS,
+        TIER_LINKS,
+        NotificationSettings,
+        NotificationText,
+    )
     return {model.__name__: model.objects.count() for model in models}
 
 

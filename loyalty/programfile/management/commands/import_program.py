@@ -5,7 +5,16 @@ from django.core.management.base import BaseCommand, CommandError
 
 from loyalty.programfile.importer import ProgramFileError, program_import_report
 
-SECTIONS = ("tiers", "segments", "categories", "gifts", "event_types", "promotions")
+SECTIONS = (
+    "tiers",
+    "segments",
+    "categories",
+    "gifts",
+    "event_types",
+    "promotions",
+    "notification_settings",
+    "notification_texts",
+)
 
 
 class Command(BaseCommand):
