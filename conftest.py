@@ -1,6 +1,7 @@
 """Shared pytest fixtures: programs, API clients with tokens, an API caller, servers, workers and a browser."""
 
 import json
+from collections import Counter
 
 import pytest
 from django.test import Client
@@ -61,6 +62,22 @@ def issue_token(program, scopes: str = ALL_SCOPES, requested: str | None = None)
     response = Client().post("/oauth/token/", data=data)
     assert response.status_code == 200, response.content
     return response.json()["access_token"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test has a node id of its own: pytest-xdist schedules and reports tests by node id, and of tests that
+    share one it would run a single one, silently.
+
+    Schemathesis names each operation's test `test_x[GET /api/v1/...]`, but under pytest 9 every one of them gets the
+    test function's node id (it passes the function's name as `originalname`, and pytest 9 builds the id from that):
+    each is given the id its name says, as pytest 8 did.
+    """
+    for item in items:
+        if getattr(item, "operation_label", None) and item.nodeid.rpartition("::")[2] != item.name:
+            item._id = item.parent.id.child(item.name)
+    duplicates = sorted(nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1)
+    if duplicates:
+        raise pytest.UsageError(f"tests sharing a node id (pytest-xdist would run one of each): {duplicates}")
 
 
 @pytest.fixture

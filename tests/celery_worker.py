@@ -13,11 +13,14 @@ from pathlib import Path
 
 from django.db import connection
 
+from tests import parallel
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def broker_url() -> str | None:
-    return os.environ.get("CELERY_TEST_BROKER_URL")
+    """The Redis database of this test process's brokers (CELERY_TEST_BROKER_URL's, one per xdist worker)."""
+    return parallel.broker_url()
 
 
 def database_url() -> str:

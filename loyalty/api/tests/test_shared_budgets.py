@@ -1,11 +1,11 @@
 """Budgets in Redis (REDIS_URL): one atomic count per request whatever process or host serves it.
 
-In-process tests point Django's cache at Redis database 12; the live test starts two gunicorn servers
-(two processes each) sharing Redis database 13, both flushed first. REDIS_TEST_URL (default
-redis://127.0.0.1:6379) names the Redis server; without one answering, these tests are skipped.
+In-process tests point Django's cache at a Redis database, and the live test starts two gunicorn servers (two
+processes each) that share one; each test flushes it first. It is this test process's database for the cache tests
+(tests/parallel.py: 11, or 11 - N in xdist worker gwN) on REDIS_TEST_URL's server (default redis://127.0.0.1:6379);
+without one answering, these tests are skipped.
 """
 
-import os
 import threading
 import time
 from datetime import UTC, datetime
@@ -19,14 +19,15 @@ from conftest import ApiClient, issue_token
 from loyalty.api import throttling
 from tests.factories import ProgramFactory
 from tests.live_server import LiveServer, client_token, live_api_client
+from tests.parallel import cache_url
 
 pytestmark = pytest.mark.django_db
 
 
-def redis_url(db: int) -> str:
+def redis_url() -> str:
     import redis
 
-    url = f"{os.environ.get('REDIS_TEST_URL', 'redis://127.0.0.1:6379').rstrip('/')}/{db}"
+    url = cache_url()
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
     except redis.RedisError:
@@ -46,8 +47,8 @@ def redis_cache(url: str) -> dict:
 
 
 @pytest.fixture
-def redis_12():
-    url = redis_url(12)
+def redis_db():
+    url = redis_url()
     with override_settings(CACHES=redis_cache(url)):
         yield url
 
@@ -55,7 +56,7 @@ def redis_12():
 # --- in process, on Redis --------------------------------------------------------------------------------------
 
 
-def test_failed_authentications_on_redis_count_in_any_minute(redis_12):
+def test_failed_authentications_on_redis_count_in_any_minute(redis_db):
     """The failure log on Redis: one sorted set per name, so failures either side of a minute's boundary count."""
     import time_machine
 
@@ -72,7 +73,7 @@ def test_failed_authentications_on_redis_count_in_any_minute(redis_12):
         assert limit.retry_after(["till"], "192.0.2.1") is None
 
 
-def test_concurrent_counts_on_redis_are_exact_and_expire(redis_12):
+def test_concurrent_counts_on_redis_are_exact_and_expire(redis_db):
     import redis
 
     counts: list[int] = []
@@ -92,12 +93,12 @@ def test_concurrent_counts_on_redis_are_exact_and_expire(redis_12):
     assert sorted(counts) == list(range(1, 401))  # every increment seen once: none lost, none doubled
     found, _ = throttling.counts(["client:42"], 60)
     assert found == {"client:42": 400}
-    keys = redis.Redis.from_url(redis_12).keys("*ratelimit:client:42:*")
+    keys = redis.Redis.from_url(redis_db).keys("*ratelimit:client:42:*")
     assert len(keys) == 1
-    assert 0 < redis.Redis.from_url(redis_12).ttl(keys[0]) <= 61
+    assert 0 < redis.Redis.from_url(redis_db).ttl(keys[0]) <= 61
 
 
-def test_the_api_budget_and_the_oauth_failures_on_redis(program, redis_12, monkeypatch):
+def test_the_api_budget_and_the_oauth_failures_on_redis(program, redis_db, monkeypatch):
     monkeypatch.setattr(throttling.ClientRateThrottle, "THROTTLE_RATES", {"client": "3/min", "anon": "5/min"})
     api = ApiClient(issue_token(program))
     remaining = [api.get("/api/v1/program")["RateLimit-Remaining"] for _ in range(3)]
@@ -131,7 +132,7 @@ def two_servers(transactional_db, tmp_path):
 
     if connection.vendor != "postgresql":
         pytest.skip("server processes need the shared PostgreSQL test database")
-    url = redis_url(13)
+    url = redis_url()
     env = {
         "REDIS_URL": url,
         "API_RATE_LIMIT": "20/min",

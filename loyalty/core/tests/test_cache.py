@@ -1,14 +1,14 @@
 """The Redis cache backend shares one client per pool and still behaves as Django's."""
 
-import os
 import threading
 
 import pytest
 import redis
 
 from loyalty.core.cache import RedisCache
+from tests.parallel import cache_url
 
-URL = f"{os.environ.get('REDIS_TEST_URL', 'redis://127.0.0.1:6379').rstrip('/')}/11"
+URL = cache_url()  # database 11 of REDIS_TEST_URL's server (11 - N in xdist worker gwN: tests/parallel.py)
 
 
 @pytest.fixture
