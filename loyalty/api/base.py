@@ -103,8 +103,11 @@ class ProgramAPIView(APIView):
             raise
         self.check_throttles(request)
         self.check_permissions(request)
-        # No DELETE of the API defines a body: a key sent with one is unknown like any other (strict bodies).
-        if request.method == "DELETE" or (not self.takes_body and request.method in ("POST", "PUT", "PATCH")):
+        # No DELETE of the API defines a body: a key sent with one is unknown like any other (strict bodies). A
+        # method the view does not have is left to DRF's 405.
+        if hasattr(self, request.method.lower()) and (
+            request.method == "DELETE" or (not self.takes_body and request.method in ("POST", "PUT", "PATCH"))
+        ):
             refuse_body(request)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:

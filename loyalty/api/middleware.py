@@ -74,8 +74,8 @@ def announce_budget(request: HttpRequest, response: HttpResponse) -> HttpRespons
     """Every /api/v1 answer to a partner's valid token carries its budget (API.md, Conventions). The views add it
     as they count the request; an answer no view counted (no route matched, a body over the limit, an Accept the
     API cannot serve, refused before the budget) counts here and gets it."""
-    if "RateLimit-Limit" in response or not request.path.startswith("/api/v1/"):
-        return response
+    if "RateLimit-Limit" in response or not request.path.startswith("/api/v1/") or response.status_code >= 500:
+        return response  # (a 5xx: what failed may be the authentication itself, which is not tried again)
     try:
         found = ProgramTokenAuthentication().authenticate(request)
     except AuthenticationFailed:

@@ -125,6 +125,9 @@ def test_a_delete_refuses_any_key_and_deletes_nothing(api, world, settings):
     assert world.segments.get(code="VIP").memberships.count() == 1
     assert world.promotions.get(code="BASE").segments.count() == 1
     assert WebhookSubscription.objects.filter(pk=hook, deleted_at__isnull=True).exists()
+    # A DELETE with a body where the endpoint has no DELETE is still 405.
+    not_allowed = api.call("DELETE", "/api/v1/transactions/earn", {"x": 1})
+    assert not_allowed.status_code == 405 and not_allowed.json()["error"]["code"] == "invalid_request"
     # No body, or an empty object, is what a DELETE takes.
     assert api.delete(paths[0]).status_code == 204
     assert [api.call("DELETE", path, {}).status_code for path in paths[1:]] == [204, 204, 204]
