@@ -105,7 +105,7 @@ class ProgramAPIView(APIView):
         self.check_permissions(request)
         # No DELETE of the API defines a body: a key sent with one is unknown like any other (strict bodies). A
         # method the view does not have is left to DRF's 405.
-        if hasattr(self, request.method.lower()) and (
+        if hasattr(self, (request.method or "").lower()) and (
             request.method == "DELETE" or (not self.takes_body and request.method in ("POST", "PUT", "PATCH"))
         ):
             refuse_body(request)
