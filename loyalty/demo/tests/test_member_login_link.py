@@ -1,6 +1,7 @@
 """`manage.py member_login_link PROGRAM MEMBER_ID`: a fresh one-time webshop link, or a clear refusal."""
 
 import io
+import logging
 from urllib.parse import urlsplit
 
 import pytest
@@ -97,7 +98,24 @@ def test_an_erased_member_gets_no_link(program):
         login_link("DEMO", member.member_id)
 
 
-def test_manage_py_exits_non_zero_with_the_reason_on_stderr(program, capsys):
+@pytest.fixture
+def logging_kept():
+    """The loggers as they were, after the test: `ManagementUtility.execute()` runs `django.setup()`, which configures
+    logging again, with a console handler on this test's captured stderr; pytest closes that after the test, and every
+    later record of the process would fail to print ("--- Logging error ---", ValueError: I/O operation on closed
+    file)."""
+    loggers = [logging.getLogger()]
+    loggers += [logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)]
+    saved = [(logger, logger.handlers[:], logger.level, logger.propagate, logger.disabled) for logger in loggers]
+    yield
+    for logger, handlers, level, propagate, disabled in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+        logger.disabled = disabled
+
+
+def test_manage_py_exits_non_zero_with_the_reason_on_stderr(program, capsys, logging_kept):
     utility = ManagementUtility(["manage.py", "member_login_link", "DEMO", "DEMO-9999"])
 
     with pytest.raises(SystemExit) as exit_info:
