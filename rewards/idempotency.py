@@ -8,6 +8,10 @@ The database decides, not a look-up before the work: every write inserts rows th
 on the first one's row lock or unique index; once the first commits, the duplicate's insert fails and it answers
 the recorded answer instead. A write refused by the state of things (409) records nothing, so its retry is
 evaluated afresh; a retry of a write that succeeded answers as it did then, whatever the state is now.
+
+A write that can put the record in one of its own statements (the earn on PostgreSQL: `rewards.statements`) asks
+for the `Claim` (`run_idempotent(..., inline=True)`): it builds its answer before its last statement, inserts the
+record with its rows, and marks the claim `recorded`; otherwise the record is inserted after `perform`, as before.
 """
 
 import hashlib
@@ -16,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.db import IntegrityError, transaction
 
 from loyalty.core.errors import DomainError
@@ -32,6 +37,37 @@ class Answer:
     status: int
     body: dict
     replayed: bool = False
+
+
+@dataclass
+class Claim:
+    """The record of one idempotent write, for a write that inserts it in a statement of its own."""
+
+    program_id: int
+    operation: str
+    reference: str
+    request_hash: str
+    recorded: bool = False
+
+    def record(self, answer: Answer) -> IdempotencyRecord:
+        """The record of `answer`, unsaved: the write inserts it, then sets `recorded`."""
+        return IdempotencyRecord(
+            program_id=self.program_id,
+            operation=self.operation,
+            reference=self.reference,
+            request_hash=self.request_hash,
+            response_status=answer.status,
+            response_body=answer_text(answer.body),
+        )
+
+
+def answer_text(body: dict) -> str:
+    """The stored answer: read back with `json.loads` for a replay, so any exact JSON writing will do; orjson's is
+    the fastest, and what it refuses (an integer beyond 64 bits) the standard library writes."""
+    try:
+        return orjson.dumps(body).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(body)
 
 
 def request_hash(payload: Any, extra: str = "") -> str:
@@ -55,22 +91,23 @@ def run_idempotent(
     operation: str,
     reference: str,
     payload: Any,
-    perform: Callable[[], Answer],
+    perform: Callable[..., Answer],
     extra: str = "",
+    inline: bool = False,
 ) -> Answer:
-    """Runs `perform` once per reference; `perform` must do all its writes in the caller's transaction."""
+    """Runs `perform` once per reference; `perform` must do all its writes in the caller's transaction.
+
+    With `inline`, `perform` is called with the `Claim` and may insert the record itself (see the module)."""
     digest = request_hash(payload, extra)
-    lookup = {
-        "program_id": program_id if program_id is not None else program.pk if program is not None else None,
-        "operation": operation,
-        "reference": reference,
-    }
+    owner = program_id if program_id is not None else program.pk if program is not None else None
+    assert owner is not None, "an idempotent write belongs to a program"
+    lookup = {"program_id": owner, "operation": operation, "reference": reference}
     try:
         with transaction.atomic():
-            answer = perform()
-            IdempotencyRecord.objects.create(
-                **lookup, request_hash=digest, response_status=answer.status, response_body=json.dumps(answer.body)
-            )
+            claim = Claim(owner, operation, reference, digest)
+            answer = perform(claim) if inline else perform()
+            if not claim.recorded:
+                claim.record(answer).save(force_insert=True)
             return answer
     except (IntegrityError, DomainError):
         # The reference is taken (earlier, or by a concurrent duplicate we waited for): replay its answer. A

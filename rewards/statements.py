@@ -5,8 +5,9 @@ three tables, four INSERTs and an UPDATE compiled per request). Here each is com
 the models' own fields, so a field added to a model is added here too:
 
 - `lock_balance`: the balance row FOR UPDATE with its member, its program and the member's segment codes;
-- `write_earn`: the earn, its ledger entry, its lot and the balance row's new figures in one statement (data-
-  modifying CTEs), the entry pointing at the earn and the lot at the entry by the ids the statement returns.
+- `write_earn`: the earn, its ledger entry, its lot, the balance row's new figures and the partner's idempotency
+  record in one statement (data-modifying CTEs), the entry pointing at the earn and the lot at the entry by the ids
+  the statement returns.
 
 Rows come back as model instances (`Model.from_db`), as the ORM would build them. Other databases take the ORM
 path (rewards.services.earning), which writes the same rows.
@@ -22,7 +23,7 @@ from django.db.models import Field, Model
 from members.errors import MemberBlocked
 from members.models import Member, Segment, SegmentMembership
 from programs.models import Program
-from rewards.models import Earn, LedgerEntry, PointsBalance, PointsLot
+from rewards.models import Earn, IdempotencyRecord, LedgerEntry, PointsBalance, PointsLot
 
 _M = TypeVar("_M", bound=Model)
 
@@ -90,7 +91,7 @@ def _from_db(field: Field, value: object) -> object:
 
 
 @functools.cache
-def _write_sql(with_lot: bool) -> str:
+def _write_sql(with_lot: bool, with_record: bool) -> str:
     quote = _quote
 
     def insert(model: type[Model], fields: list[Field], link: str | None, source: str | None) -> str:
@@ -123,6 +124,15 @@ def _write_sql(with_lot: bool) -> str:
         f"balance AS (UPDATE {quote(PointsBalance._meta.db_table)} SET {sets} "
         f"WHERE {quote('member_id')} = %s AND EXISTS (SELECT 1 FROM entry) RETURNING 1)"
     )
+    if with_record:
+        # Written only with the earn: a refused earn (member no longer active) leaves its reference unclaimed.
+        fields = _fields(IdempotencyRecord)
+        columns = ", ".join(quote(f.column) for f in fields if f.column)
+        holders = ", ".join(["%s"] * len(fields))
+        parts.append(
+            f"record AS (INSERT INTO {quote(IdempotencyRecord._meta.db_table)} ({columns}) "
+            f"SELECT {holders} FROM earn RETURNING 1)"
+        )
     returned = "earn.id, entry.id, " + ("lot.id" if with_lot else "NULL")
     tables = "earn, entry, balance" + (", lot" if with_lot else "")
     return f"WITH {', '.join(parts)} SELECT {returned} FROM {tables}"
@@ -136,8 +146,16 @@ def _values(obj: Model, fields: list[Field]) -> list[Any]:
     return [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
 
 
-def write_earn(*, earn: Earn, entry: LedgerEntry, balance: PointsBalance, lot: PointsLot | None) -> None:
-    """Inserts the earn, its entry and its lot and updates the balance row, in one statement; sets their ids."""
+def write_earn(
+    *,
+    earn: Earn,
+    entry: LedgerEntry,
+    balance: PointsBalance,
+    lot: PointsLot | None,
+    record: IdempotencyRecord | None = None,
+) -> None:
+    """Inserts the earn, its entry, its lot and `record` and updates the balance row, in one statement; sets the
+    ids of the earn, the entry and the lot (not the record's: nothing reads it in the request)."""
     params = _values(earn, _fields(Earn)) + [balance.member_id, Member.ACTIVE]
     params += _values(entry, _fields(LedgerEntry, skip=["earn"]))
     if lot is not None:
@@ -147,8 +165,10 @@ def write_earn(*, earn: Earn, entry: LedgerEntry, balance: PointsBalance, lot: P
     balance_fields.sort(key=lambda f: PointsBalance.MOVED_FIELDS.index(f.name))
     params += [f.get_db_prep_save(f.pre_save(balance, add=False), connection) for f in balance_fields]
     params.append(balance.member_id)
+    if record is not None:
+        params += _values(record, _fields(IdempotencyRecord))
     with connection.cursor() as cursor:
-        cursor.execute(_write_sql(lot is not None), params)
+        cursor.execute(_write_sql(lot is not None, record is not None), params)
         row = cursor.fetchone()
     if row is None:
         raise MemberBlocked(f"Member {balance.member.member_id} is blocked and cannot earn points.")

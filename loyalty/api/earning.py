@@ -16,7 +16,7 @@ from loyalty.core.logging import bind_log_context
 from rewards import selectors
 from rewards.engine import Evaluation, Line
 from rewards.history import entry_descriptions
-from rewards.idempotency import Answer, IdempotencyMismatch, run_idempotent
+from rewards.idempotency import Answer, Claim, IdempotencyMismatch, run_idempotent
 from rewards.services.earning import (
     Basket,
     EarnOutcome,
@@ -34,8 +34,9 @@ def idempotent_response(answer: Answer) -> Response:
     return response
 
 
-def run_write(view, *, operation: str, reference: str, perform, extra: str = "") -> Response:
-    """Runs a write once per reference and maps business errors to the envelope."""
+def run_write(view, *, operation: str, reference: str, perform, extra: str = "", inline: bool = False) -> Response:
+    """Runs a write once per reference and maps business errors to the envelope (`inline`: `perform` takes the
+    idempotency claim, see rewards.idempotency)."""
     try:
         answer = run_idempotent(
             program_id=view.caller.program_id,
@@ -44,6 +45,7 @@ def run_write(view, *, operation: str, reference: str, perform, extra: str = "")
             payload=view.request.data,
             perform=perform,
             extra=extra,
+            inline=inline,
         )
     except IdempotencyMismatch as exc:
         raise conflict("idempotency_mismatch", str(exc)) from None
@@ -180,19 +182,25 @@ class EarnView(ProgramAPIView):
         reference = v["reference"]
         bind_log_context(member_id=v["member_id"])  # the member is read with its balance, not by get_member_or_404
 
-        def perform() -> Answer:
+        def answer_of(outcome: EarnOutcome) -> Answer:
+            self.caller.program = outcome.balance.program  # read with the member: no statement of its own
+            return Answer(status=201, body=earn_answer(outcome, self.program, self.get_language()))
+
+        def perform(claim: Claim) -> Answer:
+            # The answer is recorded with the earn's rows, in the same statement (rewards.statements).
             outcome = earn_post(
                 program_id=self.caller.program_id,
                 member_id=v["member_id"],
                 basket=basket,
                 reference=reference,
                 currency=v.get("currency"),
+                claim=claim,
+                answer_of=answer_of,
             )
-            self.caller.program = outcome.balance.program  # read with the member: no statement of its own
-            body = earn_answer(outcome, self.program, self.get_language())
-            return Answer(status=201, body=body)
+            assert outcome.answer is not None
+            return outcome.answer
 
-        return run_write(self, operation="earn", reference=reference, perform=perform)
+        return run_write(self, operation="earn", reference=reference, perform=perform, inline=True)
 
 
 class ReversalView(ProgramAPIView):

@@ -1,7 +1,8 @@
 """Basket evaluation, earn and earn reversal."""
 
 import datetime
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -23,6 +24,7 @@ from rewards.errors import (
     PointsLimit,
     ReversalExceedsEarn,
 )
+from rewards.idempotency import Answer, Claim
 from rewards.lots import MAX_MOVEMENT
 from rewards.models import Earn, EntryKind, LedgerEntry, PointsBalance, PointsLot
 from rewards.rules import live_rules, live_rules_warm
@@ -55,6 +57,7 @@ class EarnOutcome:
     balance: PointsBalance
     available_at: datetime.datetime  # occurred_at + pending_days × 24 h, also when already past
     pending: bool
+    answer: Answer | None = None  # the partner's answer, when the earn recorded it (`earn_post`'s `claim`)
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,14 @@ def points_earn(*, program: Program, member: Member, basket: Basket, reference: 
 
 
 def earn_post(
-    *, program_id: int, member_id: str, basket: Basket, reference: str, currency: str | None = None
+    *,
+    program_id: int,
+    member_id: str,
+    basket: Basket,
+    reference: str,
+    currency: str | None = None,
+    claim: Claim | None = None,
+    answer_of: Callable[[EarnOutcome], Answer] | None = None,
 ) -> EarnOutcome:
     """The partner's earn, in as few statements as the work needs: the member's balance row is locked with the
     member, the program and the member's segments in one statement, and the rest is written once.
@@ -123,6 +133,10 @@ def earn_post(
     Raises MemberNotFound (naming `member_id`), InvalidInput for a `currency` that is not the program's, and the
     errors of `points_earn`. No savepoint: it runs in the caller's transaction when there is one (the API's
     idempotent write), which a failure rolls back whole; `outcome.balance.program` is the program's row.
+
+    With an idempotency `claim` and `answer_of` (the answer for an outcome), the answer is built before the last
+    write and, on PostgreSQL, its record goes in the same statement as the earn (`claim.recorded`); it is then
+    `outcome.answer`.
     """
     live_rules_warm(program_id)  # before any write: no statement once this process has the program's rules
     with transaction.atomic(savepoint=False):
@@ -137,7 +151,9 @@ def earn_post(
             raise InvalidInput(f"Invalid request. currency: {message}", {"currency": [message]})
         if member.is_blocked:
             raise MemberBlocked(f"Member {member.member_id} is blocked and cannot earn points.")
-        outcome = _post_earn(program, member, frozenset(balance.segment_codes), balance, basket, reference)
+        outcome = _post_earn(
+            program, member, frozenset(balance.segment_codes), balance, basket, reference, claim, answer_of
+        )
         webhooks.emit(program=program, event_type="points.earned", subject=outcome)
         return outcome
 
@@ -149,6 +165,8 @@ def _post_earn(
     balance: PointsBalance,
     basket: Basket,
     reference: str,
+    claim: Claim | None = None,
+    answer_of: Callable[[EarnOutcome], Answer] | None = None,
 ) -> EarnOutcome:
     """Evaluates and posts under the (locked, settled) balance row: the earn with its snapshot, its entry, its lot;
     an upgrade when the earn takes the member to a higher tier (the earn itself valued with the tier before)."""
@@ -209,8 +227,16 @@ def _post_earn(
             available_at=available_at,
             pending=pending,
         )
+    outcome = EarnOutcome(
+        earn=earn, entry=entry, evaluation=evaluation, balance=balance, available_at=available_at, pending=pending
+    )
+    # Every figure of the answer is known now (the tier change included): it is built before the rows are written.
+    answer = answer_of(outcome) if answer_of is not None else None
     if connection.vendor == "postgresql":
-        statements.write_earn(earn=earn, entry=entry, balance=balance, lot=lot)  # one round trip
+        record = claim.record(answer) if claim is not None and answer is not None else None
+        statements.write_earn(earn=earn, entry=entry, balance=balance, lot=lot, record=record)  # one round trip
+        if claim is not None and record is not None:
+            claim.recorded = True
     else:
         earn.save(force_insert=True)
         entry.save(force_insert=True)
@@ -221,9 +247,7 @@ def _post_earn(
         balance.save(update_fields=list(PointsBalance.TIER_FIELDS))
         change.save(force_insert=True)
         webhooks.emit(program=program, event_type="member.tier_changed", subject=member)
-    return EarnOutcome(
-        earn=earn, entry=entry, evaluation=evaluation, balance=balance, available_at=available_at, pending=pending
-    )
+    return replace(outcome, answer=answer) if answer is not None else outcome
 
 
 def _line_data(line: Line) -> dict:
