@@ -206,8 +206,10 @@ class LedgerEntry(models.Model):
     `points` is the change of the total; the three deltas say which part of the balance moved.
     """
 
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ledger_entries")
+    # No index of their own on program and member: the composite indexes below lead with them. Every write adds
+    # an entry, and each index is one more insertion in it.
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+", db_index=False)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="ledger_entries", db_index=False)
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
     reference = models.CharField(max_length=64)
     points = models.BigIntegerField()
@@ -218,11 +220,16 @@ class LedgerEntry(models.Model):
     occurred_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     description = models.CharField(max_length=255, blank=True, default="")
-    earn = models.ForeignKey("Earn", null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
-    redemption = models.ForeignKey(
-        "Redemption", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    # Each entry has at most one of these: partial indexes (below) hold only the entries that have it.
+    earn = models.ForeignKey(
+        "Earn", null=True, blank=True, on_delete=models.PROTECT, related_name="entries", db_index=False
     )
-    event = models.ForeignKey("Event", null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
+    redemption = models.ForeignKey(
+        "Redemption", null=True, blank=True, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
+    event = models.ForeignKey(
+        "Event", null=True, blank=True, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
 
     class Meta:
         verbose_name_plural = "ledger entries"
@@ -238,6 +245,9 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["member", "-id"], name="ledger_member_recent_idx"),
             models.Index(fields=["program", "kind", "created_at"], name="ledger_program_kind_idx"),
+            models.Index(fields=["earn"], condition=Q(earn__isnull=False), name="ledger_earn_idx"),
+            models.Index(fields=["redemption"], condition=Q(redemption__isnull=False), name="ledger_redemption_idx"),
+            models.Index(fields=["event"], condition=Q(event__isnull=False), name="ledger_event_idx"),
         ]
 
     def __str__(self) -> str:
@@ -250,7 +260,8 @@ class Earn(models.Model):
     POSTED = "posted"
     PENDING = "pending"
 
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    # Indexed by the reference constraint and earn_program_created_idx, both led by the program.
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+", db_index=False)
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="earns")
     reference = models.CharField(max_length=64)
     occurred_at = models.DateTimeField()
@@ -351,7 +362,8 @@ class LotMovement(models.Model):
 class IdempotencyRecord(models.Model):
     """The first answer to a write with a partner reference, replayed for identical retries."""
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    # Indexed by the reference constraint, led by the program.
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+", db_index=False)
     operation = models.CharField(max_length=32)
     reference = models.CharField(max_length=64)
     request_hash = models.CharField(max_length=64)

@@ -81,6 +81,7 @@ class JSONRenderer(renderers.JSONRenderer):
             return super().render(data, accepted_media_type, renderer_context)
         if b"e-" in out or b"0.0000" in out or (b"null" in out and _non_finite(data)):
             return super().render(data, accepted_media_type, renderer_context)
-        if b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out:
+        # U+2028 and U+2029 are not ASCII: an ASCII answer (most are) skips both searches.
+        if not out.isascii() and (b"\xe2\x80\xa8" in out or b"\xe2\x80\xa9" in out):
             out = out.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
         return out
