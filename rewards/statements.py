@@ -17,7 +17,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 
 from members.errors import MemberBlocked
@@ -77,62 +77,112 @@ def lock_balance(*, program_id: int, member_id: str) -> PointsBalance | None:
 
 def _take(values: list[Any], model: type[_M]) -> _M:
     """The instance of `model` that the first columns of `values` hold, as the ORM builds it; removes them."""
+    attnames, converters = _reading(model)
+    chunk = values[: len(attnames)]
+    del values[: len(attnames)]
+    db = connections[DEFAULT_DB_ALIAS]
+    for index, field, steps in converters:
+        value = chunk[index]
+        for step in steps:
+            value = step(value, field, db)
+        chunk[index] = value
+    return model.from_db(DEFAULT_DB_ALIAS, attnames, chunk)
+
+
+@functools.cache
+def _reading(model: type[Model]) -> tuple[list[str], list[tuple[int, Field, list[Any]]]]:
+    """The model's column names, and the database converters of the fields that have any (JSON, for one), looked
+    up once per process rather than for every field of every row."""
+    db = connections[DEFAULT_DB_ALIAS]
     fields = model._meta.concrete_fields
-    chunk = values[: len(fields)]
-    del values[: len(fields)]
-    converted = [_from_db(f, v) for f, v in zip(fields, chunk, strict=True)]
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    converters = [(i, f, steps) for i, f in enumerate(fields) if (steps := f.get_db_converters(db))]
+    return [f.attname for f in fields], converters
 
 
-def _from_db(field: Field, value: object) -> object:
-    for converter in field.get_db_converters(connection):
-        value = converter(value, field, connection)
-    return value
+# Columns an inserted row takes from the row inserted before it in the same statement (the entry from its earn, the
+# lot from its entry, the idempotency record from the earn) rather than from a parameter of its own: they are the
+# same values, and psycopg converts a statement once per process only while it has at most 50 parameters.
+_ENTRY_FROM_EARN = ("program", "member")
+_LOT_FROM_ENTRY = ("program", "member")
+_RECORD_FROM_EARN = ("program", "reference")
+
+
+@functools.cache
+def _earn_fields() -> list[Field]:
+    return _fields(Earn)
+
+
+@functools.cache
+def _entry_fields() -> list[Field]:
+    return _fields(LedgerEntry, skip=["earn", *_ENTRY_FROM_EARN])
+
+
+@functools.cache
+def _lot_fields() -> list[Field]:
+    return _fields(PointsLot, skip=["entry", *_LOT_FROM_ENTRY])
+
+
+@functools.cache
+def _record_fields() -> list[Field]:
+    return _fields(IdempotencyRecord, skip=list(_RECORD_FROM_EARN))
+
+
+@functools.cache
+def _balance_fields() -> list[Field]:
+    fields = [f for f in _fields(PointsBalance) if f.name in PointsBalance.MOVED_FIELDS]
+    return sorted(fields, key=lambda f: PointsBalance.MOVED_FIELDS.index(f.name))
 
 
 @functools.cache
 def _write_sql(with_lot: bool, with_record: bool) -> str:
     quote = _quote
 
-    def insert(model: type[Model], fields: list[Field], link: str | None, source: str | None) -> str:
-        columns = ", ".join(quote(f.column) for f in fields if f.column) + (f", {quote(link)}" if link else "")
-        holders = ", ".join(["%s"] * len(fields))
-        if source is None:
-            # Only while the member is still active, as this statement's snapshot (taken after the balance lock)
-            # sees it: a merge or a block that committed while the earn waited for the lock stops it here.
-            active = (
-                f"SELECT 1 FROM {quote(Member._meta.db_table)} WHERE {quote('id')} = %s "
-                f"AND {quote(_column(Member, 'status'))} = %s"
-            )
-            return (
-                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) SELECT {holders} WHERE EXISTS ({active}) "
-                f"RETURNING {quote('id')}"
-            )
+    def insert(
+        model: type[Model],
+        fields: list[Field],
+        source: str,
+        taken: Sequence[str],
+        link: str | None,
+        returning: Sequence[str] = (),
+    ) -> str:
+        """INSERT … SELECT of `fields` as parameters, the `taken` fields' columns from the `source` CTE's row, and
+        `link` (a column) set to that row's id."""
+        taken_columns = [_column(model, name) for name in taken]
+        columns = [quote(f.column) for f in fields if f.column] + [quote(c) for c in taken_columns]
+        values = ["%s"] * len(fields) + [f"{source}.{quote(c)}" for c in taken_columns]
+        if link:
+            columns.append(quote(link))
+            values.append(f"{source}.{quote('id')}")
+        returned = ", ".join(quote(c) for c in ("id", *(_column(model, name) for name in returning)))
         return (
-            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
-            f"SELECT {holders}, {source}.{quote('id')} FROM {source} RETURNING {quote('id')}"
+            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "
+            f"SELECT {', '.join(values)} FROM {source} RETURNING {returned}"
         )
 
-    sets = ", ".join(f"{quote(_column(PointsBalance, name))} = %s" for name in PointsBalance.MOVED_FIELDS)
+    # The earn only while the member is still active, as this statement's snapshot (taken after the balance lock)
+    # sees it: a merge or a block that committed while the earn waited for the lock stops it here, and with it
+    # every row below, all read from the earn's.
+    earn_columns = ", ".join(quote(f.column) for f in _earn_fields() if f.column)
+    active = (
+        f"SELECT 1 FROM {quote(Member._meta.db_table)} WHERE {quote('id')} = %s "
+        f"AND {quote(_column(Member, 'status'))} = %s"
+    )
+    earn_returned = ", ".join(quote(c) for c in ("id", *(_column(Earn, n) for n in ("program", "member", "reference"))))
     parts = [
-        f"earn AS ({insert(Earn, _fields(Earn), None, None)})",
-        f"entry AS ({insert(LedgerEntry, _fields(LedgerEntry, skip=['earn']), 'earn_id', 'earn')})",
+        f"earn AS (INSERT INTO {quote(Earn._meta.db_table)} ({earn_columns}) "
+        f"SELECT {', '.join(['%s'] * len(_earn_fields()))} WHERE EXISTS ({active}) RETURNING {earn_returned})",
+        f"entry AS ({insert(LedgerEntry, _entry_fields(), 'earn', _ENTRY_FROM_EARN, 'earn_id', _LOT_FROM_ENTRY)})",
     ]
     if with_lot:
-        parts.append(f"lot AS ({insert(PointsLot, _fields(PointsLot, skip=['entry']), 'entry_id', 'entry')})")
+        parts.append(f"lot AS ({insert(PointsLot, _lot_fields(), 'entry', _LOT_FROM_ENTRY, 'entry_id')})")
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in _balance_fields() if f.column)
     parts.append(
         f"balance AS (UPDATE {quote(PointsBalance._meta.db_table)} SET {sets} "
         f"WHERE {quote('member_id')} = %s AND EXISTS (SELECT 1 FROM entry) RETURNING 1)"
     )
     if with_record:
         # Written only with the earn: a refused earn (member no longer active) leaves its reference unclaimed.
-        fields = _fields(IdempotencyRecord)
-        columns = ", ".join(quote(f.column) for f in fields if f.column)
-        holders = ", ".join(["%s"] * len(fields))
-        parts.append(
-            f"record AS (INSERT INTO {quote(IdempotencyRecord._meta.db_table)} ({columns}) "
-            f"SELECT {holders} FROM earn RETURNING 1)"
-        )
+        parts.append(f"record AS ({insert(IdempotencyRecord, _record_fields(), 'earn', _RECORD_FROM_EARN, None)})")
     returned = "earn.id, entry.id, " + ("lot.id" if with_lot else "NULL")
     tables = "earn, entry, balance" + (", lot" if with_lot else "")
     return f"WITH {', '.join(parts)} SELECT {returned} FROM {tables}"
@@ -142,8 +192,8 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _values(obj: Model, fields: list[Field]) -> list[Any]:
-    return [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+def _values(obj: Model, fields: list[Field], db: Any, *, add: bool = True) -> list[Any]:
+    return [f.get_db_prep_save(f.pre_save(obj, add=add), db) for f in fields]
 
 
 def write_earn(
@@ -156,18 +206,20 @@ def write_earn(
 ) -> None:
     """Inserts the earn, its entry, its lot and `record` and updates the balance row, in one statement; sets the
     ids of the earn, the entry and the lot (not the record's: nothing reads it in the request)."""
-    params = _values(earn, _fields(Earn)) + [balance.member_id, Member.ACTIVE]
-    params += _values(entry, _fields(LedgerEntry, skip=["earn"]))
+    # The columns the statement copies from the row before must hold what these objects say.
+    assert (entry.program_id, entry.member_id) == (earn.program_id, earn.member_id)
+    assert lot is None or (lot.program_id, lot.member_id) == (entry.program_id, entry.member_id)
+    assert record is None or (record.program_id, record.reference) == (earn.program_id, earn.reference)
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: `connection` is a proxy, looked up at every use
+    params = _values(earn, _earn_fields(), db) + [balance.member_id, Member.ACTIVE]
+    params += _values(entry, _entry_fields(), db)
     if lot is not None:
-        params += _values(lot, _fields(PointsLot, skip=["entry"]))
-    balance_fields = _fields(PointsBalance)
-    balance_fields = [f for f in balance_fields if f.name in PointsBalance.MOVED_FIELDS]
-    balance_fields.sort(key=lambda f: PointsBalance.MOVED_FIELDS.index(f.name))
-    params += [f.get_db_prep_save(f.pre_save(balance, add=False), connection) for f in balance_fields]
+        params += _values(lot, _lot_fields(), db)
+    params += _values(balance, _balance_fields(), db, add=False)
     params.append(balance.member_id)
     if record is not None:
-        params += _values(record, _fields(IdempotencyRecord))
-    with connection.cursor() as cursor:
+        params += _values(record, _record_fields(), db)
+    with db.cursor() as cursor:
         cursor.execute(_write_sql(lot is not None, record is not None), params)
         row = cursor.fetchone()
     if row is None:

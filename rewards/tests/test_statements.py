@@ -74,3 +74,16 @@ def test_member_for_evaluation_reads_the_row_its_codes_and_its_tier_in_one_state
     assert member_for_evaluation(program_id=program.pk, member_id="M-2") is None
     assert member_for_evaluation(program_id=program.pk, member_id="M-2", program=program) is None
     assert member_for_evaluation(program_id=program.pk, member_id="M\x00") is None
+
+
+@pytest.mark.parametrize(("with_lot", "with_record"), [(True, True), (False, True), (True, False), (False, False)])
+def test_the_earns_statement_stays_within_psycopgs_statement_cache(with_lot, with_record):
+    """psycopg converts a statement's placeholders once per process only for statements of at most 4,096 bytes and
+    50 parameters (psycopg._queries); beyond, every earn pays the conversion again (about 0.2 ms)."""
+    from psycopg import _queries
+
+    from rewards.statements import _write_sql
+
+    sql = _write_sql(with_lot, with_record)
+    assert len(sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+    assert sql.count("%s") <= _queries.MAX_CACHED_STATEMENT_PARAMS, sql.count("%s")
