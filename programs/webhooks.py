@@ -24,7 +24,7 @@ import secrets
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -82,15 +82,22 @@ def _subscribed(program_id: int) -> dict[str, list[int]]:
     key = f"{_CACHE_PREFIX}{program_id}"
     found = tolerant(lambda: cache.get(key), None, logger, "Webhook subscription cache unavailable: reading them.")
     if found is None:
-        found = {}
-        rows = WebhookSubscription.objects.filter(
-            program_id=program_id, status=WebhookSubscription.ACTIVE, deleted_at__isnull=True
-        ).values_list("pk", "events")
-        for pk, events in rows:
-            for event_type in events:
-                found.setdefault(event_type, []).append(pk)
+        found = subscriptions_by_type(
+            WebhookSubscription.objects.filter(
+                program_id=program_id, status=WebhookSubscription.ACTIVE, deleted_at__isnull=True
+            ).values_list("pk", "events")
+        )
         message = "Webhook subscription cache unavailable: the subscriptions were read."
         tolerant(lambda: cache.set(key, found, settings.WEBHOOK_SUBSCRIPTIONS_CACHE_SECONDS), None, logger, message)
+    return found
+
+
+def subscriptions_by_type(rows: Iterable[Sequence[Any]]) -> dict[str, list[int]]:
+    """The ids of the subscriptions wanting each event type, from (id, event types) rows."""
+    found: dict[str, list[int]] = {}
+    for pk, events in rows:
+        for event_type in events:
+            found.setdefault(event_type, []).append(pk)
     return found
 
 
@@ -107,11 +114,20 @@ def subscriptions_changed(program_id: int) -> None:
     drop()
 
 
-def emit(*, program: Program | int, event_type: str, subject: Any) -> WebhookEvent | None:
-    """Records the event for the subscriptions that want it, in the current transaction; None when none does."""
+def emit(
+    *,
+    program: Program | int,
+    event_type: str,
+    subject: Any,
+    subscriptions: Mapping[str, Sequence[int]] | None = None,
+) -> WebhookEvent | None:
+    """Records the event for the subscriptions that want it, in the current transaction; None when none does.
+
+    `subscriptions`: the program's active subscriptions by type (`subscriptions_by_type`) when the caller read
+    them in this transaction (the earn reads them with the member's balance row); otherwise from the cache."""
     assert event_type in EVENT_TYPES, event_type
     program_id = program if isinstance(program, int) else program.pk
-    targets = _subscribed(program_id).get(event_type)
+    targets = (subscriptions if subscriptions is not None else _subscribed(program_id)).get(event_type)
     if not targets:
         return None
     data = _renderers[event_type](subject)

@@ -116,8 +116,10 @@ class PointsBalance(models.Model):
         "updated_at",
     )
     TIER_FIELDS = ("tier", "tier_since", "tier_until", "tier_override_reason", "tier_override_until")
-    # Set by the hot paths' lock (rewards.services.ledger.balance_lock_by_member_id), not a column.
+    # Set by the hot paths' lock (rewards.services.ledger.balance_lock_by_member_id), not columns; `webhooks` (the
+    # program's subscriptions by event type) only where the lock read them (PostgreSQL).
     segment_codes: list[str]
+    webhooks: dict[str, list[int]] | None = None
 
     class Meta:
         constraints = [

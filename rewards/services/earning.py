@@ -154,7 +154,7 @@ def earn_post(
         outcome = _post_earn(
             program, member, frozenset(balance.segment_codes), balance, basket, reference, claim, answer_of
         )
-        webhooks.emit(program=program, event_type="points.earned", subject=outcome)
+        webhooks.emit(program=program, event_type="points.earned", subject=outcome, subscriptions=balance.webhooks)
         return outcome
 
 
@@ -246,7 +246,7 @@ def _post_earn(
     if change is not None:  # crossing a threshold costs two statements more; other earns none
         balance.save(update_fields=list(PointsBalance.TIER_FIELDS))
         change.save(force_insert=True)
-        webhooks.emit(program=program, event_type="member.tier_changed", subject=member)
+        webhooks.emit(program=program, event_type="member.tier_changed", subject=member, subscriptions=balance.webhooks)
     return replace(outcome, answer=answer) if answer is not None else outcome
 
 

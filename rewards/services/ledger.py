@@ -54,8 +54,9 @@ def _fresh_status(members: Iterable[Member]) -> None:
 
 
 def balance_lock_by_member_id(*, program_id: int, member_id: str) -> PointsBalance | None:
-    """The hot paths' lock: the balance row FOR UPDATE with its member, its program and the member's segment codes
-    (`balance.segment_codes`), in one statement on PostgreSQL; then settled. None for an unknown member."""
+    """The hot paths' lock: the balance row FOR UPDATE with its member, its program, the member's segment codes
+    (`balance.segment_codes`) and, on PostgreSQL, the program's webhook subscriptions (`balance.webhooks`), in one
+    statement there; then settled. None for an unknown member."""
     if connection.vendor == "postgresql":
         balance = statements.lock_balance(program_id=program_id, member_id=member_id)
     else:

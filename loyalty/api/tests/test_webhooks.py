@@ -192,6 +192,31 @@ def test_an_earn_is_delivered_signed_with_the_earn_answer(api, member, receiver,
     ]
 
 
+@pytest.mark.postgres
+def test_an_earn_reads_its_subscriptions_with_the_balance_row_not_from_the_cache(
+    api, other_api, member, receiver, monkeypatch
+):
+    """On PostgreSQL the earn's lock statement reads the ids of the program's active subscriptions to
+    points.earned: a deleted, a disabled, another type's and another program's subscription get nothing."""
+    PromotionFactory(program=member.program, code="BASE", rate="1")
+    wanted = subscribe(api, receiver.url, ["member.enrolled", "points.earned"])
+    subscribe(api, receiver.url, ["points.reversed"])
+    deleted = subscribe(api, receiver.url, ["points.earned"])
+    assert api.delete(f"/api/v1/webhooks/{deleted['id']}").status_code == 204
+    disabled = subscribe(api, receiver.url, ["points.earned"])
+    WebhookSubscription.objects.filter(pk=disabled["id"]).update(status=WebhookSubscription.DISABLED)
+    subscribe(other_api, receiver.url, ["points.earned"])
+
+    def no_cache(program_id):
+        raise AssertionError("the earn asked the cache")
+
+    monkeypatch.setattr(webhooks, "_subscribed", no_cache)
+    answer = earn(api, lines=[line(unit_price="12.00")])
+    event = WebhookEvent.objects.get(type="points.earned")
+    assert event.data == answer
+    assert list(WebhookDelivery.objects.filter(event=event).values_list("subscription_id", flat=True)) == [wanted["id"]]
+
+
 def test_a_forged_or_altered_delivery_does_not_verify(api, member, receiver, committed):
     PromotionFactory(program=member.program, code="BASE", rate="1")
     created = subscribe(api, receiver.url, ["points.earned"])
