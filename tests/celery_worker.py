@@ -25,7 +25,7 @@ def broker_url() -> str | None:
 
 def database_url() -> str:
     settings = connection.settings_dict
-    if settings["ENGINE"] != "django.db.backends.postgresql":
+    if connection.vendor != "postgresql":
         raise RuntimeError("a worker process needs a shared database: run on PostgreSQL")
     user = settings.get("USER") or "postgres"
     password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""

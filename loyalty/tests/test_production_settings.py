@@ -254,6 +254,18 @@ def test_an_unknown_storage_is_refused(tmp_path):
     assert "DJANGO_STORAGE must be `local` or `s3`" in completed.stderr
 
 
+def test_postgresql_urls_get_the_backend_with_the_quiet_health_check(tmp_path):
+    """loyalty.core.postgresql: Django's backend whose health check sends no SELECT 1 on a quiet connection."""
+    for env in (
+        dp.clean_environment(tmp_path, DATABASE_URL=POSTGRES_URL),
+        dp.clean_environment(tmp_path, DATABASE_URL=POSTGRES_URL, DJANGO_DB_POOL="true"),
+    ):
+        default = settings_of(env, "DATABASES")["DATABASES"]["default"]
+        assert default["ENGINE"] == "loyalty.core.postgresql" and default["CONN_HEALTH_CHECKS"] is True
+    sqlite = settings_of(dp.clean_environment(tmp_path), "DATABASES")["DATABASES"]["default"]
+    assert sqlite["ENGINE"] == "django.db.backends.sqlite3"
+
+
 def test_postgresql_prepares_its_statements_unless_told_not_to(tmp_path):
     default = settings_of(dp.clean_environment(tmp_path, DATABASE_URL=POSTGRES_URL), "DATABASES")["DATABASES"]
     assert default["default"]["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
