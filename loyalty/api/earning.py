@@ -57,13 +57,7 @@ def basket_from(data: dict) -> Basket:
 
     return Basket(
         lines=tuple(
-            Line(
-                line_id=line["line_id"],
-                sku=line["sku"],
-                product_category=line["product_category"],
-                quantity=line["quantity"],
-                amount=line["amount"],
-            )
+            Line(line["line_id"], line["sku"], line["product_category"], line["quantity"], line["amount"])
             for line in data["lines"]
         ),
         occurred_at=data.get("occurred_at") or timezone.now(),
