@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from operator import add
 from typing import Final
 
 from rewards.engine.model import (
@@ -39,6 +40,7 @@ Number = Decimal | int
 # point). Added before flooring a line's sum, this keeps 0.99999…9 (meant as exactly 1) from becoming 0.
 _LINE_EPSILON: Final = Decimal("1e-12")
 _UNSEEN: Final = object()
+_ZERO: Final = Decimal(0)
 
 
 class _Compiled:
@@ -54,6 +56,8 @@ class _Compiled:
         "live",
         "max_points",
         "min_amount",
+        "name",
+        "needs_eligible",
         "order",
         "points",
         "rank",
@@ -78,6 +82,7 @@ class _Compiled:
         self.index = index
         self.rule = rule
         self.code = rule.code
+        self.name = rule.name
         self.kind = rule.kind
         self.live = live
         self.starts_at = rule.starts_at
@@ -87,6 +92,7 @@ class _Compiled:
         self.tiers = rule.tiers or None
         self.min_amount = rule.min_amount
         self.max_points = rule.max_points
+        self.needs_eligible = rule.min_amount is not None or rule.kind == BASKET  # the amount of its lines
         self.rate = rule.rate
         self.points = rule.points or 0
         self.threshold = rule.threshold if rule.threshold is not None else Decimal(0)
@@ -114,7 +120,16 @@ class _Compiled:
 class RuleSet:
     """A set of promotion snapshots, indexed once so that each evaluation only touches the rules it reaches."""
 
-    __slots__ = ("_by_category", "_by_code", "_by_sku", "_compiled", "_untargeted", "rules")
+    __slots__ = (
+        "_by_category",
+        "_by_code",
+        "_by_sku",
+        "_compiled",
+        "_multipliers",
+        "_rule_by_order",
+        "_untargeted",
+        "rules",
+    )
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
@@ -143,6 +158,8 @@ class RuleSet:
                 by_category.setdefault(category, []).append(item.index)
         self._compiled: tuple[_Compiled, ...] = tuple(compiled)
         self._by_code: tuple[_Compiled, ...] = tuple(by_code)
+        self._multipliers = bool(multipliers)  # whether evaluation needs each line's spend points
+        self._rule_by_order: tuple[Rule, ...] = tuple(item.rule for item in by_code)
         self._by_sku: dict[str, tuple[int, ...]] = {key: tuple(value) for key, value in by_sku.items()}
         self._by_category: dict[str, tuple[int, ...]] = {key: tuple(value) for key, value in by_category.items()}
         self._untargeted: tuple[int, ...] = tuple(untargeted)
@@ -153,120 +170,222 @@ class RuleSet:
     def evaluate(self, lines: Sequence[Line], context: Context, *, explain: bool = False) -> Evaluation:
         """Compute the points this basket earns under these rules; `explain` adds why the others gave nothing."""
         compiled = self._compiled
-        occurred_at, channel, segments = context.occurred_at, context.channel, context.member_segments
-        verdicts: dict[int, str | None] = {}  # context check memo: each rule is checked once per evaluation
-        matched = self._match(lines, verdicts, occurred_at, channel, segments, context.member_tier)
-
-        amounts = [line.amount for line in lines]
+        verdicts: list[object] = [_UNSEEN] * len(compiled)  # context check memo: each rule checked once
+        matched = self._match(
+            lines, verdicts, context.occurred_at, context.channel, context.member_segments, context.member_tier
+        )
         n = len(lines)
+        amounts = [line.amount for line in lines]
+        quantities: list[int] | None = None
+        basket_total: Decimal | None = None  # summed once, for the rules that reach every line
         failed: dict[int, str] = {}
-        outcomes: list[tuple[_Compiled, Sequence[int], list[Number], Number]] = []
-        spends: list[tuple[Sequence[int], list[Number]]] = []
-        multipliers: list[tuple[_Compiled, Sequence[int]]] = []
         inexact = False
-        basket_total: Decimal | None = None
+        # Each matched rule by its position in code order: its outcome, or None (below its minimum).
+        outcomes: dict[int, _Outcome | None] = {}
+        multipliers: list[tuple[_Compiled, Sequence[int]]] = []
+        # The unrounded spend points of each line, for multipliers: added up in the order of `_match`, as always.
+        spend_by_line: list[Number] | None = [0] * n if self._multipliers else None
+
+        # Most rules reach one line: they get no list of shares, as their one share is their unrounded sum
+        # (`sum([x])` is `0 + x`, which is x: an int, or a Decimal that an operation already rounded).
+        share: Number
+        shares: list[Number] | None
+        unrounded: Number
         for index, line_indexes in matched.items():
             item = compiled[index]
-            kind = item.kind
-            eligible: Decimal | None = None
-            if item.min_amount is not None or kind == BASKET:
-                if len(line_indexes) == n:  # every line: the basket total, summed once per evaluation
+            count = len(line_indexes)  # distinct and ascending, so n of them are every line
+            if item.needs_eligible:
+                if count == n:
                     if basket_total is None:
-                        basket_total = sum(amounts, Decimal(0))
+                        basket_total = sum(amounts, _ZERO)
                     eligible = basket_total
                 else:
-                    eligible = sum([amounts[i] for i in line_indexes], Decimal(0))
+                    eligible = _ZERO  # as sum(..., Decimal(0)): the same additions in the same order
+                    for i in line_indexes:
+                        eligible += amounts[i]
                 if item.min_amount is not None and eligible < item.min_amount:
                     failed[index] = REASON_MIN_AMOUNT
+                    outcomes[item.order] = None
                     continue
-            shares: list[Number]
+            kind = item.kind
             if kind == SPEND:
                 rate = item.rate
-                shares = [amounts[i] * rate for i in line_indexes]  # type: ignore[operator]
-                spends.append((line_indexes, shares))
-                outcomes.append((item, line_indexes, shares, sum(shares)))
+                if count == 1:
+                    i = line_indexes[0]
+                    shares, unrounded = None, amounts[i] * rate  # type: ignore[operator]
+                    if spend_by_line is not None:
+                        spend_by_line[i] += unrounded
+                elif count == n:
+                    shares = [amount * rate for amount in amounts]  # type: ignore[operator]
+                    unrounded = sum(shares)
+                    if spend_by_line is not None:
+                        spend_by_line = list(map(add, spend_by_line, shares))
+                else:
+                    shares, unrounded = [], 0  # as sum(shares): the same additions in the same order
+                    for i in line_indexes:
+                        share = amounts[i] * rate  # type: ignore[operator]
+                        shares.append(share)
+                        unrounded += share
+                        if spend_by_line is not None:
+                            spend_by_line[i] += share
             elif kind == QUANTITY:
                 per_unit = item.points
-                shares = [lines[i].quantity * per_unit for i in line_indexes]
-                outcomes.append((item, line_indexes, shares, sum(shares)))
+                if count == 1:
+                    shares, unrounded = None, lines[line_indexes[0]].quantity * per_unit
+                elif count == n:
+                    if quantities is None:
+                        quantities = [line.quantity for line in lines]
+                    shares = [quantity * per_unit for quantity in quantities]
+                    unrounded = sum(shares)
+                else:
+                    shares, unrounded = [], 0
+                    for i in line_indexes:
+                        share = lines[i].quantity * per_unit
+                        shares.append(share)
+                        unrounded += share
             elif kind == BASKET:
-                assert eligible is not None
                 if eligible < item.threshold:
                     failed[index] = REASON_MIN_AMOUNT  # the threshold is the basket rule's own minimum
+                    outcomes[item.order] = None
                     continue
-                shares, prorated = _basket_shares(item.points, [amounts[i] for i in line_indexes], eligible)
-                inexact = inexact or prorated
-                outcomes.append((item, line_indexes, shares, item.points))
+                unrounded = item.points
+                if count == 1:
+                    shares = None
+                else:  # prorated: `points * amount / eligible`, with the int converted once
+                    scale = Decimal(unrounded)
+                    if eligible <= 0:  # evenly
+                        shares = [scale / count] * count
+                    elif count == n:
+                        shares = [scale * amount / eligible for amount in amounts]
+                    else:
+                        shares = [scale * amounts[i] / eligible for i in line_indexes]
+                    inexact = True  # divided: the shares may be approximations
             else:
                 multipliers.append((item, line_indexes))
-
+                continue
+            outcomes[item.order] = (item, line_indexes, shares, unrounded)
         if multipliers:
-            outcomes.extend(_multiplier_outcomes(multipliers, spends, n))
+            assert spend_by_line is not None
+            _multiply(multipliers, spend_by_line, outcomes)
 
-        outcomes.sort(key=lambda outcome: outcome[0].order)
+        # Then in code order: each line adds its shares in that order (28-digit Decimals round, so the order
+        # matters) and its list of codes comes out sorted.
+        orders = sorted(outcomes)
         promotions: list[PromotionResult] = []
         line_sums: list[Number] = [0] * n
         line_codes: list[list[str]] = [[] for _ in range(n)]
         total = 0
-        for item, line_indexes, shares, unrounded in outcomes:
+        for order in orders:
+            outcome = outcomes[order]
+            if outcome is None:
+                continue
+            item, line_indexes, shares, unrounded = outcome
             points = math.floor(unrounded) if unrounded > 0 else 0
-            if item.max_points is not None and points > item.max_points:
-                points = max(item.max_points, 0)
+            max_points = item.max_points
+            if max_points is not None and points > max_points:
+                points = max(max_points, 0)
                 if points:
-                    divisor = Decimal(unrounded)
-                    shares = [Decimal(share) * points / divisor for share in shares]
+                    # Scaled to add up to the cap: `Decimal(share) * points`, with the int converted once.
+                    scale, divisor = Decimal(points), Decimal(unrounded)
+                    if shares is None:
+                        unrounded = divisor * scale / divisor
+                    else:
+                        shares = [share * scale / divisor for share in shares]
                     inexact = True
             if points <= 0:
                 failed[item.index] = REASON_NO_ELIGIBLE_LINES
                 continue
-            promotions.append(PromotionResult(item.code, item.rule.name, points))
+            promotions.append(PromotionResult(item.code, item.name, points))
             total += points
             code = item.code
-            for i, share in zip(line_indexes, shares, strict=True):
-                line_sums[i] += share
-                if share > 0:
-                    line_codes[i].append(code)  # outcomes go by code, so each list stays sorted
+            if shares is None:
+                i = line_indexes[0]
+                line_sums[i] += unrounded
+                if unrounded > 0:
+                    line_codes[i].append(code)
+            elif len(shares) == n:  # every line: whole lists, no indexing
+                line_sums = list(map(add, line_sums, shares))
+                if min(shares) > 0:
+                    for codes in line_codes:
+                        codes.append(code)
+                else:
+                    for codes, share in zip(line_codes, shares):  # noqa: B905 - both have n items
+                        if share > 0:
+                            codes.append(code)
+            else:
+                for i, share in zip(line_indexes, shares):  # noqa: B905 - one share per index
+                    line_sums[i] += share
+                    if share > 0:
+                        line_codes[i].append(code)
 
-        line_results = [
-            LineResult(line.line_id, _floor_line(line_sums[i], inexact), line_codes[i]) for i, line in enumerate(lines)
-        ]
+        if inexact:  # shares were divided: see _LINE_EPSILON
+            floors = [max(math.floor(s + _LINE_EPSILON if isinstance(s, Decimal) else s), 0) for s in line_sums]
+        else:
+            floors = [max(math.floor(s), 0) for s in line_sums]
+        line_results = list(map(LineResult, [line.line_id for line in lines], floors, line_codes))
         not_applied = self._explain(verdicts, matched, failed, context) if explain else []
-        matched_rules = tuple(compiled[i].rule for i in sorted(matched, key=lambda i: compiled[i].order))
+        rule_by_order = self._rule_by_order
+        matched_rules = tuple([rule_by_order[order] for order in orders])
         return Evaluation(total, promotions, line_results, not_applied, matched_rules)
 
     def _match(
         self,
         lines: Sequence[Line],
-        verdicts: dict[int, str | None],
+        verdicts: list[object],
         occurred_at: datetime,
         channel: str | None,
         segments: frozenset[str] | None,
         tier: str | None,
     ) -> dict[int, Sequence[int]]:
-        """Map each rule that passes the context checks to the indexes (ascending) of its eligible lines."""
+        """Map each rule that passes the context checks to the indexes (ascending) of its eligible lines.
+
+        The map's order (first line reached, a line's SKU rules before its category rules) is the order in which
+        spend points are added up per line for multipliers, so it must not change.
+        """
         compiled = self._compiled
         by_sku, by_category = self._by_sku, self._by_category
         matched: dict[int, list[int]] = {}
+        reached_by_category: dict[str | None, list[int]] = {}  # lines often share one: filter its rules once
         for line_index, line in enumerate(lines):
-            for candidates in (by_sku.get(line.sku), by_category.get(line.product_category)):  # type: ignore[arg-type]
-                if not candidates:
-                    continue
+            by_sku_too = False
+            candidates = by_sku.get(line.sku)
+            if candidates:
                 for index in candidates:
-                    verdict = verdicts.get(index, _UNSEEN)
+                    verdict = verdicts[index]
                     if verdict is _UNSEEN:
                         verdict = verdicts[index] = compiled[index].context_reason(occurred_at, channel, segments, tier)
-                    if verdict is not None:
-                        continue
-                    found = matched.get(index)
-                    if found is None:
-                        matched[index] = [line_index]
-                    elif found[-1] != line_index:  # a rule reached by both the SKU and the category of one line
-                        found.append(line_index)
+                    if verdict is None:
+                        by_sku_too = True
+                        found = matched.get(index)
+                        if found is None:
+                            matched[index] = [line_index]
+                        else:
+                            found.append(line_index)
+            category = line.product_category
+            reached = reached_by_category.get(category)
+            if reached is None:
+                reached = reached_by_category[category] = []
+                candidates = by_category.get(category)  # type: ignore[arg-type]
+                if candidates:
+                    for index in candidates:
+                        verdict = verdicts[index]
+                        if verdict is _UNSEEN:
+                            verdict = verdicts[index] = compiled[index].context_reason(
+                                occurred_at, channel, segments, tier
+                            )
+                        if verdict is None:
+                            reached.append(index)
+            for index in reached:
+                found = matched.get(index)
+                if found is None:
+                    matched[index] = [line_index]
+                elif not by_sku_too or found[-1] != line_index:  # else reached by the SKU of this line too
+                    found.append(line_index)
         result: dict[int, Sequence[int]] = dict(matched)
         if lines:
             every_line = range(len(lines))
             for index in self._untargeted:
-                verdict = verdicts.get(index, _UNSEEN)
+                verdict = verdicts[index]
                 if verdict is _UNSEEN:
                     verdict = verdicts[index] = compiled[index].context_reason(occurred_at, channel, segments, tier)
                 if verdict is None:
@@ -275,7 +394,7 @@ class RuleSet:
 
     def _explain(
         self,
-        verdicts: dict[int, str | None],
+        verdicts: Sequence[object],
         matched: Mapping[int, Sequence[int]],
         failed: Mapping[int, str],
         context: Context,
@@ -287,7 +406,7 @@ class RuleSet:
             if not item.live:
                 reasons.append((item.code, REASON_STATUS))
                 continue
-            verdict = verdicts.get(index, _UNSEEN)
+            verdict = verdicts[index]
             if verdict is _UNSEEN:
                 verdict = item.context_reason(
                     context.occurred_at, context.channel, context.member_segments, context.member_tier
@@ -301,46 +420,31 @@ class RuleSet:
         return reasons
 
 
+# A rule's outcome: the rule, its lines (ascending), its share on each (None for one line: the share is the
+# unrounded sum) and their unrounded sum.
+_Outcome = tuple[_Compiled, Sequence[int], list[Number] | None, Number]
+
+
 def _multiplier_precedence(item: _Compiled) -> tuple[Decimal, str]:
     return (-item.factor_minus_one, item.code)
 
 
-def _basket_shares(points: int, amounts: list[Decimal], eligible: Decimal) -> tuple[list[Number], bool]:
-    """Spread a basket rule's points over its lines by amount (evenly when the amount is not positive).
-
-    Returns the shares and whether they were divided (and so may be approximations).
-    """
-    if len(amounts) == 1:
-        return [points], False
-    if eligible > 0:
-        return [points * amount / eligible for amount in amounts], True
-    even = Decimal(points) / len(amounts)
-    return [even] * len(amounts), True
-
-
-def _multiplier_outcomes(
+def _multiply(
     multipliers: list[tuple[_Compiled, Sequence[int]]],
-    spends: list[tuple[Sequence[int], list[Number]]],
-    n: int,
-) -> list[tuple[_Compiled, Sequence[int], list[Number], Number]]:
+    spend_by_line: list[Number],
+    outcomes: dict[int, _Outcome | None],
+) -> None:
     """Give each line to its highest applying multiplier, on the unrounded pre-cap spend points of that line."""
-    spend_by_line: list[Number] = [0] * n
-    for line_indexes, shares in spends:
-        for i, share in zip(line_indexes, shares, strict=True):
-            spend_by_line[i] += share
-    taken = bytearray(n)
-    outcomes: list[tuple[_Compiled, Sequence[int], list[Number], Number]] = []
+    taken = bytearray(len(spend_by_line))
     for item, line_indexes in sorted(multipliers, key=lambda pair: pair[0].rank):
         mine = [i for i in line_indexes if not taken[i]]
+        extra = item.factor_minus_one
+        if len(mine) == 1:
+            i = mine[0]
+            taken[i] = 1
+            outcomes[item.order] = (item, mine, None, extra * spend_by_line[i])
+            continue
         for i in mine:
             taken[i] = 1
-        extra = item.factor_minus_one
         extras: list[Number] = [extra * spend_by_line[i] for i in mine]
-        outcomes.append((item, mine, extras, sum(extras)))
-    return outcomes
-
-
-def _floor_line(value: Number, inexact: bool) -> int:
-    if inexact and isinstance(value, Decimal):
-        value += _LINE_EPSILON
-    return max(math.floor(value), 0)
+        outcomes[item.order] = (item, mine, extras, sum(extras))
