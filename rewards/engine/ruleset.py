@@ -178,25 +178,40 @@ class RuleSet:
 
     def evaluate(self, lines: Sequence[Line], context: Context, *, explain: bool = False) -> Evaluation:
         """Compute the points this basket earns under these rules; `explain` adds why the others gave nothing."""
-        compiled = self._compiled
-        verdicts: list[object] = [_UNSEEN] * len(compiled)  # context check memo: each rule checked once
+        verdicts: list[object] = [_UNSEEN] * len(self._compiled)  # context check memo: each rule checked once
         matched = self._match(
             lines, verdicts, context.occurred_at, context.channel, context.member_segments, context.member_tier
         )
+        failed: dict[int, str] = {}
+        outcomes, divided = self._outcomes(lines, matched, failed)
+        orders = sorted(outcomes)  # the matched rules, in code order
+        total, promotions, line_results = _breakdown(lines, orders, outcomes, failed, divided)
+        not_applied = self._explain(verdicts, matched, failed, context) if explain else []
+        rule_by_order = self._rule_by_order
+        matched_rules = tuple([rule_by_order[order] for order in orders])
+        return Evaluation(total, promotions, line_results, not_applied, matched_rules)
+
+    def _outcomes(
+        self, lines: Sequence[Line], matched: Mapping[int, Sequence[int]], failed: dict[int, str]
+    ) -> tuple[dict[int, _Outcome | None], bool]:
+        """Each matched rule's shares and unrounded points, by its position in code order (None: below its
+        minimum, then also in `failed`), and whether any share was divided (basket proration).
+
+        Rules are visited in the order of `_match`, as each line's spend points (for multipliers) have always been
+        added up in that order. A rule that reaches one line (the most common case) gets no list of shares: its one
+        share is its unrounded sum, since `sum([x])` is `0 + x`, which is x (an int, or a Decimal that an operation
+        already rounded). A rule that reaches every line works on whole lists; the others add up with explicit
+        loops: the same additions, in the same order, as `sum`.
+        """
+        compiled = self._compiled
         n = len(lines)
         amounts = [line.amount for line in lines]
-        quantities: list[int] | None = None
+        quantities = [line.quantity for line in lines]
         basket_total: Decimal | None = None  # summed once, for the rules that reach every line
-        failed: dict[int, str] = {}
-        inexact = False
-        # Each matched rule by its position in code order: its outcome, or None (below its minimum).
+        divided = False
         outcomes: dict[int, _Outcome | None] = {}
         multipliers: list[tuple[_Compiled, Sequence[int]]] = []
-        # The unrounded spend points of each line, for multipliers: added up in the order of `_match`, as always.
         spend_by_line: list[Number] | None = [0] * n if self._multipliers else None
-
-        # Most rules reach one line: they get no list of shares, as their one share is their unrounded sum
-        # (`sum([x])` is `0 + x`, which is x: an int, or a Decimal that an operation already rounded).
         share: Number
         shares: list[Number] | None
         unrounded: Number
@@ -209,7 +224,7 @@ class RuleSet:
                         basket_total = sum(amounts, _ZERO)
                     eligible = basket_total
                 else:
-                    eligible = _ZERO  # as sum(..., Decimal(0)): the same additions in the same order
+                    eligible = _ZERO  # as sum(..., Decimal(0))
                     for i in line_indexes:
                         eligible += amounts[i]
                 if item.min_amount is not None and eligible < item.min_amount:
@@ -230,7 +245,7 @@ class RuleSet:
                     if spend_by_line is not None:
                         spend_by_line = list(map(add, spend_by_line, shares))
                 else:
-                    shares, unrounded = [], 0  # as sum(shares): the same additions in the same order
+                    shares, unrounded = [], 0
                     for i in line_indexes:
                         share = amounts[i] * rate  # type: ignore[operator]
                         shares.append(share)
@@ -240,16 +255,14 @@ class RuleSet:
             elif kind == QUANTITY:
                 per_unit = item.points
                 if count == 1:
-                    shares, unrounded = None, lines[line_indexes[0]].quantity * per_unit
+                    shares, unrounded = None, quantities[line_indexes[0]] * per_unit
                 elif count == n:
-                    if quantities is None:
-                        quantities = [line.quantity for line in lines]
                     shares = [quantity * per_unit for quantity in quantities]
                     unrounded = sum(shares)
                 else:
                     shares, unrounded = [], 0
                     for i in line_indexes:
-                        share = lines[i].quantity * per_unit
+                        share = quantities[i] * per_unit
                         shares.append(share)
                         unrounded += share
             elif kind == BASKET:
@@ -260,15 +273,15 @@ class RuleSet:
                 unrounded = item.points
                 if count == 1:
                     shares = None
-                else:  # prorated: `points * amount / eligible`, with the int converted once
+                else:  # `points * amount / eligible` (evenly when not positive), the int converted once
                     scale = Decimal(unrounded)
-                    if eligible <= 0:  # evenly
+                    if eligible <= 0:
                         shares = [scale / count] * count
                     elif count == n:
                         shares = [scale * amount / eligible for amount in amounts]
                     else:
                         shares = [scale * amounts[i] / eligible for i in line_indexes]
-                    inexact = True  # divided: the shares may be approximations
+                    divided = True
             else:
                 multipliers.append((item, line_indexes))
                 continue
@@ -276,66 +289,7 @@ class RuleSet:
         if multipliers:
             assert spend_by_line is not None
             _multiply(multipliers, spend_by_line, outcomes)
-
-        # Then in code order: each line adds its shares in that order (28-digit Decimals round, so the order
-        # matters) and its list of codes comes out sorted.
-        orders = sorted(outcomes)
-        promotions: list[PromotionResult] = []
-        line_sums: list[Number] = [0] * n
-        line_codes: list[list[str]] = [[] for _ in range(n)]
-        total = 0
-        for order in orders:
-            outcome = outcomes[order]
-            if outcome is None:
-                continue
-            item, line_indexes, shares, unrounded = outcome
-            points = math.floor(unrounded) if unrounded > 0 else 0
-            max_points = item.max_points
-            if max_points is not None and points > max_points:
-                points = max(max_points, 0)
-                if points:
-                    # Scaled to add up to the cap: `Decimal(share) * points`, with the int converted once.
-                    scale, divisor = Decimal(points), Decimal(unrounded)
-                    if shares is None:
-                        unrounded = divisor * scale / divisor
-                    else:
-                        shares = [share * scale / divisor for share in shares]
-                    inexact = True
-            if points <= 0:
-                failed[item.index] = REASON_NO_ELIGIBLE_LINES
-                continue
-            code = item.code
-            promotions.append(PromotionResult(code, item.name, points))
-            total += points
-            zero = item.zero
-            if shares is None:
-                i = line_indexes[0]
-                line_sums[i] += unrounded
-                if unrounded > zero:
-                    line_codes[i].append(code)
-            elif len(shares) == n:  # every line: whole lists, no indexing
-                line_sums = list(map(add, line_sums, shares))
-                if min(shares) > zero:
-                    for codes in line_codes:
-                        codes.append(code)
-                else:
-                    for codes, share in zip(line_codes, shares):  # noqa: B905 - both have n items
-                        if share > zero:
-                            codes.append(code)
-            else:
-                for i, share in zip(line_indexes, shares):  # noqa: B905 - one share per index
-                    line_sums[i] += share
-                    if share > zero:
-                        line_codes[i].append(code)
-
-        if inexact:  # shares were divided: see _LINE_EPSILON
-            line_sums = [s + _LINE_EPSILON if isinstance(s, Decimal) else s for s in line_sums]
-        floors = [f if f > 0 else 0 for f in map(math.floor, line_sums)]
-        line_results = list(map(LineResult, [line.line_id for line in lines], floors, line_codes))
-        not_applied = self._explain(verdicts, matched, failed, context) if explain else []
-        rule_by_order = self._rule_by_order
-        matched_rules = tuple([rule_by_order[order] for order in orders])
-        return Evaluation(total, promotions, line_results, not_applied, matched_rules)
+        return outcomes, divided
 
     def _match(
         self,
@@ -354,7 +308,9 @@ class RuleSet:
         compiled = self._compiled
         by_sku, by_category = self._by_sku, self._by_category
         matched: defaultdict[int, list[int]] = defaultdict(list)
-        reached_by_category: dict[str | None, list[int]] = {}  # lines often share one: filter its rules once
+        # Lines often share a category: its rules are filtered once, and kept as their lists of lines. (A rule
+        # enters `matched` at the first line it reaches, as before: the order of `matched` must not change.)
+        reached_by_category: dict[str | None, list[list[int]]] = {}
         for line_index, line in enumerate(lines):
             by_sku_too = False
             candidates = by_sku.get(line.sku)
@@ -379,15 +335,14 @@ class RuleSet:
                                 occurred_at, channel, segments, tier
                             )
                         if verdict is None:
-                            reached.append(index)
+                            reached.append(matched[index])
             if by_sku_too:
-                for index in reached:
-                    found = matched[index]
+                for found in reached:
                     if not found or found[-1] != line_index:  # else reached by the SKU of this line too
                         found.append(line_index)
             else:
-                for index in reached:
-                    matched[index].append(line_index)
+                for found in reached:
+                    found.append(line_index)
         result: dict[int, Sequence[int]] = dict(matched)  # a plain dict: a lookup must not add a rule
         if lines:
             every_line = range(len(lines))
@@ -467,3 +422,67 @@ def _multiply(
 
 def _multiplier_rank(pair: tuple[_Compiled, Sequence[int]]) -> int:
     return pair[0].rank
+
+
+def _breakdown(
+    lines: Sequence[Line],
+    orders: list[int],
+    outcomes: Mapping[int, _Outcome | None],
+    failed: dict[int, str],
+    divided: bool,
+) -> tuple[int, list[PromotionResult], list[LineResult]]:
+    """Round, cap and list each promotion, and add its shares to its lines, in code order: a line adds its shares
+    in that order (28-digit Decimals round, so the order matters) and its list of codes comes out sorted."""
+    n = len(lines)
+    floor = math.floor
+    promotions: list[PromotionResult] = []
+    line_sums: list[Number] = [0] * n
+    line_codes: list[list[str]] = [[] for _ in range(n)]
+    total = 0
+    inexact = divided  # some line's share may be a 28-digit approximation
+    for order in orders:
+        outcome = outcomes[order]
+        if outcome is None:
+            continue
+        item, line_indexes, shares, unrounded = outcome
+        zero = item.zero
+        points = floor(unrounded) if unrounded > zero else 0
+        max_points = item.max_points
+        if max_points is not None and points > max_points:
+            points = max(max_points, 0)
+            if points:  # the shares scaled to add up to the cap: `Decimal(share) * points / unrounded`
+                scale, divisor = Decimal(points), Decimal(unrounded)
+                if shares is None:
+                    unrounded = divisor * scale / divisor
+                else:
+                    shares = [share * scale / divisor for share in shares]
+                inexact = True
+        if points <= 0:
+            failed[item.index] = REASON_NO_ELIGIBLE_LINES
+            continue
+        code = item.code
+        promotions.append(PromotionResult(code, item.name, points))
+        total += points
+        if shares is None:  # one line: its share is the unrounded sum
+            i = line_indexes[0]
+            line_sums[i] += unrounded
+            if unrounded > zero:
+                line_codes[i].append(code)
+        elif len(shares) == n:  # every line: whole lists, no indexing
+            line_sums = list(map(add, line_sums, shares))
+            if min(shares) > zero:
+                for codes in line_codes:
+                    codes.append(code)
+            else:
+                for codes, share in zip(line_codes, shares):  # noqa: B905 - both have n items
+                    if share > zero:
+                        codes.append(code)
+        else:
+            for i, share in zip(line_indexes, shares):  # noqa: B905 - one share per index
+                line_sums[i] += share
+                if share > zero:
+                    line_codes[i].append(code)
+    if inexact:  # see _LINE_EPSILON
+        line_sums = [s + _LINE_EPSILON if isinstance(s, Decimal) else s for s in line_sums]
+    floors = [f if f > 0 else 0 for f in map(floor, line_sums)]
+    return total, promotions, list(map(LineResult, [line.line_id for line in lines], floors, line_codes))
