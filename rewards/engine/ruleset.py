@@ -347,7 +347,8 @@ class RuleSet:
             else:
                 for found in reached:
                     found.append(line_index)
-        result: dict[int, Sequence[int]] = dict(matched)  # a plain dict: a lookup must not add a rule
+        matched.default_factory = None  # from here on a plain dict: a lookup must not add a rule
+        result: dict[int, Sequence[int]] = matched  # type: ignore[assignment]
         if lines:
             every_line = range(len(lines))
             for index in self._untargeted:
@@ -458,6 +459,9 @@ def _breakdown(
                 scale, divisor = Decimal(points), Decimal(unrounded)
                 if shares is None:
                     unrounded = divisor * scale / divisor
+                elif item.kind == QUANTITY:  # int shares, of few values: each value scaled once
+                    scaled = {share: share * scale / divisor for share in set(shares)}
+                    shares = [scaled[share] for share in shares]
                 else:
                     shares = [share * scale / divisor for share in shares]
                 inexact = True
