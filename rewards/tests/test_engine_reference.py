@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -374,6 +375,31 @@ def assert_same(actual: Evaluation, expected: Evaluation) -> None:
     assert all(a is b for a, b in zip(actual.matched_rules, expected.matched_rules, strict=True))
 
 
+def floored(evaluate: Callable[[], Evaluation]) -> tuple[Evaluation, list[tuple[type, object]]]:
+    """The evaluation, and every value it floored, in order: each promotion's unrounded sum, then each line's sum.
+
+    Points are integers, so a share rounded differently (28 digits) would almost never change them; these sums
+    show it. Both implementations look `math.floor` up at each evaluation, so a spy sees both.
+    """
+    seen: list[tuple[type, object]] = []
+    real = math.floor
+
+    def spy(value):
+        seen.append((type(value), value))
+        return real(value)
+
+    with mock.patch.object(math, "floor", spy):
+        result = evaluate()
+    return result, seen
+
+
+def assert_same_evaluation(optimised: RuleSet, reference: ReferenceRuleSet, lines, context, explain: bool) -> None:
+    actual, actual_floored = floored(lambda: optimised.evaluate(lines, context, explain=explain))
+    expected, expected_floored = floored(lambda: reference.evaluate(lines, context, explain=explain))
+    assert_same(actual, expected)
+    assert actual_floored == expected_floored  # the same values (and types), not merely the same integers
+
+
 def build_both(rule_list: list[Rule]) -> tuple[RuleSet | None, ReferenceRuleSet | None]:
     """Both sets, or neither: a rule set the reference refuses must be refused with the same message."""
     try:
@@ -392,11 +418,9 @@ def compare(rule_list: list[Rule], lines: list[Line], contexts: Iterable[Context
     if optimised is None or reference is None:
         return
     for context in contexts:
-        assert_same(
-            optimised.evaluate(lines, context, explain=explain), reference.evaluate(lines, context, explain=explain)
-        )
+        assert_same_evaluation(optimised, reference, lines, context, explain)
         # and without explain, which takes shortcuts of its own
-        assert_same(optimised.evaluate(lines, context), reference.evaluate(lines, context))
+        assert_same_evaluation(optimised, reference, lines, context, False)
 
 
 # --- generated rule sets and baskets ---------------------------------------------------------------------------
@@ -534,6 +558,76 @@ def test_the_same_for_rules_that_may_be_incomplete_or_repeat_a_code(kinds, data)
     compare(rule_list, [Line("1", "A", None, 1, Decimal("20.00"))], [Context(NOW, "store", None)], explain=True)
 
 
+# Decimals with 28 significant digits everywhere, so that products, sums and caps round: any step done
+# differently (another order, another grouping) shows in the floored sums.
+PRECISE = st.sampled_from(
+    [
+        Decimal("0.3333333333333333333333333333"),
+        Decimal("0.1428571428571428571428571429"),
+        Decimal("2.718281828459045235360287471"),
+        Decimal("1.000000000000000000000000001"),
+    ]
+)
+
+
+@st.composite
+def rounding_rule_sets(draw: st.DrawFn) -> list[Rule]:
+    result = []
+    for n in range(draw(st.integers(1, 8))):
+        kind = draw(st.sampled_from(sorted(KINDS)))
+        result.append(
+            Rule(
+                code=f"R{draw(st.integers(0, 99)):02d}-{n}",
+                version=1,
+                name={"en": f"Rule {n}"},
+                kind=kind,
+                status=LIVE,
+                rate=draw(PRECISE) if kind == SPEND else None,
+                points=draw(st.integers(1, 10**6)) if kind in (QUANTITY, BASKET) else None,
+                threshold=Decimal(0) if kind == BASKET else None,
+                factor=draw(PRECISE) + 1 if kind == MULTIPLIER else None,
+                products=draw(st.sampled_from([frozenset(), frozenset({"A"}), frozenset({"A", "B"})])),
+                max_points=draw(st.sampled_from([None, None, 0, 1, 2, 7, 999_999])),
+            )
+        )
+    return result
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    rounding_rule_sets(),
+    st.lists(
+        st.tuples(st.sampled_from(["A", "B", "C"]), st.integers(1, 4), money("0.01", "1000000000000000000") | PRECISE),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_the_same_where_every_step_rounds(rule_list, line_specs):
+    lines = [Line(f"L{n}", sku, None, quantity, amount) for n, (sku, quantity, amount) in enumerate(line_specs)]
+    compare(rule_list, lines, [Context(NOW)], explain=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(PRECISE, st.sampled_from([frozenset(), frozenset({"A"}), frozenset({"B"}), frozenset({"A", "B"})])),
+        min_size=3,
+        max_size=8,
+    ),
+    PRECISE,
+    st.lists(st.tuples(st.sampled_from(["A", "B"]), money("0.01", "1000000000000000000") | PRECISE), max_size=4),
+)
+def test_the_same_spend_points_under_a_multiplier(spends, factor, line_specs):
+    """Several spend rules on one line, each share rounded: a multiplier adds them up in the order of _match."""
+    rule_list = [
+        Rule(code=f"S{n}", version=1, name={}, kind=SPEND, status=LIVE, rate=rate, products=products)
+        for n, (rate, products) in enumerate(spends)
+    ]
+    rule_list.append(Rule(code="M", version=1, name={}, kind=MULTIPLIER, status=LIVE, factor=factor + 1))
+    lines = [Line(f"L{n}", sku, None, 1, amount) for n, (sku, amount) in enumerate(line_specs)]
+    compare(rule_list, lines, [Context(NOW)], explain=False)
+
+
 # --- large baskets, shaped like bench/evaluate.py -------------------------------------------------------------
 
 
@@ -597,7 +691,4 @@ def test_the_same_on_large_baskets(seed):
                 rng.choice([*TIERS, None]),
             )
             for explain in (False, True):
-                assert_same(
-                    optimised.evaluate(lines, context, explain=explain),
-                    reference.evaluate(lines, context, explain=explain),
-                )
+                assert_same_evaluation(optimised, reference, lines, context, explain)
