@@ -134,7 +134,7 @@ class RuleSet:
         "_by_code",
         "_by_sku",
         "_compiled",
-        "_multipliers",
+        "_has_multipliers",
         "_rule_by_order",
         "_untargeted",
         "rules",
@@ -167,7 +167,7 @@ class RuleSet:
                 by_category.setdefault(category, []).append(item.index)
         self._compiled: tuple[_Compiled, ...] = tuple(compiled)
         self._by_code: tuple[_Compiled, ...] = tuple(by_code)
-        self._multipliers = bool(multipliers)  # whether evaluation needs each line's spend points
+        self._has_multipliers = bool(multipliers)  # whether evaluation needs each line's spend points
         self._rule_by_order: tuple[Rule, ...] = tuple(item.rule for item in by_code)
         self._by_sku: dict[str, tuple[int, ...]] = {key: tuple(value) for key, value in by_sku.items()}
         self._by_category: dict[str, tuple[int, ...]] = {key: tuple(value) for key, value in by_category.items()}
@@ -215,7 +215,7 @@ class RuleSet:
         divided = False
         outcomes: dict[int, _Outcome | None] = {}
         multipliers: list[tuple[_Compiled, Sequence[int]]] = []
-        spend_by_line: list[Number] | None = [0] * n if self._multipliers else None
+        spend_by_line: list[Number] | None = [0] * n if self._has_multipliers else None
         share: Number
         shares: list[Number] | None
         unrounded: Number
