@@ -292,7 +292,7 @@ class RuleSet:
             outcomes[item.order] = (item, line_indexes, shares, unrounded)
         if multipliers:
             assert spend_by_line is not None
-            _multiply(multipliers, spend_by_line, outcomes)
+            _multiply(multipliers, spend_by_line, outcomes, failed)
         return outcomes, divided
 
     def _match(
@@ -400,29 +400,38 @@ def _multiply(
     multipliers: list[tuple[_Compiled, Sequence[int]]],
     spend_by_line: list[Number],
     outcomes: dict[int, _Outcome | None],
+    failed: dict[int, str],
 ) -> None:
     """Give each line to its highest applying multiplier, on the unrounded pre-cap spend points of that line."""
     n = len(spend_by_line)
     taken = bytearray(n)
+    free = n  # lines not taken yet
     multipliers.sort(key=_multiplier_rank)
     for item, line_indexes in multipliers:
         extra = item.factor_minus_one
-        if len(line_indexes) == n and not any(taken):  # the first to reach every line takes them all
+        if free == n and len(line_indexes) == n:  # the first to reach every line takes them all
             taken = bytearray(b"\x01") * n
+            free = 0
             extras: list[Number] = [extra * spend for spend in spend_by_line]
             outcomes[item.order] = (item, line_indexes, extras, sum(extras))
             continue
         mine: list[int] = []
         extras = []
         unrounded: Number = 0  # as sum(extras): the same additions in the same order
-        for i in line_indexes:
-            if not taken[i]:
-                taken[i] = 1
-                mine.append(i)
-                share = extra * spend_by_line[i]
-                extras.append(share)
-                unrounded += share
-        outcomes[item.order] = (item, mine, None if len(mine) == 1 else extras, unrounded)
+        if free:
+            for i in line_indexes:
+                if not taken[i]:
+                    taken[i] = 1
+                    mine.append(i)
+                    share = extra * spend_by_line[i]
+                    extras.append(share)
+                    unrounded += share
+            free -= len(mine)
+        if mine:
+            outcomes[item.order] = (item, mine, None if len(mine) == 1 else extras, unrounded)
+        else:  # beaten on every line: no points (as _breakdown would find)
+            failed[item.index] = REASON_NO_ELIGIBLE_LINES
+            outcomes[item.order] = None
 
 
 def _multiplier_rank(pair: tuple[_Compiled, Sequence[int]]) -> int:
