@@ -52,7 +52,7 @@ def _lock_sql() -> str:
         f"WHERE sm.{quote('member_id')} = m.{quote('id')})"
     )
     # The program's active webhook subscriptions ([id, events] pairs), read here rather than asked of the cache:
-    # one round trip less per earn.
+    # one round trip less per earn. The same filter as programs.webhooks._subscribed (active, not deleted).
     hooks = (
         f"(SELECT json_agg(json_build_array(w.{quote('id')}, w.{quote('events')}))::text "
         f"FROM {quote(WebhookSubscription._meta.db_table)} w "
