@@ -3,7 +3,7 @@ POST /transactions/earn (10 lines) on a program with 1,000 live promotions, thro
 driven by wrk (Debian package `wrk`); then earn again at half its saturation rate for its p95; and the number
 of SQL statements one earn costs (and authentication, warm).
 
-    .venv/bin/python bench/hot_paths.py [--seconds 15] [--connections 8] [--workers 2]
+    .venv/bin/python bench/hot_paths.py [--seconds 15] [--connections 8] [--workers 2] [--async-commit]
 
 It creates a fresh database `loyalty_http` on the local PostgreSQL and a gunicorn on 127.0.0.1:8123.
 """
@@ -248,6 +248,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="per worker: 1 (sync workers) as deployed")
+    parser.add_argument(
+        "--async-commit",
+        action="store_true",
+        help="synchronous_commit=off on the bench database only: the most that batching commits (group commit) "
+        "could buy; a measurement, never a deployment setting (a crash could lose acknowledged earns)",
+    )
     args = parser.parse_args()
 
     os.environ.update(ENV)
@@ -255,6 +261,8 @@ def main() -> int:
     os.environ["DJANGO_LOG_LEVEL"] = "WARNING"
     psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     psql(f"CREATE DATABASE {DATABASE}")
+    if args.async_commit:
+        psql(f"ALTER DATABASE {DATABASE} SET synchronous_commit = off")
     subprocess.run(["redis-cli", "-n", "3", "flushdb"], check=True, capture_output=True)
     python = str(ROOT / ".venv" / "bin" / "python")
     subprocess.run([python, "manage.py", "migrate", "--noinput"], cwd=ROOT, check=True, capture_output=True)
@@ -322,6 +330,7 @@ def main() -> int:
     print(
         f"\n{args.workers} gunicorn workers x {args.threads} threads, {args.connections} connections, "
         f"{args.seconds} s each, 1,000 promotions"
+        + (", synchronous_commit off (an upper bound, not durable)" if args.async_commit else "")
     )
     print("| request | throughput | vs GET /program | p50 | p95 | non-2xx |")
     print("|---|---|---|---|---|---|")
