@@ -15,7 +15,7 @@ from programs import webhooks
 from programs.models import Program
 from rewards import statements
 from rewards.dates import available_for, expiry_for
-from rewards.engine import Context, Evaluation, Line, RuleSet
+from rewards.engine import Context, Evaluation, Line, Rule, RuleSet
 from rewards.errors import (
     AlreadyReversed,
     EarnNotFound,
@@ -310,11 +310,25 @@ def _points_after_returns(earn: Earn, returned: dict[str, int]) -> int:
             kept.append(Line(line.line_id, line.sku, line.product_category, left, amount))
     if not kept:
         return 0
-    ruleset = RuleSet(earn_rules(earn))
+    rules = earn_rules(earn)
     context = Context(
-        occurred_at=earn.occurred_at, channel=earn.channel or None, member_segments=frozenset(earn.segments)
+        occurred_at=earn.occurred_at,
+        channel=earn.channel or None,
+        member_segments=frozenset(earn.segments),
+        member_tier=_tier_at_earn(rules),
     )
-    return ruleset.evaluate(kept, context).points
+    return RuleSet(rules).evaluate(kept, context).points
+
+
+def _tier_at_earn(rules: list[Rule]) -> str | None:
+    """A tier code that meets the tier condition of every rule the earn matched. The earn does not store the
+    member's tier, but each of its rules applied to it then, so their tier lists all hold that tier: without one,
+    a tier-only promotion would drop out of the kept basket and its points on kept units would be reversed too."""
+    common: frozenset[str] | None = None
+    for rule in rules:
+        if rule.tiers:
+            common = rule.tiers if common is None else common & rule.tiers
+    return min(common) if common else None
 
 
 def earn_reverse(

@@ -2,6 +2,7 @@
 
 import pytest
 
+from programs.models import Tier
 from rewards.ledger_check import ledger_differences
 from rewards.models import LedgerEntry, PointsBalance
 from rewards.rules import clear_cache
@@ -81,6 +82,22 @@ def test_partial_reversal_uses_the_rules_of_the_earn(api, program, member):
     # Kept: 10.00 + 15.00 = 25.00, below the 30.00 threshold: 25 points kept, 110 reversed.
     assert r.json()["points"] == -110
     assert balance(member) == 25
+
+
+def test_partial_reversal_keeps_a_tier_promotion_on_kept_units(api, program, member):
+    """A tier-only promotion that applied at earn time still applies to the kept units, whatever the member's
+    tier is at reversal time (the earn stores no tier)."""
+    gold = Tier.objects.create(program=program, code="GOLD", name={"en": "Gold"}, threshold=5, position=1)
+    PromotionFactory(program=program, code="GOLDX", kind="quantity", points=5, rate=None).tiers.add(gold)
+    clear_cache()
+    earn(api, reference="E0")  # 10 qualifying points: the member reaches GOLD
+    body = earn(api, reference="E1", lines=[line(quantity=2, unit_price="10.00")])
+    assert body["points"] == 20 + 10
+    r = reverse(api, "E1", "R1", [{"line_id": "1", "quantity": 1}])
+    assert r.status_code == 201, r.content
+    # Kept: one unit, 10 (BASE) + 5 (GOLDX); reversed: 15.
+    assert r.json()["points"] == -15
+    assert reverse(api, "E1", "R2").json()["points"] == -15
 
 
 def test_bad_returns_are_400(api, member):
