@@ -922,6 +922,9 @@ def test_import_program_command_refuses_bad_json_and_missing_files(tmp_path):
         call_command("import_program", str(path))
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_program", str(tmp_path / "absent.json"))
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")  # deeper than Python's parser goes
+    with pytest.raises(CommandError, match="not valid JSON"):
+        call_command("import_program", str(path))
 
 
 def test_export_program_command_prints_indented_json():
