@@ -7,6 +7,7 @@ from loyalty.core import values as v
 from loyalty.core.values import Item
 
 TIER_WINDOW_MONTHS = (1, 120)  # the database's check constraint on Program.tier_window_months
+SMALL_INT = 32_767  # PositiveSmallIntegerField's upper bound (expiry_months, pending_days) on every backend
 
 tier_window_months = v.rule(
     lambda value: (
@@ -25,8 +26,8 @@ PROGRAM_SPEC: v.Spec = {
     "default_language": ("default_language", v.language),
     "timezone": ("timezone", v.timezone_name),
     "points": {
-        "expiry_months": ("expiry_months", v.or_null(v.integer(1))),
-        "pending_days": ("pending_days", v.integer(0)),
+        "expiry_months": ("expiry_months", v.or_null(v.integer(1, SMALL_INT))),
+        "pending_days": ("pending_days", v.integer(0, SMALL_INT)),
         "allow_negative_balance": ("allow_negative_balance", v.boolean),
         "tier_window_months": ("tier_window_months", tier_window_months),
     },

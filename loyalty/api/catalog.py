@@ -26,15 +26,17 @@ LANGUAGE_PARAMS = [
     OpenApiParameter(
         "lang",
         OpenApiTypes.STR,
-        description="Language of `name`/`description`; an unknown one falls back to `Accept-Language`, "
-        "then to the program's default language.",
+        description="Language of `name`/`description`, case-insensitive; a regional tag reads as its language "
+        "(`fr-BE`: `fr`). One the program does not have falls back to `Accept-Language`, then to the program's "
+        "default language.",
     ),
     OpenApiParameter(
         "Accept-Language",
         OpenApiTypes.STR,
         location=OpenApiParameter.HEADER,
         required=False,
-        description="Used when `lang` is absent or not one of the program's languages.",
+        description="Used when `lang` is absent or not one of the program's languages; read in the order of its "
+        "q-values (`q=0`: not wanted).",
     ),
 ]
 GIFT_FILTER_PARAMS = [

@@ -9,7 +9,7 @@ from loyalty.api import enums
 from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.baskets import validate_basket
 from loyalty.api.errors import conflict, invalid
-from loyalty.api.fields import TIMESTAMP_SCHEMA, AwareDateTimeField
+from loyalty.api.fields import TIMESTAMP_SCHEMA, QueryTimestampField
 from loyalty.api.members import get_member_or_404, member_for_evaluation_or_404
 from loyalty.api.pagination import PAGE_PARAMETERS, page_response_data, paginate_queryset
 from loyalty.core.logging import bind_log_context
@@ -229,8 +229,8 @@ class ReversalView(ProgramAPIView):
 
 class HistoryFilters(serializers.Serializer):
     type = serializers.ChoiceField(choices=selectors.HISTORY_KINDS, required=False)
-    since = AwareDateTimeField(required=False)
-    until = AwareDateTimeField(required=False)
+    since = QueryTimestampField(required=False)
+    until = QueryTimestampField(required=False)
 
 
 class TransactionHistoryView(ProgramAPIView):

@@ -118,6 +118,18 @@ class AwareDateTimeField(serializers.Field):
         return value.isoformat() if value else None
 
 
+class QueryTimestampField(AwareDateTimeField):
+    """A timestamp in a query string (`?since=`). An unencoded `+` of a positive offset arrives as a space
+    (`...T10:00:00 01:00`, form decoding); such a value cannot mean anything else, so it is read as `+01:00`."""
+
+    UNENCODED_PLUS = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)$")
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = self.UNENCODED_PLUS.sub(r"\1+\2", data)
+        return super().to_internal_value(data)
+
+
 class OccurredAtField(AwareDateTimeField):
     """When a purchase or an event happened: from 2000-01-01T00:00:00Z to 24 hours after the server's now
     (tills' clocks drift; points dated further ahead would count, expire and tier wrongly)."""

@@ -28,15 +28,42 @@ def is_known_language(code: str) -> bool:
 
 
 def pick_language(requested: str | None, accept_language: str | None, languages: list[str], default: str) -> str:
-    """`?lang=` first, then the Accept-Language header, else the program default."""
-    if requested and requested in languages:
-        return requested
+    """`?lang=` first, then the Accept-Language header in the order of its q-values, else the program default.
+    Tags match case-insensitively and a regional tag (`fr-BE`) falls back to its language (`fr`), as HTTP's
+    language tags do: a partner sending `?lang=fr-BE` or `Accept-Language: en;q=0.1, fr` means French."""
+    if requested:
+        found = _match(requested, languages)
+        if found:
+            return found
     if accept_language:
-        for part in accept_language.split(","):
-            code = part.split(";")[0].strip().lower()
-            if code in languages:
-                return code
-            base = code.split("-")[0]
-            if base in languages:
-                return base
+        for code in _by_preference(accept_language):
+            found = _match(code, languages)
+            if found:
+                return found
     return default
+
+
+def _match(tag: str, languages: list[str]) -> str | None:
+    """The program language this tag names: the tag itself, else its primary language; None for neither."""
+    known = {code.lower(): code for code in languages}
+    tag = tag.strip().lower()
+    return known.get(tag) or known.get(tag.split("-")[0])
+
+
+def _by_preference(accept_language: str) -> list[str]:
+    """The header's language tags, most wanted first (a stable sort keeps the sender's order among equal q-values);
+    `q=0` means "not this one", and `*` adds nothing to the program default that ends the search anyway."""
+    weighted: list[tuple[float, str]] = []
+    for part in accept_language.split(","):
+        tag, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0  # a malformed weight: the tag is not relied on
+        if tag and tag != "*" and quality > 0:
+            weighted.append((quality, tag))
+    return [tag for _, tag in sorted(weighted, key=lambda item: -item[0])]

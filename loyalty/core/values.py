@@ -50,12 +50,20 @@ def rule(test: Callable[[Any], Any], message: str) -> Check:
     return check
 
 
-def integer(minimum: int) -> Check:
-    # bool is an int subclass in Python but not an integer in JSON.
-    return rule(
-        lambda v: isinstance(v, int) and not isinstance(v, bool) and minimum <= v <= MAX_INT,
-        "must be a positive integer" if minimum == 1 else f"must be an integer >= {minimum}",
-    )
+def integer(minimum: int, maximum: int = MAX_INT) -> Check:
+    """An integer from `minimum` to `maximum` (the column's bound: a bigger one is refused here, not by the
+    database in the middle of a write)."""
+    message = "must be a positive integer" if minimum == 1 else f"must be an integer >= {minimum}"
+
+    def check(value: Any) -> Any:
+        # bool is an int subclass in Python but not an integer in JSON.
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            raise bad(message)
+        if value > maximum:
+            raise bad(f"must be at most {maximum}" if maximum != MAX_INT else message)
+        return value
+
+    return check
 
 
 def text(max_length: int) -> Check:

@@ -5,6 +5,7 @@ object), so a partial file never wipes what it does not mention. Nothing is dele
 notification text the file omits (the program then keeps its text, or the shipped default where it has none).
 """
 
+import re
 from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
 from typing import Any
@@ -387,11 +388,40 @@ def _write_notifications(program: Program, notifications: _Notifications, stored
 # ---- entry points ---------------------------------------------------------------------------------------------
 
 
+# NUL cannot be stored in a text or jsonb column (PostgreSQL), nor a lone surrogate written back as UTF-8.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def _unstorable_strings(data: Any) -> list[str]:
+    """`path: message` for every string (value or key, at any depth) that no column can hold. Checked before
+    anything else reads the document: the program's own code is looked up with it."""
+    errors: list[str] = []
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                errors.append(f"{path or 'document'}: must not contain NUL or unpaired surrogate characters")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and _UNSTORABLE.search(key):
+                    # The key cannot be printed as it is: its parent is named.
+                    errors.append(f"{path or 'document'}: a key must not contain NUL or unpaired surrogate characters")
+                    continue
+                stack.append((item, f"{path}.{key}" if path else str(key)))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(value))
+    return sorted(errors)
+
+
 def program_import_report(*, data: dict) -> ImportResult:
     """Validates the whole document, then creates or updates the program and everything in it, all or nothing.
 
     Raises ProgramFileError with every problem found; nothing is written then.
     """
+    unstorable = _unstorable_strings(data)
+    if unstorable:
+        raise ProgramFileError(unstorable)
     with transaction.atomic():
         code = data.get("code") if isinstance(data, dict) else None
         # The program row is locked first: two imports of one program run one after the other.

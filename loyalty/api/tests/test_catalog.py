@@ -80,6 +80,25 @@ def test_category_names_in_requested_language_with_fallback(api, home, kitchen, 
     assert names(api.get("/api/v1/categories?lang=de"))["HOME"] == "Home"
 
 
+def test_language_tags_match_like_http_s_case_regions_and_q_values(api, home):
+    """`?lang=` and Accept-Language are HTTP language tags: case-insensitive, a region falls back to its language,
+    and Accept-Language is read in the order of its q-values (q=0: not wanted), not in the order written."""
+
+    def name(query="", **headers):
+        response = api.get(f"/api/v1/categories{query}", **headers)
+        assert response.status_code == 200, response.content
+        return response.json()["results"][0]["name"]
+
+    assert name("?lang=FR") == "Maison"
+    assert name("?lang=fr-BE") == "Maison"
+    assert name(HTTP_ACCEPT_LANGUAGE="en;q=0.1, fr;q=0.9") == "Maison"
+    assert name(HTTP_ACCEPT_LANGUAGE="fr;q=0, en") == "Home"
+    assert name(HTTP_ACCEPT_LANGUAGE="de, fr;q=0.5, en;q=0.4") == "Maison"
+    assert name(HTTP_ACCEPT_LANGUAGE="*, fr;q=0.2") == "Maison"
+    assert name(HTTP_ACCEPT_LANGUAGE="fr;q=abc, en") == "Home"
+    assert name("?lang=fr", HTTP_ACCEPT_LANGUAGE="en;q=1") == "Maison"
+
+
 def test_inactive_categories_and_their_children_and_gifts_are_hidden(api, program, home, kitchen, mugs):
     home.active = False
     home.save()

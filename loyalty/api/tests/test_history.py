@@ -65,6 +65,19 @@ def test_filters(api, member):
         assert r.json()["error"]["code"] == "invalid_request"
 
 
+def test_since_and_until_read_an_unencoded_plus_offset(api, member):
+    """`?since=2026-11-03T11:00:00+01:00` written into a URL without encoding the `+` reaches the server with a
+    space in its place: it is read as the offset it can only be, not refused."""
+    earn(api, reference="E1", occurred_at="2026-11-01T10:00:00+00:00")
+    earn(api, reference="E2", occurred_at="2026-11-03T10:00:00+00:00")
+    assert [r["reference"] for r in history(api, "?since=2026-11-03T11:00:00+01:00")["results"]] == ["E2"]
+    assert [r["reference"] for r in history(api, "?until=2026-11-01T11:00:00+0100")["results"]] == ["E1"]
+    assert [r["reference"] for r in history(api, "?until=2026-11-01T11:00:00.000+01")["results"]] == ["E1"]
+    for bad in ("?since=2026-11-03T11:00:00 15:00", "?since=2026-11-03 11:00", "?since=2026-11-03T11:00:00 x"):
+        r = api.get(f"/api/v1/members/M-1/transactions{bad}")
+        assert r.status_code == 400 and list(r.json()["error"]["fields"]) == ["since"], bad
+
+
 def test_pages_stay_stable_while_rows_are_written(api, member):
     for i in range(7):
         earn(api, reference=f"E{i}")

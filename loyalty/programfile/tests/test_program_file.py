@@ -591,6 +591,44 @@ def test_values_are_checked_strictly(path: str, value, error: str):
     assert error in refused(data)
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("expiry_months", 32_768), ("expiry_months", 10**9), ("pending_days", 32_768), ("pending_days", 2**40)],
+)
+def test_program_numbers_beyond_their_column_are_refused_with_their_path(key, value):
+    """Refused with the path, before any write (the database's bound used to answer with an IntegrityError)."""
+    data = full_document()
+    data["points"][key] = value
+    before = table_counts()
+
+    assert refused(data) == [f"points.{key}: must be at most 32767" + (" or null" if key == "expiry_months" else "")]
+    assert table_counts() == before
+    data["points"][key] = 32_767
+    program_import(data=data)
+    assert getattr(Program.objects.get(code="ACME"), key) == 32_767
+
+
+def test_strings_that_no_column_can_hold_are_refused_with_their_path():
+    """NUL and lone surrogates (which `json.load` reads from `\\u0000` and `\\ud800`) in values or keys, at any
+    depth, the program's code included: a path and nothing written, never a database error."""
+    program_import(data=full_document())
+    before = table_counts()
+    data = full_document()
+    data["segments"][0]["name"]["en"] = "Stu\x00dents"
+    data["gifts"][1]["description"]["fr"] = "Une tasse \ud800"
+    data["promotions"][0]["channels"] = ["web\x00"]
+    data["categories"][0]["name\x00"] = {"en": "x"}
+
+    assert refused(data) == [
+        "categories[0]: a key must not contain NUL or unpaired surrogate characters",
+        "gifts[1].description.fr: must not contain NUL or unpaired surrogate characters",
+        "promotions[0].channels[0]: must not contain NUL or unpaired surrogate characters",
+        "segments[0].name.en: must not contain NUL or unpaired surrogate characters",
+    ]
+    assert refused({"code": "AC\x00ME"}) == ["code: must not contain NUL or unpaired surrogate characters"]
+    assert table_counts() == before
+
+
 def test_codes_must_be_unique_and_required():
     data = full_document()
     data["gifts"].append({"sku": "MUG", "points": 1})
@@ -884,6 +922,9 @@ def test_import_program_command_refuses_bad_json_and_missing_files(tmp_path):
         call_command("import_program", str(path))
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_program", str(tmp_path / "absent.json"))
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")  # deeper than Python's parser goes
+    with pytest.raises(CommandError, match="not valid JSON"):
+        call_command("import_program", str(path))
 
 
 def test_export_program_command_prints_indented_json():

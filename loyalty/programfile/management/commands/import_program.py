@@ -30,6 +30,8 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise CommandError(f"{file} is not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise CommandError(f"{file} is not valid JSON: nested too deeply to be read.") from None
         try:
             result = program_import_report(data=data)
         except ProgramFileError as exc:
