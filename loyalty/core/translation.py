@@ -1,5 +1,6 @@
 """Translatable texts are stored as {language: text}; reads fall back to the program default."""
 
+import re
 from collections.abc import Mapping
 
 from django.conf.locale import LANG_INFO
@@ -27,16 +28,35 @@ def is_known_language(code: str) -> bool:
     return isinstance(code, str) and code in LANG_INFO and "fallback" not in LANG_INFO[code]
 
 
+# A quality value as RFC 9110 writes it: 0 to 1 with at most three decimals.
+QVALUE_RE = re.compile(r"^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$")
+
+
+def accepted_languages(header: str) -> list[str]:
+    """The language ranges of an Accept-Language header, most preferred first: by quality, then in the order
+    sent. A range with `q=0` is one the client refuses, and one with a malformed `q` is dropped too."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        code, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                value = value.strip()
+                quality = float(value) if QVALUE_RE.match(value) else 0.0
+        if code and quality > 0:
+            ranked.append((-quality, index, code.lower()))
+    return [code for _, _, code in sorted(ranked)]
+
+
 def pick_language(requested: str | None, accept_language: str | None, languages: list[str], default: str) -> str:
-    """`?lang=` first, then the Accept-Language header, else the program default."""
-    if requested and requested in languages:
-        return requested
-    if accept_language:
-        for part in accept_language.split(","):
-            code = part.split(";")[0].strip().lower()
-            if code in languages:
-                return code
-            base = code.split("-")[0]
-            if base in languages:
-                return base
+    """`?lang=` first, then the Accept-Language header by preference, else the program default. Language tags
+    are case-insensitive (BCP 47): `FR` and `fr-BE` both pick the program's `fr`."""
+    by_tag = {code.lower(): code for code in languages}
+    if requested and requested.lower() in by_tag:
+        return by_tag[requested.lower()]
+    for code in accepted_languages(accept_language or ""):
+        for tag in (code, code.split("-")[0]):
+            if tag in by_tag:
+                return by_tag[tag]
     return default
