@@ -7,10 +7,11 @@ from rest_framework.response import Response
 
 from loyalty.api import enums
 from loyalty.api import redemption_serializers as rs
+from loyalty.api.addresses import DeliveryOutput
 from loyalty.api.base import ProgramAPIView, error_responses
 from loyalty.api.earning_serializers import TransactionOutput
 from loyalty.api.member_export import member_export
-from loyalty.api.member_serializers import BalanceOutput, MemberOutput
+from loyalty.api.member_serializers import BalanceOutput, MemberOutput, MemberTierOutput
 from loyalty.api.members import get_member_or_404
 
 EXPORT = inline_serializer(
@@ -30,6 +31,8 @@ EXPORT = inline_serializer(
         "merged_into": serializers.CharField(
             allow_null=True, help_text="The member this one was merged into (status `merged`), else null."
         ),
+        "address": DeliveryOutput(allow_null=True, help_text="The member's postal address, or null (as in `member`)."),
+        "tier": MemberTierOutput(allow_null=True, help_text="The member's tier, or null (as in `member`)."),
         "segments": serializers.ListField(
             child=serializers.CharField(), help_text="The codes of the segments the member is in, sorted."
         ),

@@ -32,6 +32,8 @@ EXPORT_KEYS = (
     "member",
     "status",
     "merged_into",
+    "address",
+    "tier",
     "segments",
     "balance",
     "transactions",
@@ -163,6 +165,9 @@ def member_export(*, member: Member, language: str) -> dict:
         "member": profile,
         "status": member.status,
         "merged_into": merged_into,
+        # API.md lists address and tier beside status, segments and balance: each at the top, as in `member`.
+        "address": profile["address"],
+        "tier": profile["tier"],
         "segments": profile["segments"],
         "balance": profile["balance"],
         "transactions": list(_transactions(member, program, language)),

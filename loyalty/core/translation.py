@@ -1,5 +1,6 @@
 """Translatable texts are stored as {language: text}; reads fall back to the program default."""
 
+import re
 from collections.abc import Mapping
 
 from django.conf.locale import LANG_INFO
@@ -27,43 +28,34 @@ def is_known_language(code: str) -> bool:
     return isinstance(code, str) and code in LANG_INFO and "fallback" not in LANG_INFO[code]
 
 
-def pick_language(requested: str | None, accept_language: str | None, languages: list[str], default: str) -> str:
-    """`?lang=` first, then the Accept-Language header in the order of its q-values, else the program default.
-    Tags match case-insensitively and a regional tag (`fr-BE`) falls back to its language (`fr`), as HTTP's
-    language tags do: a partner sending `?lang=fr-BE` or `Accept-Language: en;q=0.1, fr` means French."""
-    if requested:
-        found = _match(requested, languages)
-        if found:
-            return found
-    if accept_language:
-        for code in _by_preference(accept_language):
-            found = _match(code, languages)
-            if found:
-                return found
-    return default
+# A quality value as RFC 9110 writes it: 0 to 1 with at most three decimals.
+QVALUE_RE = re.compile(r"^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$")
 
 
-def _match(tag: str, languages: list[str]) -> str | None:
-    """The program language this tag names: the tag itself, else its primary language; None for neither."""
-    known = {code.lower(): code for code in languages}
-    tag = tag.strip().lower()
-    return known.get(tag) or known.get(tag.split("-")[0])
-
-
-def _by_preference(accept_language: str) -> list[str]:
-    """The header's language tags, most wanted first (a stable sort keeps the sender's order among equal q-values);
-    `q=0` means "not this one", and `*` adds nothing to the program default that ends the search anyway."""
-    weighted: list[tuple[float, str]] = []
-    for part in accept_language.split(","):
-        tag, *params = (piece.strip() for piece in part.split(";"))
+def accepted_languages(header: str) -> list[str]:
+    """The language ranges of an Accept-Language header, most preferred first: by quality, then in the order
+    sent. A range with `q=0` is one the client refuses, and one with a malformed `q` is dropped too."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        code, *params = (piece.strip() for piece in part.split(";"))
         quality = 1.0
         for param in params:
             name, _, value = param.partition("=")
             if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0  # a malformed weight: the tag is not relied on
-        if tag and tag != "*" and quality > 0:
-            weighted.append((quality, tag))
-    return [tag for _, tag in sorted(weighted, key=lambda item: -item[0])]
+                value = value.strip()
+                quality = float(value) if QVALUE_RE.match(value) else 0.0
+        if code and quality > 0:
+            ranked.append((-quality, index, code.lower()))
+    return [code for _, _, code in sorted(ranked)]
+
+
+def pick_language(requested: str | None, accept_language: str | None, languages: list[str], default: str) -> str:
+    """`?lang=` first, then the Accept-Language header by preference, else the program default. Language tags
+    are case-insensitive (BCP 47) and a regional tag falls back to its language: `FR` and `fr-BE` both pick the
+    program's `fr`."""
+    by_tag = {code.lower(): code for code in languages}
+    for code in ([requested.strip().lower()] if requested else []) + accepted_languages(accept_language or ""):
+        for tag in (code, code.split("-")[0]):
+            if tag in by_tag:
+                return by_tag[tag]
+    return default

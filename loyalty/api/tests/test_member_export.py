@@ -9,12 +9,21 @@ from django.utils import timezone
 from catalog.models import Gift
 from loyalty.api.member_export import EXPORT_KEYS
 from members.models import MemberLoginLink, MemberSession
+from programs.models import Tier
 from rewards.models import TierChange
 from tests.factories import EventTypeFactory, GiftFactory, MemberFactory, PromotionFactory, SegmentFactory
 from tests.helpers import earn, fund, line
 
 pytestmark = pytest.mark.django_db
 
+ADDRESS = {
+    "name": "Ann Peeters",
+    "street": "Kerkstraat 2",
+    "postal_code": "9000",
+    "city": "Gent",
+    "country": "BE",
+    "phone": None,
+}
 DELIVERY = {"name": "Ann Peeters", "street": "Rue Neuve 1", "postal_code": "1000", "city": "Brussels", "country": "BE"}
 
 
@@ -35,6 +44,9 @@ def busy_member(api, program, member):
     from rewards.services.events import event_accept
 
     segment_add_member(segment=SegmentFactory(program=program, code="VIP"), member=member)
+    Tier.objects.create(program=program, code="SILVER", name={"en": "Silver"}, threshold=0)
+    address = {key: value for key, value in ADDRESS.items() if value is not None}
+    assert api.patch("/api/v1/members/M-1", {"address": address}).status_code == 200
     PromotionFactory(program=program)
     fund(member, 3000)
     for n in range(3):
@@ -78,6 +90,9 @@ def test_export_holds_what_every_endpoint_shows(api, busy_member):
     profile = api.get("/api/v1/members/M-1").json()
     assert doc["member"] == profile
     assert doc["status"] == "active" and doc["merged_into"] is None
+    # Every part API.md names is at the top: profile (`member`), address, status, tier, segments, balance...
+    assert doc["address"] == profile["address"] == ADDRESS
+    assert doc["tier"] == profile["tier"] and doc["tier"]["code"] == "SILVER"
     assert doc["segments"] == ["VIP"] == profile["segments"]
     assert doc["balance"] == profile["balance"]
     assert doc["transactions"] == all_pages(api, "/api/v1/members/M-1/transactions")

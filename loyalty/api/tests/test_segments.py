@@ -107,3 +107,13 @@ def test_other_programs_segments_are_invisible(api, other_api, other_program, me
     assert [s["code"] for s in other_api.get("/api/v1/segments").json()["results"]] == ["THEIRS"]
     assert other_api.put("/api/v1/segments/VIP/members/M-1").status_code == 404
     assert api.put("/api/v1/segments/THEIRS/members/M-1").status_code == 404
+
+
+def test_segment_names_follow_the_accept_language_preference(api, program, vip):
+    # Accept-Language ranks by quality, not by position: French (0.9) before Dutch (0.2); q=0 refuses a language.
+    names = {
+        header: api.get("/api/v1/segments", HTTP_ACCEPT_LANGUAGE=header).json()["results"][0]["name"]
+        for header in ("nl;q=0.2, fr;q=0.9", "fr;q=0, nl", "fr;q=0")
+    }
+    assert names == {"nl;q=0.2, fr;q=0.9": "Clients VIP", "fr;q=0, nl": "VIP customers", "fr;q=0": "VIP customers"}
+    assert api.get("/api/v1/segments?lang=FR").json()["results"][0]["name"] == "Clients VIP"
