@@ -13,6 +13,7 @@ from loyalty.api.earning_serializers import TransactionOutput
 from loyalty.api.member_export import member_export
 from loyalty.api.member_serializers import BalanceOutput, MemberOutput, MemberTierOutput
 from loyalty.api.members import get_member_or_404
+from rewards.services.ledger import balance_catch_up
 
 EXPORT = inline_serializer(
     name="MemberExport",
@@ -178,4 +179,5 @@ class MemberExportView(ProgramAPIView):
     )
     def get(self, request, member_id: str):
         member = get_member_or_404(self.program, member_id)
+        balance_catch_up(member=member)  # expired lots get their `expiry` row before the history is exported
         return Response(member_export(member=member, language=self.get_language()))

@@ -25,6 +25,7 @@ from rewards.services.earning import (
     earn_post,
     earn_reverse,
 )
+from rewards.services.ledger import balance_catch_up
 
 
 def idempotent_response(answer: Answer) -> Response:
@@ -266,10 +267,11 @@ class TransactionHistoryView(ProgramAPIView):
         responses={200: s.TransactionPageOutput, **error_responses(400, 404)},
     )
     def get(self, request, member_id: str):
-        member = get_member_or_404(self.program, member_id, related=False)
+        member = get_member_or_404(self.program, member_id, segments=False)
         filters = HistoryFilters(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         f = filters.validated_data
+        balance_catch_up(member=member)  # expired lots get their `expiry` row before the rows are listed
         queryset = selectors.history_queryset(
             member=member, kinds=[f["type"]] if "type" in f else None, since=f.get("since"), until=f.get("until")
         )

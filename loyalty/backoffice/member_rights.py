@@ -22,6 +22,7 @@ from members.selectors import member_get
 from programs.models import Tier
 from rewards.models import LockStatus, PointsBalance, PointsLock, PointsLot
 from rewards.selectors import balance_view
+from rewards.services.ledger import balance_catch_up
 
 
 def export_document(member: Member) -> dict:
@@ -29,6 +30,7 @@ def export_document(member: Member) -> dict:
     program = member.program
     loaded = member_get(program=program, member_id=member.member_id)
     assert loaded is not None  # the admin found it: it exists
+    balance_catch_up(member=loaded)  # expired lots get their `expiry` row before the history is exported
     return member_export(member=loaded, language=member.language or program.default_language)
 
 

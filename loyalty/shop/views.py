@@ -18,6 +18,7 @@ from loyalty.shop.forms import AddressForm, LanguageForm, QuantityForm, RedeemFo
 from loyalty.shop.presenters import category_item, gift_card, history_rows, redemption_status_data
 from loyalty.shop.services import RecentlyRedeemed, new_reference, shop_address_save, shop_redeem
 from members.identification import login_link_use, session_revoke, session_set_language
+from rewards.services.ledger import balance_catch_up
 
 
 def _render(
@@ -75,6 +76,7 @@ def home(request: ShopRequest) -> HttpResponse:
 @member_required
 def history(request: ShopRequest) -> HttpResponse:
     shop = request.shop
+    balance_catch_up(member=shop.member)  # expired lots get their `expiry` row before the rows are listed
     page = selectors.history_page(shop.member, request.GET.get("page"))
     rows = history_rows(list(page.object_list), shop.program, shop.language)
     return _render(request, "shop/history.html", {"page": page, "rows": rows}, section="history")

@@ -8,7 +8,7 @@ import datetime
 import uuid
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, F, Min, Subquery, Value, When
 from django.utils import timezone
 
@@ -42,6 +42,28 @@ def balance_lock(*, member: Member, settle: bool = True) -> PointsBalance:
     if settle:
         balance_settle(balance=balance)
     return balance
+
+
+def balance_catch_up(*, member: Member, now: datetime.datetime | None = None) -> bool:
+    """Posts now what the clock has made due for the member, as the periodic jobs would (`expire_points` runs
+    hourly), before a read that lists the ledger (history, export): the balance shown already counts expired lots
+    as gone, so their `expiry` row must be there too for the rows to add up to it. Nothing is written, and no
+    statement is sent when the balance row was loaded with the member (one otherwise), while nothing is due.
+    True when the balance was settled; the member's loaded balance row is then the settled one."""
+    now = now or timezone.now()
+    cached = member._state.fields_cache.get("balance", False)
+    if cached is None:
+        return False  # loaded with the member: it has no balance row
+    if cached is not False:
+        due = cached.next_due_at is not None and cached.next_due_at <= now
+    else:
+        due = PointsBalance.objects.filter(member_id=member.pk, next_due_at__lte=now).exists()
+    if not due:
+        return False
+    with transaction.atomic():
+        balance = balance_lock(member=member)
+    member.balance = balance
+    return True
 
 
 def _fresh_status(members: Iterable[Member]) -> None:

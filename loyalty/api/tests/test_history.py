@@ -197,3 +197,51 @@ def test_history_reads_the_same_number_of_queries_for_a_longer_page(api, program
     assert len(rows) == 34
     assert {"Gift 7", "Type 7", "Goodwill 7"} <= {r["description"].removeprefix("1 × ") for r in rows}
     assert len(more) == len(few)
+
+
+def test_expired_points_have_their_expiry_row_before_the_hourly_job_runs(api, program, member):
+    """The balance counts lots past their expiry as gone at once; history (and the export) post their `expiry`
+    row when they are read, so the rows' running sum ends at the balance shown, not an hour later."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from rewards.models import LedgerEntry
+
+    program.expiry_months = 1
+    program.save()
+    long_ago = (timezone.now() - timezone.timedelta(days=70)).isoformat()
+    earn(api, reference="OLD", lines=[line(unit_price="30.00")], occurred_at=long_ago)
+    assert not LedgerEntry.objects.filter(kind="expiry").exists()  # no job has run, nothing was written since
+    balance = api.get("/api/v1/members/M-1").json()["balance"]
+    assert balance == {"available": 0, "pending": 0, "locked": 0, "total": 0}
+
+    rows = history(api)["results"]
+    assert [(r["type"], r["points"], r["balance_after"]) for r in rows] == [("expiry", -30, 0), ("earn", 30, 30)]
+    assert sum(r["points"] for r in rows) == balance["total"]
+    assert api.get("/api/v1/members/M-1").json()["balance"] == balance
+
+    # Posted once: read again, history is the same and costs no statement of settling.
+    with CaptureQueriesContext(connection) as again:
+        assert history(api)["results"] == rows
+    assert not [q for q in again.captured_queries if "FOR UPDATE" in q["sql"]]
+    assert LedgerEntry.objects.filter(kind="expiry").count() == 1
+
+
+def test_the_export_lists_the_expiry_of_lots_past_their_date(api, program, member):
+    from django.utils import timezone
+
+    program.expiry_months = 1
+    program.save()
+    earn(
+        api,
+        reference="OLD",
+        lines=[line(unit_price="30.00")],
+        occurred_at=(timezone.now() - timezone.timedelta(days=70)).isoformat(),
+    )
+    document = api.get("/api/v1/members/M-1/export").json()
+    assert [(r["type"], r["points"], r["balance_after"]) for r in document["transactions"]] == [
+        ("expiry", -30, 0),
+        ("earn", 30, 30),
+    ]
+    assert document["balance"]["total"] == 0

@@ -150,3 +150,20 @@ def test_the_history_page_reads_the_same_number_of_queries_for_more_rows(api, me
 
     assert "Type 5" in html and "Reason 5" in html and "Promo 5" in html
     assert len(more) == len(few)
+
+
+def test_points_past_their_expiry_show_as_expired_before_the_hourly_job_runs(api, member, program):
+    from rewards.models import LedgerEntry
+
+    PromotionFactory(program=program, code="BASE", name={"en": "Base points"})
+    program.expiry_months = 1
+    program.save()
+    long_ago = (timezone.now() - datetime.timedelta(days=70)).isoformat()
+    earn(api, reference="OLD", lines=[line(unit_price="30.00")], occurred_at=long_ago)
+    assert not LedgerEntry.objects.filter(kind="expiry").exists()
+    client = logged_in(api)
+
+    html = page(client, "/shop/history")
+
+    assert rows(html) == ["expiry", "earn"]
+    assert "-30" in re.findall(r'<tr data-kind="expiry".*?</tr>', html, flags=re.S)[0].replace("\u2212", "-")
