@@ -241,7 +241,9 @@ class TransactionHistoryView(ProgramAPIView):
         operation_id="members_transactions_list",
         summary="Transaction History",
         description="The member's ledger, newest first, cursor-paginated. Each row's `points` is its change to the "
-        "total balance and `balance_after` the total after it. `since`/`until` bound `occurred_at`, inclusive.",
+        "total balance and `balance_after` the total after it. `since`/`until` bound `occurred_at`, inclusive. Points "
+        "past their expiry have their `expiry` row as soon as the balance counts them as gone (it is posted on read "
+        "when the hourly job has not run yet).",
         parameters=[
             OpenApiParameter(
                 "type",
