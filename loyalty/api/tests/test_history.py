@@ -184,3 +184,33 @@ def test_history_reads_the_same_number_of_queries_for_a_longer_page(api, program
     assert len(rows) == 34
     assert {"Gift 7", "Type 7", "Goodwill 7"} <= {r["description"].removeprefix("1 × ") for r in rows}
     assert len(more) == len(few)
+
+
+def _cursor(values) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("path", "values"),
+    [
+        # Cursors that decode (base64 of a JSON list of the right length) but hold the wrong type for a column.
+        ("/api/v1/members/M-1/transactions", [{"dt": "2026-01-01T00:00:00+01:00"}]),
+        ("/api/v1/members/M-1/transactions", ["abc"]),
+        ("/api/v1/members/M-1/transactions", [2**70]),
+        ("/api/v1/members/M-1/expiring", [5]),
+        ("/api/v1/members/M-1/expiring", [{"dt": "2026-01-01T00:00:00"}]),
+        ("/api/v1/members/M-1/expiring", [{"dt": "2026-01-01T00:00:00+23:00"}]),
+        ("/api/v1/gifts", ["x", "y", 1]),
+        ("/api/v1/gifts", [1, "\ud800", 1]),
+        ("/api/v1/webhooks", [1, 1]),
+        ("/api/v1/segments", [{"dec": "1"}, 1]),
+    ],
+)
+def test_a_cursor_of_the_wrong_types_is_a_400(api, member, path, values):
+    r = api.get(f"{path}?cursor={_cursor(values)}")
+    assert r.status_code == 400, r.content
+    assert r.json()["error"]["code"] == "invalid_request"
+    assert r.json()["error"]["fields"] == {"cursor": ["Invalid cursor."]}
