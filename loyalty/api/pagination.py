@@ -5,6 +5,7 @@ rows when new ones are written between two calls (keyset pagination).
 """
 
 import base64
+import bisect
 import datetime
 import json
 import re
@@ -169,19 +170,26 @@ def _attr(obj, path: str):
     return obj
 
 
-def paginate_list(request, items: Sequence[Any], key: Callable[[Any], str]) -> tuple[list, str | None]:
-    """Pagination for short in-memory lists ordered by a unique string key."""
+def paginate_list(
+    request, items: Sequence[Any], key: Callable[[Any], str], *, sorted_by_key: bool = False
+) -> tuple[list, str | None]:
+    """Pagination for short in-memory lists with a unique string key. `sorted_by_key`: the items are in ascending
+    key order, so a page continues after the cursor's key even when that row has left the list since (a promotion
+    paused between two pages); otherwise the cursor's row must still be listed."""
     limit = read_limit(request)
     cursor = request.query_params.get("cursor")
     start = 0
     if cursor:
         (last_key,) = _decode(cursor, 1)
         keys = [key(item) for item in items]
-        if last_key not in keys:
+        if sorted_by_key and isinstance(last_key, str):
+            start = bisect.bisect_right(keys, last_key)
+        elif last_key in keys:
+            start = keys.index(last_key) + 1
+        else:
             raise invalid(
                 "cursor is not valid; pass the `next` value of a previous page.", {"cursor": ["Invalid cursor."]}
             )
-        start = keys.index(last_key) + 1
     page = list(items[start : start + limit])
     next_cursor = _encode([key(page[-1])]) if start + limit < len(items) and page else None
     return page, next_cursor
