@@ -100,7 +100,8 @@ class AwareDateTimeField(serializers.Field):
         if not isinstance(data, str):
             raise serializers.ValidationError("Must be an ISO 8601 timestamp string.")
         try:
-            value = parse_datetime(data)
+            # (parse_datetime's pattern ends with `$`, which would take a trailing newline.)
+            value = None if data.endswith("\n") else parse_datetime(data)
         except ValueError:
             value = None
         if value is None:

@@ -301,3 +301,13 @@ def test_a_request_id_with_a_trailing_newline_is_replaced(api):
     response = api.get("/api/v1/program", HTTP_X_REQUEST_ID="till-1\n")
     assert response.status_code == 200
     assert response["X-Request-Id"] not in ("till-1\n", "till-1")
+
+
+def test_a_timestamp_with_a_trailing_newline_is_400(api, member, base):
+    error = refused(
+        api.post("/api/v1/transactions/earn", basket(occurred_at="2026-11-25T10:31:00+01:00\n")), 400, "invalid_request"
+    )
+    assert list(error["fields"]) == ["occurred_at"]
+    error = refused(api.get("/api/v1/members/M-1/transactions?since=2026-11-25T10:31:00Z%0A"), 400, "invalid_request")
+    assert list(error["fields"]) == ["since"]
+    assert LedgerEntry.objects.count() == 0
