@@ -112,7 +112,7 @@ _BIGINT = 2**63
 _BAD_CHARACTER = re.compile(r"[\x00\ud800-\udfff]")  # what PostgreSQL cannot take in a query's text
 
 
-def _fits(field: models.Field, value: Any) -> bool:
+def _fits(field: object, value: Any) -> bool:
     """A decoded cursor value has the type of its ordering column: a cursor made up by hand (valid base64 and JSON,
     a datetime where the id goes) would otherwise reach the query and fail there."""
     if isinstance(field, models.IntegerField | models.AutoField):
