@@ -168,16 +168,16 @@ def _is_text(value: Any, max_length: int) -> bool:
 
 
 def _is_member_id(value: Any) -> bool:
-    return type(value) is str and len(value) <= _MEMBER_ID_MAX and MEMBER_ID_RE.match(value) is not None
+    return type(value) is str and len(value) <= _MEMBER_ID_MAX and MEMBER_ID_RE.fullmatch(value) is not None
 
 
 def _is_reference(value: Any) -> bool:
-    return type(value) is str and len(value) <= _REFERENCE_MAX and REFERENCE_RE.match(value) is not None
+    return type(value) is str and len(value) <= _REFERENCE_MAX and REFERENCE_RE.fullmatch(value) is not None
 
 
 def _money(value: Any) -> Decimal | None:
     """MoneyField (not negative) for a value it accepts, else None."""
-    if type(value) is not str or not MONEY_RE.match(value):
+    if type(value) is not str or not MONEY_RE.fullmatch(value):
         return None
     try:
         amount = Decimal(value).quantize(CENT)

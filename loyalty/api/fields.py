@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+# Used with fullmatch(): `$` alone also matches before a trailing newline ("R-1\n" would pass).
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 MONEY_RE = re.compile(r"^-?[0-9]{1,10}(\.[0-9]{1,2})?$")  # ASCII digits only (\d would take "١٢")
 
@@ -35,7 +36,7 @@ class ReferenceField(StrictCharField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        if not REFERENCE_RE.match(value):
+        if not REFERENCE_RE.fullmatch(value):
             raise serializers.ValidationError("Must be 1-64 characters of A-Z a-z 0-9 . _ : -")
         return value
 
@@ -63,7 +64,7 @@ class MoneyField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or not MONEY_RE.match(data):
+        if not isinstance(data, str) or not MONEY_RE.fullmatch(data):
             raise serializers.ValidationError('Must be a decimal string with at most two decimals, e.g. "12.50".')
         try:
             value = Decimal(data).quantize(Decimal("0.01"))
@@ -99,7 +100,8 @@ class AwareDateTimeField(serializers.Field):
         if not isinstance(data, str):
             raise serializers.ValidationError("Must be an ISO 8601 timestamp string.")
         try:
-            value = parse_datetime(data)
+            # (parse_datetime's pattern ends with `$`, which would take a trailing newline.)
+            value = None if data.endswith("\n") else parse_datetime(data)
         except ValueError:
             value = None
         if value is None:

@@ -13,7 +13,7 @@ from rewards.selectors import member_balance, member_tier
 
 
 def validate_member_id(value: str) -> str:
-    if not MEMBER_ID_RE.match(value):
+    if not MEMBER_ID_RE.fullmatch(value):
         raise serializers.ValidationError(
             "Must be 1-64 printable ASCII characters without spaces, '/', '?', '#', '%' or '\\'."
         )

@@ -27,12 +27,17 @@ MESSAGES = {
 }
 
 
+def under(request: HttpRequest, prefix: str) -> bool:
+    """The path is `prefix` itself or below it (`/api/v1` as well as `/api/v1/...`)."""
+    return request.path == prefix or request.path.startswith(prefix + "/")
+
+
 class ApiErrorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith("/api/"):
+        if not under(request, "/api"):
             return self.get_response(request)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -62,7 +67,7 @@ class ApiErrorMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception):
         # (A 413 or 500 from here goes back through __call__, which adds the budget.)
-        if not request.path.startswith("/api/"):
+        if not under(request, "/api"):
             return None
         if isinstance(exception, RequestDataTooBig):
             return error_response(413, *MESSAGES[413])
@@ -74,7 +79,7 @@ def announce_budget(request: HttpRequest, response: HttpResponse) -> HttpRespons
     """Every /api/v1 answer to a partner's valid token carries its budget (API.md, Conventions). The views add it
     as they count the request; an answer no view counted (no route matched, a body over the limit, an Accept the
     API cannot serve, refused before the budget) counts here and gets it."""
-    if "RateLimit-Limit" in response or not request.path.startswith("/api/v1/") or response.status_code >= 500:
+    if "RateLimit-Limit" in response or not under(request, "/api/v1") or response.status_code >= 500:
         return response  # (a 5xx: what failed may be the authentication itself, which is not tried again)
     try:
         found = ProgramTokenAuthentication().authenticate(request)

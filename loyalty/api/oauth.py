@@ -42,6 +42,13 @@ class ProgramOAuth2Validator(OAuth2Validator):
         client = getattr(request.client, "api_client", None)
         return client is not None and client.active
 
+    def _load_application(self, client_id, request):
+        # No client_id holds NUL, and PostgreSQL refuses it in a query (psycopg 3 raises where django-oauth-toolkit
+        # expects psycopg 2's ValueError): an unknown client, answered `invalid_client` like any other.
+        if "\x00" in (client_id or ""):
+            return None
+        return super()._load_application(client_id, request)
+
     def _check_secret(self, provided_secret: str, stored_secret: str) -> bool:
         # django-oauth-toolkit's hook for both HTTP Basic and form credentials.
         matches, rehash = check_client_secret(provided_secret, stored_secret)

@@ -5,12 +5,15 @@ rows when new ones are written between two calls (keyset pagination).
 """
 
 import base64
+import bisect
 import datetime
 import json
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -105,6 +108,31 @@ def _decode(cursor: str, size: int) -> list[Any]:
         ) from exc
 
 
+_BIGINT = 2**63
+_BAD_CHARACTER = re.compile(r"[\x00\ud800-\udfff]")  # what PostgreSQL cannot take in a query's text
+
+
+def _fits(field: object, value: Any) -> bool:
+    """A decoded cursor value has the type of its ordering column: a cursor made up by hand (valid base64 and JSON,
+    a datetime where the id goes) would otherwise reach the query and fail there."""
+    if isinstance(field, models.IntegerField | models.AutoField):
+        return isinstance(value, int) and -_BIGINT <= value < _BIGINT
+    if isinstance(field, models.DateTimeField):
+        offset = value.utcoffset() if isinstance(value, datetime.datetime) else None
+        return offset is not None and abs(offset) <= datetime.timedelta(hours=14)
+    if isinstance(field, models.DecimalField):
+        return isinstance(value, Decimal) and value.is_finite()
+    return isinstance(value, str) and not _BAD_CHARACTER.search(value)
+
+
+def _check_types(model: type[models.Model], ordering: Sequence[str], values: list[Any]) -> None:
+    for key, value in zip(ordering, values, strict=True):
+        if not _fits(model._meta.get_field(key.lstrip("-")), value):
+            raise invalid(
+                "cursor is not valid; pass the `next` value of a previous page.", {"cursor": ["Invalid cursor."]}
+            )
+
+
 def _after(ordering: Sequence[str], values: list[Any]) -> Q:
     """Rows strictly after `values` in `ordering` (e.g. ["-created_at", "-id"])."""
     condition = Q()
@@ -124,7 +152,9 @@ def paginate_queryset(request, queryset: QuerySet, ordering: Sequence[str]) -> t
     cursor = request.query_params.get("cursor")
     qs = queryset.order_by(*ordering)
     if cursor:
-        qs = qs.filter(_after(ordering, _decode(cursor, len(ordering))))
+        values = _decode(cursor, len(ordering))
+        _check_types(queryset.model, ordering, values)
+        qs = qs.filter(_after(ordering, values))
     rows = list(qs[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
@@ -140,19 +170,26 @@ def _attr(obj, path: str):
     return obj
 
 
-def paginate_list(request, items: Sequence[Any], key: Callable[[Any], str]) -> tuple[list, str | None]:
-    """Pagination for short in-memory lists ordered by a unique string key."""
+def paginate_list(
+    request, items: Sequence[Any], key: Callable[[Any], str], *, sorted_by_key: bool = False
+) -> tuple[list, str | None]:
+    """Pagination for short in-memory lists with a unique string key. `sorted_by_key`: the items are in ascending
+    key order, so a page continues after the cursor's key even when that row has left the list since (a promotion
+    paused between two pages); otherwise the cursor's row must still be listed."""
     limit = read_limit(request)
     cursor = request.query_params.get("cursor")
     start = 0
     if cursor:
         (last_key,) = _decode(cursor, 1)
         keys = [key(item) for item in items]
-        if last_key not in keys:
+        if sorted_by_key and isinstance(last_key, str):
+            start = bisect.bisect_right(keys, last_key)
+        elif last_key in keys:
+            start = keys.index(last_key) + 1
+        else:
             raise invalid(
                 "cursor is not valid; pass the `next` value of a previous page.", {"cursor": ["Invalid cursor."]}
             )
-        start = keys.index(last_key) + 1
     page = list(items[start : start + limit])
     next_cursor = _encode([key(page[-1])]) if start + limit < len(items) and page else None
     return page, next_cursor

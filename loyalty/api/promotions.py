@@ -89,7 +89,7 @@ class LivePromotionsView(ProgramAPIView):
     def get(self, request):
         now = timezone.now()
         rules = sorted((r for r in live_ruleset(self.program).rules if is_live_now(r, now)), key=lambda r: r.code)
-        page, next_cursor = paginate_list(request, rules, key=lambda r: r.code)
+        page, next_cursor = paginate_list(request, rules, key=lambda r: r.code, sorted_by_key=True)
         language = self.get_language()
         return Response(page_response_data([rule_data(r, self.program, language) for r in page], next_cursor))
 
@@ -121,7 +121,7 @@ class MemberPromotionsView(ProgramAPIView):
             ),
             key=lambda r: r.code,
         )
-        page, next_cursor = paginate_list(request, rules, key=lambda r: r.code)
+        page, next_cursor = paginate_list(request, rules, key=lambda r: r.code, sorted_by_key=True)
         language = self.get_language()
         return Response(page_response_data([rule_data(r, self.program, language) for r in page], next_cursor))
 

@@ -41,7 +41,7 @@ class MemberForm(forms.ModelForm):
 
     def clean_member_id(self):
         member_id = self.cleaned_data.get("member_id")
-        if member_id and not MEMBER_ID_RE.match(member_id):
+        if member_id and not MEMBER_ID_RE.fullmatch(member_id):
             raise forms.ValidationError("1-64 printable ASCII characters without spaces, '/', '?', '#', '%' or '\\'.")
         return member_id
 
@@ -218,7 +218,7 @@ class SegmentUploadForm(forms.Form):
             raise forms.ValidationError("No member id in the file.")
         if len(ids) > UPLOAD_MAX_IDS:
             raise forms.ValidationError(f"{len(ids)} ids: at most {UPLOAD_MAX_IDS} in one file.")
-        self.malformed = [member_id for member_id in ids if not MEMBER_ID_RE.match(member_id)]
+        self.malformed = [member_id for member_id in ids if not MEMBER_ID_RE.fullmatch(member_id)]
         return ids
 
 

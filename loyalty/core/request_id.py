@@ -8,7 +8,7 @@ import contextvars
 import re
 import secrets
 
-REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # fullmatch(): `$` would let a trailing newline in
 
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -19,7 +19,7 @@ def new_request_id() -> str:
 
 def valid_request_id(value: str | None) -> str | None:
     """The caller's id when it has the contract's form (1-128 of A-Z a-z 0-9 . _ : -), else None."""
-    return value if value is not None and REQUEST_ID_RE.match(value) else None
+    return value if value is not None and REQUEST_ID_RE.fullmatch(value) else None
 
 
 def current_request_id() -> str | None:

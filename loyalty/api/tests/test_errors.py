@@ -35,7 +35,9 @@ def assert_envelope(response, status: int, code: str) -> dict:
     return body["error"]
 
 
-@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/members/", "/api/v1/program/", "/api/v2/program", "/api/"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nope", "/api/v1/members/", "/api/v1/program/", "/api/v2/program", "/api/", "/api/v1", "/api"]
+)
 def test_unknown_api_path_is_not_found(api, path):
     assert_envelope(api.get(path), 404, "not_found")
 

@@ -245,3 +245,33 @@ def test_the_export_lists_the_expiry_of_lots_past_their_date(api, program, membe
         ("earn", 30, 30),
     ]
     assert document["balance"]["total"] == 0
+
+
+def _cursor(values) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("path", "values"),
+    [
+        # Cursors that decode (base64 of a JSON list of the right length) but hold the wrong type for a column.
+        ("/api/v1/members/M-1/transactions", [{"dt": "2026-01-01T00:00:00+01:00"}]),
+        ("/api/v1/members/M-1/transactions", ["abc"]),
+        ("/api/v1/members/M-1/transactions", [2**70]),
+        ("/api/v1/members/M-1/expiring", [5]),
+        ("/api/v1/members/M-1/expiring", [{"dt": "2026-01-01T00:00:00"}]),
+        ("/api/v1/members/M-1/expiring", [{"dt": "2026-01-01T00:00:00+23:00"}]),
+        ("/api/v1/gifts", ["x", "y", 1]),
+        ("/api/v1/gifts", [1, "\ud800", 1]),
+        ("/api/v1/webhooks", [1, 1]),
+        ("/api/v1/segments", [{"dec": "1"}, 1]),
+    ],
+)
+def test_a_cursor_of_the_wrong_types_is_a_400(api, member, path, values):
+    r = api.get(f"{path}?cursor={_cursor(values)}")
+    assert r.status_code == 400, r.content
+    assert r.json()["error"]["code"] == "invalid_request"
+    assert r.json()["error"]["fields"] == {"cursor": ["Invalid cursor."]}

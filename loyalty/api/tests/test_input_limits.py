@@ -247,7 +247,7 @@ def test_gift_points_and_quantity_beyond_32_bits_redeem(api, program, member):
     assert ledger_differences() == []
 
 
-@pytest.mark.parametrize("amount", ["١٢.٥٠", " 12.50", "12.50 ", "12,50", "+12.50"])
+@pytest.mark.parametrize("amount", ["١٢.٥٠", " 12.50", "12.50 ", "12,50", "+12.50", "12.50\n"])
 def test_money_is_plain_ascii_digits(api, member, base, amount):
     error = refused(
         api.post("/api/v1/baskets/evaluate", basket(lines=[line(unit_price=amount)])), 400, "invalid_request"
@@ -274,3 +274,40 @@ def test_an_empty_key_is_named_too(api, member):
     body = {"reference": "L-1", "member_id": "M-1", "points": 5, "": 1}
     error = refused(api.post("/api/v1/points/locks", body), 400, "invalid_request")
     assert error["fields"] == {"": ["Unknown field."]}
+
+
+# A trailing newline is not one of the characters an id may hold (`$` alone would have let it through).
+
+
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/api/v1/transactions/earn", basket(reference="E-1\n"), "reference"),
+        ("/api/v1/transactions/earn", basket(reference="E-2", lines=[line(amount="10.00\n")]), "lines.0.amount"),
+        ("/api/v1/members/M-1/adjustments", {"reference": "A-1\n", "points": 1, "reason": "x"}, "reference"),
+        ("/api/v1/points/locks", {"reference": "L-1\n", "member_id": "M-1", "points": 1}, "reference"),
+        ("/api/v1/members", {"member_id": "N-1\n"}, "member_id"),
+    ],
+)
+def test_a_trailing_newline_in_an_id_or_money_is_400(api, member, base, path, body, field):
+    fund(member, 10)
+    before = (LedgerEntry.objects.count(), PointsBalance.objects.count())
+    error = refused(api.post(path, body), 400, "invalid_request")
+    assert list(error["fields"]) == [field]
+    assert (LedgerEntry.objects.count(), PointsBalance.objects.count()) == before
+
+
+def test_a_request_id_with_a_trailing_newline_is_replaced(api):
+    response = api.get("/api/v1/program", HTTP_X_REQUEST_ID="till-1\n")
+    assert response.status_code == 200
+    assert response["X-Request-Id"] not in ("till-1\n", "till-1")
+
+
+def test_a_timestamp_with_a_trailing_newline_is_400(api, member, base):
+    error = refused(
+        api.post("/api/v1/transactions/earn", basket(occurred_at="2026-11-25T10:31:00+01:00\n")), 400, "invalid_request"
+    )
+    assert list(error["fields"]) == ["occurred_at"]
+    error = refused(api.get("/api/v1/members/M-1/transactions?since=2026-11-25T10:31:00Z%0A"), 400, "invalid_request")
+    assert list(error["fields"]) == ["since"]
+    assert LedgerEntry.objects.count() == 0

@@ -105,6 +105,20 @@ def test_token_for_a_subset_of_scopes(credentials, member):
     assert_envelope(api.get("/api/v1/program"), 403, "forbidden")
 
 
+@pytest.mark.parametrize("path", ["/oauth/token/", "/oauth/revoke_token/", "/oauth/introspect/"])
+@pytest.mark.parametrize("how", ["form", "basic"])
+def test_a_client_id_with_nul_is_invalid_client_not_a_500(credentials, path, how):
+    # PostgreSQL refuses NUL in a query; no client_id holds one, so it is an unknown client.
+    data = {"grant_type": "client_credentials", "token": "t"}
+    if how == "form":
+        response = Client().post(path, {**data, "client_id": "a\x00b", "client_secret": "x"})
+    else:
+        response = Client().post(path, data, HTTP_AUTHORIZATION=basic_auth("a\x00b", "x"))
+
+    assert response.status_code == 401, response.content
+    assert response.json()["error"] == "invalid_client"
+
+
 @pytest.mark.parametrize("scope", ["points:write", "members:read points:write", "admin", "members:read nonsense"])
 def test_token_for_a_scope_not_granted_is_invalid_scope(credentials, scope):
     client, secret = credentials

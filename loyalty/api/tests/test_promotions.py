@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from members.models import SegmentMembership
+from rewards.models import Promotion
 from rewards.rules import clear_cache
 from tests.factories import MemberFactory, PromotionFactory, SegmentFactory
 from tests.helpers import line
@@ -98,6 +99,20 @@ def test_live_promotions_list(api, other_api, program, segments):
     page = api.get("/api/v1/promotions?limit=1").json()
     assert len(page["results"]) == 1 and page["next"]
     assert api.get(f"/api/v1/promotions?limit=1&cursor={page['next']}").json()["results"][0]["code"] == "SEG"
+
+
+def test_a_page_continues_after_a_promotion_that_left_the_list(api, program, member):
+    # The cursor decodes: the next page starts after its code, even though that promotion is no longer live.
+    for code in ("A", "B", "C"):
+        PromotionFactory(program=program, code=code)
+    first = api.get("/api/v1/promotions?limit=1").json()
+    assert [p["code"] for p in first["results"]] == ["A"]
+    Promotion.objects.filter(program=program, code="A").update(status="paused")
+    clear_cache()
+    for path in ("/api/v1/promotions", "/api/v1/members/M-1/promotions"):
+        r = api.get(f"{path}?limit=1&cursor={first['next']}")
+        assert r.status_code == 200, r.content
+        assert [p["code"] for p in r.json()["results"]] == ["B"]
 
 
 def test_promotions_for_a_member(api, program, member, segments):
