@@ -109,7 +109,7 @@ def member_identify(*, member: Member) -> Identification:
 @transaction.atomic
 def login_link_use(*, token: str) -> tuple[MemberSession, str] | None:
     """Spends the link and opens a session; None when the link is unknown, used, expired or its member blocked."""
-    if not TOKEN_RE.match(token):
+    if not TOKEN_RE.fullmatch(token):
         return None
     now = timezone.now()
     token_hash = _hash(token)
@@ -131,7 +131,7 @@ def session_from_cookie(value: str | None, now: datetime.datetime | None = None)
     if not value or len(value) > MAX_COOKIE_LENGTH:
         return None
     key = value.split(":", 1)[0]
-    if not TOKEN_RE.match(key):
+    if not TOKEN_RE.fullmatch(key):
         return None
     session = (
         MemberSession.objects.select_related("member__program", "member__balance").filter(token_hash=_hash(key)).first()

@@ -38,7 +38,7 @@ NUMBER_LIKE = re.compile(r"^[+-]?[\d ()./-]+$")
 
 def safe_cell(value: object) -> str:
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START) and not NUMBER_LIKE.match(text):
+    if text.startswith(FORMULA_START) and not NUMBER_LIKE.fullmatch(text):
         return "'" + text
     return text
 

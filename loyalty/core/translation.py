@@ -43,7 +43,7 @@ def accepted_languages(header: str) -> list[str]:
             name, _, value = param.partition("=")
             if name.strip().lower() == "q":
                 value = value.strip()
-                quality = float(value) if QVALUE_RE.match(value) else 0.0
+                quality = float(value) if QVALUE_RE.fullmatch(value) else 0.0
         if code and quality > 0:
             ranked.append((-quality, index, code.lower()))
     return [code for _, _, code in sorted(ranked)]

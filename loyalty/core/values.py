@@ -75,7 +75,7 @@ def text(max_length: int) -> Check:
 
 def code(max_length: int = 64) -> Check:
     return rule(
-        lambda v: isinstance(v, str) and CODE_RE.match(v) and len(v) <= max_length,
+        lambda v: isinstance(v, str) and CODE_RE.fullmatch(v) and len(v) <= max_length,
         f"must be a code of 1-{max_length} characters among A-Z a-z 0-9 . _ : -",
     )
 

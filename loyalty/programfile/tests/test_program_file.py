@@ -940,3 +940,10 @@ def test_export_program_command_prints_indented_json():
 def test_export_program_command_refuses_an_unknown_code():
     with pytest.raises(CommandError, match="No program with code NOPE"):
         call_command("export_program", "NOPE")
+
+
+def test_a_code_with_a_trailing_newline_is_refused():
+    # `$` also matches before a final newline: codes are matched whole.
+    data = full_document()
+    data["segments"][0]["code"] += "\n"
+    assert refused(data)[0] == "segments[0].code: must be a code of 1-64 characters among A-Z a-z 0-9 . _ : -"
