@@ -97,14 +97,6 @@ def hit(name: str, window: int) -> tuple[int, int]:
     return _incr(f"ratelimit:{name}:{window}:{index}", window + 1), reset
 
 
-def counts(names: Iterable[str], window: int) -> tuple[dict[str, int], int]:
-    """The events counted so far in the current window for each name (one read), and seconds until it ends."""
-    index, reset = _window(window)
-    keys = {f"ratelimit:{name}:{window}:{index}": name for name in names}
-    found = caches["default"].get_many(list(keys))
-    return {name: int(found.get(key) or 0) for key, name in keys.items()}, reset
-
-
 # --- who is calling ----------------------------------------------------------------------------------------------
 
 

@@ -91,10 +91,9 @@ def test_concurrent_counts_on_redis_are_exact_and_expire(redis_db):
         t.join()
 
     assert sorted(counts) == list(range(1, 401))  # every increment seen once: none lost, none doubled
-    found, _ = throttling.counts(["client:42"], 60)
-    assert found == {"client:42": 400}
     keys = redis.Redis.from_url(redis_db).keys("*ratelimit:client:42:*")
     assert len(keys) == 1
+    assert int(redis.Redis.from_url(redis_db).get(keys[0])) == 400  # Django's Redis cache keeps ints as they are
     assert 0 < redis.Redis.from_url(redis_db).ttl(keys[0]) <= 61
 
 
