@@ -49,11 +49,11 @@ def test_pending_points_become_available_on_read_and_by_the_job(api, program, me
     with time_machine.travel(T0 + datetime.timedelta(days=14), tick=False):
         # The job has not run: the read is right all the same.
         assert balance_of(api) == {"available": 100, "pending": 0, "locked": 0, "total": 100}
-        assert PointsBalance.objects.get(member=member).pending == 100
-        assert api.get("/api/v1/members/M-1/transactions").json()["results"][0]["status"] == "posted"
+        assert PointsBalance.objects.get(member=member).pending == 100  # reading the balance writes nothing
         assert clock.activate_due_points() == 1
         assert PointsBalance.objects.get(member=member).available == 100
         assert clock.activate_due_points() == 0
+        assert api.get("/api/v1/members/M-1/transactions").json()["results"][0]["status"] == "posted"
     assert ledger_differences() == []
 
 
@@ -317,4 +317,18 @@ def test_adjustments(api, program, member):
         api.post("/api/v1/members/NOPE/adjustments", {"reference": "A6", "points": 5, "reason": "x"}).status_code == 404
     )
     assert LedgerEntry.objects.filter(kind="adjustment").count() == 3
+    assert ledger_differences() == []
+
+
+def test_reading_the_history_posts_the_activation_the_job_has_not_run_yet(api, program, member):
+    """History settles what the clock made due before listing (as it posts expiry rows): the job then finds
+    nothing left, and the member's row says the points are available."""
+    program.pending_days = 14
+    program.save()
+    with time_machine.travel(T0, tick=False):
+        earn(api, "100.00", "E1")
+    with time_machine.travel(T0 + datetime.timedelta(days=14), tick=False):
+        assert api.get("/api/v1/members/M-1/transactions").json()["results"][0]["status"] == "posted"
+        assert PointsBalance.objects.get(member=member).available == 100
+        assert clock.activate_due_points() == 0
     assert ledger_differences() == []
