@@ -207,7 +207,8 @@ class ReversalView(ProgramAPIView):
         description="Without `lines`, reverses what remains of the earn. With `lines` (units returned), recomputes the "
         "kept basket with the promotion rules of the earn's moment and posts the difference negative. "
         "`409 already_reversed`, `409 reversal_exceeds_earn`, `409 insufficient_points` (points already spent and no "
-        "negative balance allowed); an unknown `line_id` or more units than the line had is a 400.",
+        "negative balance allowed); an unknown `line_id` or more units than the line had is a 400. An earn of a member "
+        "since merged into another is reversed from the member its points moved to: `balance` is that member's.",
         request=s.ReversalInput,
         responses={201: s.ReversalOutput, 200: s.ReversalOutput, **error_responses(400, 404, 409)},
     )

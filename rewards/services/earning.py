@@ -26,7 +26,7 @@ from rewards.errors import (
 )
 from rewards.idempotency import Answer, Claim
 from rewards.lots import MAX_MOVEMENT
-from rewards.models import Earn, EntryKind, LedgerEntry, PointsBalance, PointsLot
+from rewards.models import Earn, EntryKind, LedgerEntry, LotMovement, PointsBalance, PointsLot
 from rewards.rules import live_rules, live_rules_warm
 from rewards.selectors import earn_rules
 from rewards.services.ledger import (
@@ -331,6 +331,49 @@ def _tier_at_earn(rules: list[Rule]) -> str | None:
     return min(common) if common else None
 
 
+def _points_holder(member: Member) -> Member:
+    """The member who holds a merged member's points now: the end of its `merged_into` chain (the member itself
+    when it was never merged). A return after a merge takes the points back where they went, not from the
+    emptied duplicate, which would only go negative (or refuse) while the points stayed with the target."""
+    seen = {member.pk}
+    while member.status == Member.MERGED and member.merged_into_id is not None:
+        member = Member.objects.get(pk=member.merged_into_id)
+        if member.pk in seen:  # a cycle cannot be made through member_merge; never loop on bad data
+            break
+        seen.add(member.pk)
+    return member
+
+
+def _lot_after_merges(lot: PointsLot) -> PointsLot | None:
+    """The lot that now holds what a merge moved out of `lot`, through every merge since: the merge's `merge_in`
+    entry on the target opened one lot per lot moved, with the same dates and points (lots alike in all three
+    are interchangeable). A lot that was empty at a merge stays where it was (nothing of it moved)."""
+    while True:
+        moved = (
+            LotMovement.objects.filter(lot=lot, entry__kind=EntryKind.MERGE_OUT).select_related("entry__member").first()
+        )
+        if moved is None:
+            return lot
+        target_id = moved.entry.member.merged_into_id
+        if target_id is None:
+            return None
+        found = (
+            PointsLot.objects.filter(
+                member_id=target_id,
+                entry__kind=EntryKind.MERGE_IN,
+                entry__reference=moved.entry.reference,
+                points=-moved.points,
+                expires_at=lot.expires_at,
+                available_at=lot.available_at,
+            )
+            .order_by("-remaining", "id")
+            .first()
+        )
+        if found is None:
+            return None
+        lot = found
+
+
 def earn_reverse(
     *, program: Program, earn_reference: str, reference: str, returns: list[tuple[str, int]] | None
 ) -> ReversalOutcome:
@@ -348,9 +391,16 @@ def earn_reverse(
         target = earn.points if fully_returned else max(0, earn.points - _points_after_returns(earn, returned))
         points = max(0, min(target, earn.points) - earn.reversed_points)
 
-        member = earn.member
+        member = _points_holder(earn.member)
         balance = balance_lock(member=member)
+        while member.status == Member.MERGED:  # merged while this waited for its balance row (rare): follow it
+            member = _points_holder(member)
+            balance = balance_lock(member=member)
         lot = PointsLot.objects.filter(entry__earn=earn, entry__kind=EntryKind.EARN).first()
+        if lot is not None and member.pk != earn.member_id:
+            lot = _lot_after_merges(lot)
+            if lot is not None and lot.member_id != member.pk:
+                lot = None  # spent before a merge: nothing of it moved, the holder's own lots pay
         from_pending = lot is not None and lot.pending
         if not from_pending and points > balance.available and not program.allow_negative_balance:
             raise InsufficientPoints(

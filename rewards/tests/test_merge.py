@@ -194,3 +194,62 @@ def test_api_refusals(api, pair):
     bad = api.post("/api/v1/members/KEEP/merge", {"reference": "M", "from_member_id": "DUP", "extra": 1})
     assert bad.status_code == 400
     assert not LedgerEntry.objects.filter(kind__in=["merge_in", "merge_out"]).exists()
+
+
+def _earn_on(program, member, reference: str, amount: str, when=None) -> None:
+    basket = Basket(lines=(Line("1", "X", None, 2, Decimal(amount)),), occurred_at=when or timezone.now())
+    points_earn(program=program, member=member, basket=basket, reference=reference)
+
+
+def test_an_earn_of_a_merged_duplicate_is_reversed_from_the_member_holding_its_points(api, program, pair):
+    keep, dup = pair
+    program.allow_negative_balance = False
+    program.save()
+    _earn_on(program, dup, "D-1", "80.00")
+    fund(keep, 20)
+    member_merge(program=program, target=keep, source=dup, reference="MRG-1")
+    assert (balance(keep).available, balance(dup).total) == (100, 0)
+
+    answer = api.post(
+        "/api/v1/transactions/D-1/reversal", {"reference": "R-1", "lines": [{"line_id": "1", "quantity": 1}]}
+    )
+    assert answer.status_code == 201, answer.content
+    assert (answer.json()["points"], answer.json()["balance"]["available"]) == (-40, 60)
+    answer = api.post("/api/v1/transactions/D-1/reversal", {"reference": "R-2"})
+    assert answer.status_code == 201, answer.content
+    assert (answer.json()["points"], answer.json()["balance"]["available"]) == (-40, 20)
+    assert (balance(keep).available, balance(dup).total) == (20, 0)
+    rows = api.get("/api/v1/members/KEEP/transactions").json()["results"]
+    assert [(r["type"], r["reference"], r["points"], r["balance_after"]) for r in rows[:2]] == [
+        ("reversal", "R-2", -40, 20),
+        ("reversal", "R-1", -40, 60),
+    ]
+    # The merged lot gave the points back, not the target's own.
+    assert sorted(PointsLot.objects.filter(member=keep, remaining__gt=0).values_list("remaining", flat=True)) == [20]
+    assert ledger_differences() == []
+
+
+def test_a_pending_earn_of_a_merged_duplicate_is_reversed_from_the_target_s_pending_points(program, pair):
+    keep, dup = pair
+    program.pending_days = 14
+    program.save()
+    _earn_on(program, dup, "D-1", "50.00")
+    fund(keep, 10)
+    member_merge(program=program, target=keep, source=dup, reference="MRG-1")
+    assert (balance(keep).available, balance(keep).pending) == (10, 50)
+    outcome = earn_reverse(program=program, earn_reference="D-1", reference="R-1", returns=None)
+    assert (outcome.balance.member_id, outcome.points) == (keep.pk, 50)
+    assert (balance(keep).available, balance(keep).pending, balance(dup).total) == (10, 0, 0)
+    assert ledger_differences() == []
+
+
+def test_a_reversal_follows_a_chain_of_merges(program, pair):
+    keep, dup = pair
+    third = MemberFactory(program=program, member_id="THIRD")
+    _earn_on(program, dup, "D-1", "30.00")
+    member_merge(program=program, target=keep, source=dup, reference="MRG-1")
+    member_merge(program=program, target=third, source=keep, reference="MRG-2")
+    outcome = earn_reverse(program=program, earn_reference="D-1", reference="R-1", returns=None)
+    assert (outcome.balance.member_id, outcome.points) == (third.pk, 30)
+    assert (balance(third).total, balance(keep).total, balance(dup).total) == (0, 0, 0)
+    assert ledger_differences() == []
