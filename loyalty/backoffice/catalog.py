@@ -259,16 +259,19 @@ class GiftAdmin(CatalogAdmin):
         return super().get_queryset(request).prefetch_related("uploaded_images")
 
     def get_fieldsets(self, request, obj=None):
-        offer: tuple[str | tuple[str, str], ...]
-        translations: tuple[str | tuple[str, str], ...]
+        # One field a line: two in a row (unfold's grid) push the dates and the texts past the page's right edge.
+        offer: tuple[str, ...]
+        translations: tuple[str, ...]
         if self.editable(request, obj):
-            offer = ("validated", ("valid_from", "valid_until"), "stock", "stock_seen")
+            offer = ("validated", "valid_from", "valid_until", "stock", "stock_seen")
             translations = tuple(
-                (f"name_{language}", f"description_{language}") for language in self.form_languages(request, obj)
+                name
+                for language in self.form_languages(request, obj)
+                for name in (f"name_{language}", f"description_{language}")
             )
             images = ("image_urls",)
         else:  # a read-only page shows the stored texts, not empty form fields
-            offer, translations, images = ("validated", ("valid_from", "valid_until"), "stock"), ("texts",), ("images",)
+            offer, translations, images = ("validated", "valid_from", "valid_until", "stock"), ("texts",), ("images",)
         return (
             (None, {"fields": ("program", "sku", "category", "type", "points", "value", "voucher_valid_days")}),
             ("Offer", {"fields": offer}),

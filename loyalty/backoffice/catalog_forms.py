@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from unfold.widgets import UnfoldAdminIntegerFieldWidget, UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 
 from catalog.document import category_spec, gift_spec
 from catalog.images import validate_gift_image
@@ -105,17 +106,25 @@ class TranslatedForm(forms.ModelForm):
 
 
 def with_languages(form_class: type[TranslatedForm], languages: list[str]) -> type[TranslatedForm]:
-    """A subclass of `form_class` with one field per language for each translated field."""
+    """A subclass of `form_class` with one field per language for each translated field.
+
+    The fields are added after the admin styled the model's fields, so they take unfold's widgets themselves.
+    """
     attrs: dict[str, Any] = {"languages": tuple(languages), "__module__": __name__}
     for field in form_class.translated:
         for language in languages:
             label = f"{field.capitalize()} ({language_name(language)})"
             if field == "description":
                 attrs[f"{field}_{language}"] = forms.CharField(
-                    label=label, required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 50})
+                    label=label, required=False, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3, "lang": language})
                 )
             else:
-                attrs[f"{field}_{language}"] = forms.CharField(label=label, required=False, max_length=200)
+                attrs[f"{field}_{language}"] = forms.CharField(
+                    label=label,
+                    required=False,
+                    max_length=200,
+                    widget=UnfoldAdminTextInputWidget(attrs={"lang": language}),
+                )
     return type(form_class.__name__, (form_class,), attrs)  # created by the bases' metaclass, ModelFormMetaclass
 
 
@@ -193,12 +202,15 @@ class GiftCategoryForm(TranslatedForm):
 class GiftForm(TranslatedForm):
     translated = ("name", "description")
 
-    stock = forms.IntegerField(required=False, min_value=0, help_text="Empty means unlimited.")
+    # Form fields the model does not declare get unfold's widgets here: the admin styles only model fields.
+    stock = forms.IntegerField(
+        required=False, min_value=0, help_text="Empty means unlimited.", widget=UnfoldAdminIntegerFieldWidget
+    )
     stock_seen = forms.CharField(required=False, widget=forms.HiddenInput)
     image_urls = forms.CharField(
         label="Image URLs",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
         help_text="External pictures: one http(s) URL or /path per line. Uploaded pictures are below.",
     )
 

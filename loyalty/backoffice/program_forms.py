@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
+from unfold.widgets import UnfoldAdminIntegerFieldWidget
 
 from loyalty.backoffice.translations import TranslatedTextsForm
 from loyalty.core.translation import is_known_language
@@ -44,6 +45,7 @@ class ProgramForm(forms.ModelForm):
         max_value=TIER_WINDOW_MONTHS[1],
         initial=Program._meta.get_field("tier_window_months").default,
         help_text=Program._meta.get_field("tier_window_months").help_text,
+        widget=UnfoldAdminIntegerFieldWidget,  # the admin styles only the model's own fields
     )
 
     class Meta:
@@ -166,7 +168,7 @@ class TierForm(ProgramCodeForm):
     section = "tiers"
     spec = tier_spec
     threshold = forms.IntegerField(
-        min_value=0, max_value=MAX_INT, help_text="Qualifying points needed.", widget=forms.NumberInput
+        min_value=0, max_value=MAX_INT, help_text="Qualifying points needed.", widget=UnfoldAdminIntegerFieldWidget
     )
 
     class Meta:

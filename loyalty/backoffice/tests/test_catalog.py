@@ -230,6 +230,18 @@ def test_gift_form_has_a_translation_row_per_program_language(catalog, staff_a):
     assert 'value="Tasse"' in page
 
 
+def test_gift_form_inputs_wear_the_theme_one_a_line(catalog, staff_a):
+    """The language fields, the stock and the image URLs are form fields the model does not declare: without
+    unfold's widgets they were bare (the stock read as plain text), and two fields in a row (the dates, a name
+    and its description) ran past the page's right edge, the second label hidden."""
+    response = logged_in(staff_a).get(f"/admin/catalog/gift/{catalog['mug'].pk}/change/")
+    form = response.context["adminform"].form
+    for name in ("name_en", "description_fr", "stock", "image_urls", "valid_until"):
+        assert "border" in form[name].as_widget(), name
+    lines = [list(line.fields) for fieldset in response.context["adminform"] for line in fieldset]
+    assert all(len(fields) == 1 for fields in lines), lines
+
+
 def test_gift_edit_writes_translations_and_logs_the_stock_change(catalog, staff_a):
     mug = catalog["mug"]
     response = logged_in(staff_a).post(

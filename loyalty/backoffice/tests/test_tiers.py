@@ -113,6 +113,9 @@ def test_the_program_page_shows_tiers_with_a_name_input_per_language(web, progra
     assert formset.forms[0].initial["name_fr"] == "Argent"
     page = response.content.decode()
     assert 'name="tiers-0-name_fr"' in page and 'value="Argent"' in page
+    # Form fields of the project's own, styled like the model's (they were bare inputs, hard to see as fields).
+    assert "border" in response.context["adminform"].form["tier_window_months"].as_widget()
+    assert "border" in formset.forms[0]["threshold"].as_widget()
 
 
 def test_a_manager_adds_tiers_with_the_program_and_the_positions_and_rules_follow(web, program):
