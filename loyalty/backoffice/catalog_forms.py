@@ -248,6 +248,13 @@ class GiftForm(TranslatedForm):
             raise forms.ValidationError("Must be at least 1.")
         return points
 
+    def clean_value(self):
+        # Said on the field: the database's check would otherwise answer with its constraint's name, atop the form.
+        value = self.cleaned_data.get("value")
+        if value is not None and value < 0:
+            raise forms.ValidationError("Must be 0 or more.")
+        return value
+
     def clean_image_urls(self):
         lines = [line.strip() for line in (self.cleaned_data.get("image_urls") or "").splitlines() if line.strip()]
         urls, problems = run_check(GIFT_CHECKS["images"][1], lines)

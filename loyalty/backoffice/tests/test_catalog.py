@@ -242,6 +242,14 @@ def test_gift_form_inputs_wear_the_theme_one_a_line(catalog, staff_a):
     assert all(len(fields) == 1 for fields in lines), lines
 
 
+def test_a_negative_gift_value_is_refused_on_its_field(catalog, staff_a):
+    mug = catalog["mug"]
+    response = logged_in(staff_a).post(f"/admin/catalog/gift/{mug.pk}/change/", gift_form_data(mug, value="-2"))
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors == {"value": ["Must be 0 or more."]}  # not "Constraint “gift_value_non_negative” is violated."
+
+
 def test_gift_edit_writes_translations_and_logs_the_stock_change(catalog, staff_a):
     mug = catalog["mug"]
     response = logged_in(staff_a).post(
