@@ -206,3 +206,43 @@ def test_the_project_pages_wear_the_theme(page, live_server, office, django_user
         page.wait_for_load_state("networkidle")
         assert serious_violations(page) == [], name
         page.screenshot(path=str(SCREENSHOTS / f"page-{name}.png"), full_page=True)
+
+
+def test_the_tier_tables_and_the_gift_form_read_as_laid_out(page, live_server, office):
+    """The member's tier and its last changes have cells apart (they ran together: "11:25Gold → PlatinumSet by
+    hand"), and the gift form stays within the page (its dates and texts, two to a row, ran past its right edge)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from programs.services import tier_save
+    from rewards.services.tiers import tier_override
+
+    program, ann = office["ann"].program, office["ann"]
+    gold = tier_save(program=program, code="GOLD", name={"en": "Gold"}, threshold=5000)
+    balance = PointsBalance.objects.get(member=ann)
+    tier_override(balance=balance, tier=gold, reason="trial", until=timezone.now() + datetime.timedelta(days=30))
+    url = live_server.url
+    page.goto(f"{url}/admin/login/")
+    page.fill("#id_username", "marie")
+    page.fill("#id_password", "pw")
+    page.click("#login-form [type=submit]")
+    page.wait_for_url(f"{url}/admin/")
+
+    page.goto(f"{url}/admin/members/member/{ann.pk}/change/")
+    for table in ("#member-tier td", "#member-tier-changes td"):
+        first, second = page.locator(table).nth(0).bounding_box(), page.locator(table).nth(1).bounding_box()
+        if table == "#member-tier td":  # one value per row: the label's cell is before it
+            first = page.locator("#member-tier th").nth(0).bounding_box()
+        assert first and second and second["x"] - (first["x"] + first["width"]) >= 0, table
+        padding = page.locator(table).first.evaluate("e => parseFloat(getComputedStyle(e).paddingRight)")
+        assert padding >= 8, table
+
+    gift = Gift.objects.get(sku="MUG")
+    page.goto(f"{url}/admin/catalog/gift/{gift.pk}/change/")
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    page.set_viewport_size({"width": 1024, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    from playwright.sync_api import expect
+
+    expect(page.locator("label[for=id_valid_until_0], .field-valid_until label").first).to_be_visible()
