@@ -6,7 +6,9 @@ stock back and void the voucher. A CSV export for the fulfilment partner.
 import csv
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -26,6 +28,8 @@ from rewards.services.redemption import allowed_transitions, redemption_transiti
 S = RedemptionStatus
 MOVES = (S.IN_PREPARATION, S.IN_DELIVERY, S.DELIVERED, S.CANCELLED, S.RETURNED)
 MAX_MESSAGES = 50
+# Final moves that refund the points, give the stock back and void the voucher: asked again before they happen.
+CONFIRMED_MOVES = (S.CANCELLED, S.RETURNED)
 
 
 class StatusChangeInline(unfold_admin.TabularInline):
@@ -62,8 +66,12 @@ class StatusChangeInline(unfold_admin.TabularInline):
 
 
 def move_action(status: str):
-    def action(model_admin: "RedemptionAdmin", request: HttpRequest, queryset) -> None:
+    def action(model_admin: "RedemptionAdmin", request: HttpRequest, queryset) -> HttpResponse | None:
+        if status in CONFIRMED_MOVES and request.POST.get("confirm") != "yes":
+            hidden = [("action", action.__name__), *((helpers.ACTION_CHECKBOX_NAME, str(r.pk)) for r in queryset)]
+            return model_admin.confirm_move(request, queryset, status, request.get_full_path(), hidden)
         model_admin.move(request, queryset, status)
+        return None
 
     action.__name__ = f"move_to_{status}"
     description = _("Move to: %(status)s") % {"status": labels.REDEMPTION_STATUS[status]}
@@ -197,11 +205,31 @@ class RedemptionAdmin(MissingObjectIs404, ProgramScopedAdmin):
         status = request.POST.get("status", "")
         if status not in MOVES:
             self.message_user(request, f"Unknown status {status!r}.", messages.ERROR)
+        elif status in CONFIRMED_MOVES and request.POST.get("confirm") != "yes":
+            queryset = self.get_queryset(request).filter(pk=obj.pk)
+            return self.confirm_move(request, queryset, status, request.path, [("status", status)])
         else:
             self.move(request, self.get_queryset(request).filter(pk=obj.pk), status)
         return HttpResponseRedirect(reverse("admin:rewards_redemption_change", args=[obj.pk]))
 
     # ---- actions ----------------------------------------------------------------------------------------------
+
+    def confirm_move(
+        self, request: HttpRequest, queryset, status: str, post_to: str, hidden: list[tuple[str, str]]
+    ) -> TemplateResponse:
+        """The page that asks before a cancel or a return; its button posts the same move again, confirmed."""
+        label = labels.redemption_status(status)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Move to: %(status)s") % {"status": label},
+            "status": status,
+            "status_label": label,
+            "redemptions": list(queryset.select_related("member", "gift").order_by("pk")),
+            "post_to": post_to,
+            "hidden": hidden,
+        }
+        return TemplateResponse(request, "admin/rewards/redemption/confirm_move.html", context)
 
     def move(self, request: HttpRequest, queryset, status: str) -> None:
         """Each redemption in its own transaction: a refusal leaves the others moved."""

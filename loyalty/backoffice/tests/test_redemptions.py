@@ -74,8 +74,10 @@ def world(program_a, program_b):
     return {"ann": ann, "mug": mug, "first": first, "second": second, "voucher": voucher, "hidden": hidden}
 
 
-def act(client: Client, action: str, *redemptions: Redemption, follow: bool = True):
+def act(client: Client, action: str, *redemptions: Redemption, follow: bool = True, confirm: bool = True):
     data = {"action": action, "_selected_action": [r.pk for r in redemptions]}
+    if confirm:  # a cancel or a return is asked again first (test_a_cancel_or_a_return_is_asked_again)
+        data["confirm"] = "yes"
     return client.post("/admin/rewards/redemption/", data, follow=follow)
 
 
@@ -201,6 +203,34 @@ def test_cancel_refunds_points_and_stock(world, staff_a):
     response = act(logged_in(staff_a), "move_to_cancelled", second)
     assert "refused" in page_messages(response)[0]
     assert available(ann) == before_points + 500
+
+
+def test_a_cancel_or_a_return_is_asked_again(world, staff_a):
+    """Both are final and refund: the action and the page's button show what will happen, and change nothing
+    before the confirmation (they moved at once, one click)."""
+    client = logged_in(staff_a)
+    ann, first, second = world["ann"], world["first"], world["second"]
+    before = available(ann)
+    response = act(client, "move_to_cancelled", first, second, confirm=False)
+    page = response.content.decode()
+    assert response.status_code == 200 and "Nothing has changed yet" in page
+    assert "RD-1" in page and "RD-2" in page and 'name="confirm" value="yes"' in page
+    assert 'name="action" value="move_to_cancelled"' in page
+    button = client.post(f"/admin/rewards/redemption/{first.pk}/transition/", {"status": "cancelled"})
+    assert button.status_code == 200 and "Confirm: move to Cancelled" in button.content.decode()
+    french = client.post(
+        f"/admin/rewards/redemption/{first.pk}/transition/", {"status": "cancelled"}, HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert "Rien n'a encore changé" in french and "Confirmer : passer à" in french and "points rendus" in french
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.status, second.status, available(ann)) == ("exchanged", "exchanged", before)
+
+    confirmed = client.post(
+        f"/admin/rewards/redemption/{first.pk}/transition/", {"status": "cancelled", "confirm": "yes"}, follow=True
+    )
+    assert page_messages(confirmed) == ["RD-1: Exchanged → Cancelled."]
+    # Moves that are not final go at once.
+    assert act(client, "move_to_in_preparation", second, confirm=False).redirect_chain
 
 
 def test_return_after_delivery_refunds_and_voids_the_voucher(world, staff_a):
