@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from programs.models import Program
 
@@ -14,8 +15,9 @@ class GiftCategory(models.Model):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("gift category")
+        verbose_name_plural = _("gift categories")
         ordering = ["program", "position", "code"]
-        verbose_name_plural = "gift categories"
         constraints = [
             models.UniqueConstraint(fields=["program", "code"], name="category_code_unique"),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="category_not_own_parent"),
@@ -32,23 +34,32 @@ class Gift(models.Model):
     TYPES = [(PHYSICAL, "Physical"), (VOUCHER, "Voucher"), (DIGITAL, "Digital")]
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="gifts")
-    sku = models.CharField(max_length=64)
-    category = models.ForeignKey(GiftCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="gifts")
-    type = models.CharField(max_length=10, choices=TYPES, default=PHYSICAL)
-    points = models.PositiveIntegerField()
-    value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    stock = models.IntegerField(null=True, blank=True, help_text="Empty means unlimited.")
-    validated = models.BooleanField(default=False, help_text="Only validated gifts are on offer.")
-    valid_from = models.DateTimeField(null=True, blank=True)
-    valid_until = models.DateTimeField(null=True, blank=True)
-    images = models.JSONField(default=list, blank=True)
-    name = models.JSONField(default=dict)
-    description = models.JSONField(default=dict, blank=True)
-    voucher_valid_days = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    sku = models.CharField(_("SKU"), max_length=64)
+    category = models.ForeignKey(
+        GiftCategory,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="gifts",
+        verbose_name=_("category"),
+    )
+    type = models.CharField(_("type"), max_length=10, choices=TYPES, default=PHYSICAL)
+    points = models.PositiveIntegerField(_("points"))
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=2, default=0)
+    stock = models.IntegerField(_("stock"), null=True, blank=True, help_text=_("Empty means unlimited."))
+    validated = models.BooleanField(_("validated"), default=False, help_text=_("Only validated gifts are on offer."))
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    images = models.JSONField(_("images"), default=list, blank=True)
+    name = models.JSONField(_("name"), default=dict)
+    description = models.JSONField(_("description"), default=dict, blank=True)
+    voucher_valid_days = models.PositiveIntegerField(_("voucher valid days"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("gift")
+        verbose_name_plural = _("gifts")
         ordering = ["program", "sku"]
         constraints = [
             models.UniqueConstraint(fields=["program", "sku"], name="gift_sku_unique"),

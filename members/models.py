@@ -2,6 +2,7 @@ import re
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from programs.models import Program
 
@@ -44,6 +45,8 @@ class Member(models.Model):
     segment_codes: frozenset[str]
 
     class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
         ordering = ["program", "member_id"]
         constraints = [
             models.UniqueConstraint(fields=["program", "member_id"], name="member_id_unique_in_program"),
@@ -72,6 +75,8 @@ class Segment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
         ordering = ["program", "code"]
         constraints = [models.UniqueConstraint(fields=["program", "code"], name="segment_code_unique")]
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import Application
 
 from loyalty.core.translation import language_name, translate
@@ -43,6 +44,8 @@ class Program(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("program")
+        verbose_name_plural = _("programs")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -114,14 +117,16 @@ class EventType(models.Model):
     """An action that rewards points (survey, review, birthday), with its limits per member."""
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="event_types")
-    code = models.CharField(max_length=64)
-    name = models.JSONField(default=dict)
-    points = models.PositiveIntegerField()
-    per_day_limit = models.PositiveIntegerField(null=True, blank=True)
-    lifetime_limit = models.PositiveIntegerField(null=True, blank=True)
-    active = models.BooleanField(default=True)
+    code = models.CharField(_("code"), max_length=64)
+    name = models.JSONField(_("name"), default=dict)
+    points = models.PositiveIntegerField(_("points"))
+    per_day_limit = models.PositiveIntegerField(_("per day limit"), null=True, blank=True)
+    lifetime_limit = models.PositiveIntegerField(_("lifetime limit"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        verbose_name = _("event type")
+        verbose_name_plural = _("event types")
         ordering = ["program", "code"]
         constraints = [
             models.UniqueConstraint(fields=["program", "code"], name="event_type_code_unique"),

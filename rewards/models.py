@@ -46,6 +46,8 @@ class Promotion(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
         ordering = ["program", "code"]
         constraints = [
             models.UniqueConstraint(fields=["program", "code"], name="promotion_code_unique"),
@@ -423,6 +425,8 @@ class Redemption(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("redemption")
+        verbose_name_plural = _("redemptions")
         constraints = [
             models.UniqueConstraint(fields=["program", "reference"], name="redemption_reference_unique"),
             models.CheckConstraint(condition=Q(quantity__gte=1, quantity__lte=100), name="redemption_quantity_range"),

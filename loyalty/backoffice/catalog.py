@@ -274,10 +274,10 @@ class GiftAdmin(CatalogAdmin):
             offer, translations, images = ("validated", "valid_from", "valid_until", "stock"), ("texts",), ("images",)
         return (
             (None, {"fields": ("program", "sku", "category", "type", "points", "value", "voucher_valid_days")}),
-            ("Offer", {"fields": offer}),
-            ("Translations", {"fields": translations}),
-            ("External images", {"fields": images}),
-            ("History", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+            (_("Offer"), {"fields": offer}),
+            (_("Translations"), {"fields": translations}),
+            (_("External images"), {"fields": images}),
+            (_("History"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
         )
 
     def get_urls(self):

@@ -13,12 +13,15 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminIntegerFieldWidget, UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 
 from catalog.document import category_spec, gift_spec
 from catalog.images import validate_gift_image
 from catalog.models import Gift, GiftCategory, GiftImage
 from catalog.selectors import category_ancestor_ids, category_outline
+from loyalty.backoffice.translations import text_label
 from loyalty.core.translation import language_name
 from loyalty.core.values import BadValue
 from programs.models import Program
@@ -73,14 +76,20 @@ class TranslatedForm(forms.ModelForm):
                     continue
                 texts[language] = value
                 if program is not None and language not in program.languages:
-                    self.add_error(name, f"{language_name(language)} is not a language of {program.code}.")
+                    self.add_error(
+                        name,
+                        _("%(language)s is not a language of %(program)s.")
+                        % {"language": language_name(language), "program": program.code},
+                    )
             self.texts[field] = texts
         if program is not None:
             default = program.default_language
             for field in self.required_in_default_language:
                 if not self.texts.get(field, {}).get(default):
                     name = f"{field}_{default}"
-                    message = f"Required in {language_name(default)}, the program's default language."
+                    message = _("Required in %(language)s, the program's default language.") % {
+                        "language": language_name(default)
+                    }
                     self.add_error(name if name in self.fields else None, message)
         return cleaned
 
@@ -113,7 +122,7 @@ def with_languages(form_class: type[TranslatedForm], languages: list[str]) -> ty
     attrs: dict[str, Any] = {"languages": tuple(languages), "__module__": __name__}
     for field in form_class.translated:
         for language in languages:
-            label = f"{field.capitalize()} ({language_name(language)})"
+            label = text_label(field, language)
             if field == "description":
                 attrs[f"{field}_{language}"] = forms.CharField(
                     label=label, required=False, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3, "lang": language})
@@ -204,14 +213,18 @@ class GiftForm(TranslatedForm):
 
     # Form fields the model does not declare get unfold's widgets here: the admin styles only model fields.
     stock = forms.IntegerField(
-        required=False, min_value=0, help_text="Empty means unlimited.", widget=UnfoldAdminIntegerFieldWidget
+        label=capfirst(Gift._meta.get_field("stock").verbose_name),
+        required=False,
+        min_value=0,
+        help_text=_("Empty means unlimited."),
+        widget=UnfoldAdminIntegerFieldWidget,
     )
     stock_seen = forms.CharField(required=False, widget=forms.HiddenInput)
     image_urls = forms.CharField(
-        label="Image URLs",
+        label=_("Image URLs"),
         required=False,
         widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
-        help_text="External pictures: one http(s) URL or /path per line. Uploaded pictures are below.",
+        help_text=_("External pictures: one http(s) URL or /path per line. Uploaded pictures are below."),
     )
 
     class Meta:
@@ -245,14 +258,14 @@ class GiftForm(TranslatedForm):
     def clean_points(self):
         points = self.cleaned_data.get("points")
         if points is not None and points < 1:
-            raise forms.ValidationError("Must be at least 1.")
+            raise forms.ValidationError(_("Must be at least 1."))
         return points
 
     def clean_value(self):
         # Said on the field: the database's check would otherwise answer with its constraint's name, atop the form.
         value = self.cleaned_data.get("value")
         if value is not None and value < 0:
-            raise forms.ValidationError("Must be 0 or more.")
+            raise forms.ValidationError(_("Must be 0 or more."))
         return value
 
     def clean_image_urls(self):

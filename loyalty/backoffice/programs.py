@@ -18,6 +18,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold import admin as unfold_admin
 
 from loyalty.backoffice.missing import MissingObjectIs404
@@ -130,7 +131,7 @@ class EventTypeAdmin(MissingObjectIs404, TranslatedFieldsAdmin, ProgramScopedAdm
     list_select_related = ("program",)
     fieldsets = (
         (None, {"fields": ("program", "code", "name", "active")}),
-        ("Points", {"fields": ("points", "per_day_limit", "lifetime_limit")}),
+        (_("Points"), {"fields": ("points", "per_day_limit", "lifetime_limit")}),
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: EventType | None = None):

@@ -7,11 +7,14 @@ in a language the chosen program does not have is refused; the program's default
 """
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from unfold import admin as unfold_admin
 from unfold.widgets import UnfoldAdminTextInputWidget
 
@@ -19,7 +22,21 @@ from loyalty.backoffice.scope import staff_programs
 from loyalty.core.translation import language_name
 from programs.models import Program
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
 DISPLAY_SUFFIX = "_display"
+
+
+# The translated JSON fields' names, in the staff user's language (the per-language inputs are labelled with them).
+FIELD_WORDS = {"name": _("Name"), "description": _("Description")}
+
+
+def text_label(field: str, language: str) -> "str | _StrPromise":
+    """An input's label: `Name (Français)`, its first part in the staff user's language when the page is drawn
+    (lazy: the form classes are built once, whatever language asked first)."""
+    word = FIELD_WORDS.get(field) or field.replace("_", " ").capitalize()
+    return format_lazy("{} ({})", word, language_name(language))
 
 
 def field_name(field: str, language: str) -> str:
@@ -58,13 +75,17 @@ class TranslatedTextsForm(forms.ModelForm):
                 if not text:
                     continue
                 if program is not None and language not in program.languages:
-                    self.add_error(name, f"{program.code} has no {language_name(language)} ({language}).")
+                    self.add_error(
+                        name,
+                        gettext("%(program)s has no %(language)s (%(code)s).")
+                        % {"program": program.code, "language": language_name(language), "code": language},
+                    )
                     continue
                 texts[language] = text
             if program is not None and field in self.required_translations and program.default_language not in texts:
                 default = field_name(field, program.default_language)
                 if default in self.fields and default not in self.errors:
-                    self.add_error(default, "Required in the program's default language.")
+                    self.add_error(default, gettext("Required in the program's default language."))
             cleaned[field] = texts
             setattr(self.instance, field, texts)
         return cleaned
@@ -78,7 +99,7 @@ def translated_form(
     for field in fields:
         for language in languages:
             attrs[field_name(field, language)] = forms.CharField(
-                label=f"{field.replace('_', ' ').capitalize()} ({language_name(language)})",
+                label=text_label(field, language),
                 required=False,
                 max_length=500,
                 widget=UnfoldAdminTextInputWidget(attrs={"size": 60, "lang": language}),

@@ -272,3 +272,41 @@ def test_the_po_check_sees_an_untranslated_entry(tmp_path):
     )
     entries = po_entries(path)
     assert untranslated(entries) == [("x", "No"), (None, "Maybe"), (None, "%(n)s day")]
+
+
+def test_the_gift_and_event_type_forms_in_french(web, program):
+    from catalog.models import Gift
+    from programs.models import EventType
+    from tests.factories import GiftFactory
+
+    gift = GiftFactory(program=program, sku="MUG", points=100)
+    text = visible_text(web.get(admin_url(Gift, "change", gift.pk), HTTP_ACCEPT_LANGUAGE="fr").content.decode())
+    for words in (
+        "Offre",
+        "Traductions",
+        "Images externes",
+        "Valeur",
+        "Valable à partir du",
+        "Stock",
+        "Validé",
+        "Jours de validité du bon",
+        "Nom (Français)",
+        "Description (English)",
+        "Vide signifie illimité.",
+    ):
+        assert words in text, words
+    assert "Modification de cadeau" in text and "Catalogue" in text  # the page's title and breadcrumb
+    for english in ("Offer", "Translations", "External images", "Voucher valid days", "Valid from", "Name (English)"):
+        assert english not in text, english
+    refused = web.post(
+        admin_url(Gift, "change", gift.pk),
+        {"program": program.pk, "sku": "MUG", "type": "physical", "points": 0, "value": "-1", "name_en": "Mug"},
+        HTTP_ACCEPT_LANGUAGE="fr",
+    ).content.decode()
+    assert "Doit valoir au moins 1." in refused and "Doit valoir 0 ou plus." in refused
+
+    event_type = EventType.objects.create(program=program, code="SURVEY", name={"en": "Survey"}, points=5)
+    page = web.get(admin_url(EventType, "change", event_type.pk), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    text = visible_text(page)
+    assert "Limite par jour" in text and "Limite à vie" in text
+    assert "Per day limit" not in text and "Lifetime limit" not in text
