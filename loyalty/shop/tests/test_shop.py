@@ -521,3 +521,16 @@ def test_at_the_top_tier_there_is_no_bar(api, member, tiered):
 
 def test_a_program_without_tiers_shows_no_status_card(api, member):
     assert 'data-testid="tier-card"' not in page(logged_in(api), "/shop/")
+
+
+def test_the_dutch_status_card_speaks_to_the_member_as_the_rest_of_the_shop_does(api, member, tiered):
+    """The shop says "je" in Dutch; its status card alone said "u" ("Uw status", "U hebt de hoogste status")."""
+    earn(api, lines=[line(unit_price="180.00")])
+    client = logged_in(api)
+    switch_language(client, "nl")
+
+    card = re.search(r'<section class="card tier".*?</section>', page(client, "/shop/"), flags=re.S)[0]
+    text = re.sub(r"<[^>]+>", " ", card)
+
+    assert "Je status" in text and "die je de afgelopen 12 maanden verdiende" in text
+    assert not re.search(r"\b[Uu]w?\b", text), text
