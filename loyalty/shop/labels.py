@@ -19,6 +19,8 @@ ENTRY_STATUS = {
     "posted": _("Credited"),
     **REDEMPTION_STATUS,
 }
+# A posted row that took points (a return, an expiry, a transfer sent...): "Credited" would say the opposite.
+POSTED_DEBIT = _("Debited")
 
 ENTRY_KIND = {
     "earn": _("Purchase"),

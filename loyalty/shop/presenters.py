@@ -7,7 +7,15 @@ from django.utils import formats, timezone
 
 from catalog.models import Gift
 from catalog.selectors import CategoryNode, gift_image_urls
-from loyalty.shop.labels import ENTRY_KIND, ENTRY_STATUS, GIFT_TYPE, REDEMPTION_STATUS, VOUCHER_STATUS, label
+from loyalty.shop.labels import (
+    ENTRY_KIND,
+    ENTRY_STATUS,
+    GIFT_TYPE,
+    POSTED_DEBIT,
+    REDEMPTION_STATUS,
+    VOUCHER_STATUS,
+    label,
+)
 from loyalty.shop.selectors import CatalogCategory
 from programs.models import Program
 from rewards.history import entry_descriptions
@@ -85,7 +93,7 @@ def history_row(entry: LedgerEntry, program: Program, language: str, description
         "redemption_id": redemption.pk if redemption is not None and entry.kind == EntryKind.REDEMPTION else None,
         "points": entry.points,
         "status": status,
-        "status_label": label(ENTRY_STATUS, status),
+        "status_label": str(POSTED_DEBIT) if status == "posted" and entry.points < 0 else label(ENTRY_STATUS, status),
     }
 
 

@@ -521,3 +521,44 @@ def test_at_the_top_tier_there_is_no_bar(api, member, tiered):
 
 def test_a_program_without_tiers_shows_no_status_card(api, member):
     assert 'data-testid="tier-card"' not in page(logged_in(api), "/shop/")
+
+
+def test_the_dutch_status_card_speaks_to_the_member_as_the_rest_of_the_shop_does(api, member, tiered):
+    """The shop says "je" in Dutch; its status card alone said "u" ("Uw status", "U hebt de hoogste status")."""
+    earn(api, lines=[line(unit_price="180.00")])
+    client = logged_in(api)
+    switch_language(client, "nl")
+
+    card = re.search(r'<section class="card tier".*?</section>', page(client, "/shop/"), flags=re.S)[0]
+    text = re.sub(r"<[^>]+>", " ", card)
+
+    assert "Je status" in text and "die je de afgelopen 12 maanden verdiende" in text
+    assert not re.search(r"\b[Uu]w?\b", text), text
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "You have no points to spend at the moment."),
+        ("fr", "Vous n'avez pas de points à dépenser pour le moment."),
+        ("nl", "Je hebt momenteel geen punten om uit te geven."),
+        ("it", "Al momento non hai punti da spendere."),
+    ],
+)
+def test_a_balance_below_zero_has_nothing_to_spend(api, member, program, catalog, language, words):
+    """A purchase returned after its points paid a gift leaves the balance below zero where the program allows it;
+    the catalog said "You have -400 points to spend."."""
+    program.allow_negative_balance = True
+    program.save()
+    PromotionFactory(program=program, code="BASE", rate="1")
+    earn(api, reference="BUY", lines=[line(unit_price="600.00")])
+    assert api.post("/api/v1/redemptions", {"reference": "R-1", "member_id": "M-1", "gift": "MUG"}).status_code == 201
+    assert api.post("/api/v1/transactions/BUY/reversal", {"reference": "RETURN"}).status_code == 201
+    assert PointsBalance.objects.get(member=member).available == -500
+    client = logged_in(api)
+    switch_language(client, language)
+
+    html = page(client, "/shop/catalog")
+
+    assert f'<p class="lead">{words}</p>' in html
+    assert "-500" not in html and "\u2212500" not in html

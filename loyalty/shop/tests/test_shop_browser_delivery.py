@@ -248,6 +248,33 @@ def test_the_language_menu_sends_itself_and_still_works_without_script(browser, 
         plain.close()
 
 
+def test_the_arrow_keys_move_through_the_language_menu_without_reloading_the_page(context, live_server, shop_data):
+    """Each arrow key changes a closed menu's choice: sending at the first one took a keyboard user to French on
+    the way to Italian, and left the focus at the top of a new page."""
+    from playwright.sync_api import expect
+
+    member_with(shop_data, 100)
+    page = open_shop(context, live_server, shop_data)
+    menu = page.get_by_label("Language")
+    menu.focus()
+    for _ in range(3):  # English, then French, Dutch, Italian
+        page.keyboard.press("ArrowDown")
+
+    expect(menu).to_have_value("it")
+    expect(menu).to_be_focused()
+    expect(page.locator("h1")).to_have_text("Hello Ann")  # still the English page: nothing sent
+    expect(page.get_by_role("button", name="Change")).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Ciao Ann")
+
+    page.get_by_label("Lingua").focus()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Cambia")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Hallo Ann")
+
+
 def test_phone_pages_fit_the_screen_and_the_category_pills_scroll_in_their_row(context, live_server, shop_data):
     from playwright.sync_api import expect
 

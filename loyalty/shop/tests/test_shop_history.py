@@ -167,3 +167,33 @@ def test_points_past_their_expiry_show_as_expired_before_the_hourly_job_runs(api
 
     assert rows(html) == ["expiry", "earn"]
     assert "-30" in re.findall(r'<tr data-kind="expiry".*?</tr>', html, flags=re.S)[0].replace("\u2212", "-")
+
+
+@pytest.mark.parametrize(
+    ("language", "credited", "debited"),
+    [
+        ("en", "Credited", "Debited"),
+        ("fr", "Crédité", "Débité"),
+        ("nl", "Bijgeschreven", "Afgeschreven"),
+        ("it", "Accreditato", "Addebitato"),
+    ],
+)
+def test_a_row_that_took_points_does_not_say_they_were_credited(api, member, program, language, credited, debited):
+    PromotionFactory(program=program, code="BASE", name={"en": "Base points"})
+    earn(api, reference="BUY", lines=[line(unit_price="40.00")])
+    assert api.post("/api/v1/transactions/BUY/reversal", {"reference": "RETURN"}).status_code == 201
+    fund(member, 10)
+    points_adjust(program=program, member=member, points=-5, reference="ADJ-1", reason="Double scan")
+    client = logged_in(api)
+    switch_language(client, language)
+
+    html = page(client, "/shop/history")
+
+    found = [
+        (points.replace("\u2212", "-"), word)
+        for points, word in re.findall(
+            r'class="num [a-z]+">([^<]+)</td>\s*<td[^>]*><span class="status [^"]+">([^<]+)<', html
+        )
+    ]
+    # The purchase and its return, a credit and a correction that took 5 points back.
+    assert sorted(found) == [("+10", credited), ("+40", credited), ("-40", debited), ("-5", debited)]

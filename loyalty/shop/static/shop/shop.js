@@ -74,15 +74,39 @@
     true
   );
 
-  // The language menu sends its form as soon as a language is chosen; its button stays for pages without script.
+  // The language menu sends its form as soon as a language is picked with a pointer; its button stays for pages
+  // without script. The arrow keys change a closed menu's choice at each press: sending it then would reload the
+  // page before a keyboard user reaches their language (WCAG 3.2.2), so a choice made with keys shows the button
+  // instead, and Enter sends it.
   function submitOnChange(form) {
-    form.querySelectorAll("[data-without-script]").forEach(function (button) {
+    var buttons = form.querySelectorAll("[data-without-script]");
+    function send() {
+      if (form.requestSubmit) form.requestSubmit();
+      else form.submit();
+    }
+    buttons.forEach(function (button) {
       button.hidden = true;
     });
     form.querySelectorAll("select").forEach(function (select) {
+      var byKeyboard = false;
+      select.addEventListener("pointerdown", function () {
+        byKeyboard = false;
+      });
+      select.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") {
+          window.setTimeout(send, 0); // after an open list has applied the choice Enter made
+          return;
+        }
+        if (event.key !== "Tab") byKeyboard = true;
+      });
       select.addEventListener("change", function () {
-        if (form.requestSubmit) form.requestSubmit();
-        else form.submit();
+        if (!byKeyboard) {
+          send();
+          return;
+        }
+        buttons.forEach(function (button) {
+          button.hidden = false;
+        });
       });
     });
   }
