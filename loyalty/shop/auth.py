@@ -66,10 +66,11 @@ def _program_zone(program: Program) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-def signed_out_page(request: HttpRequest, *, expired: bool) -> HttpResponse:
-    """No valid session: say so and how to come back, in the browser's language."""
+def signed_out_page(request: HttpRequest, *, expired: bool, status: int | None = None) -> HttpResponse:
+    """No valid session: say so and how to come back, in the browser's language (`status`: another than the
+    page's own, 403 expired or 200 welcome)."""
     template = "shop/expired.html" if expired else "shop/welcome.html"
-    response = render(request, template, status=403 if expired else 200)
+    response = render(request, template, status=status or (403 if expired else 200))
     if COOKIE_NAME in request.COOKIES:
         delete_member_cookie(response)
     return response

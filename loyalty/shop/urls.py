@@ -18,4 +18,6 @@ urlpatterns = [
     path("language", views.language, name="language"),
     path("logout", views.logout, name="logout"),
     path("unsubscribe/<key:token>", unsubscribe.unsubscribe, name="unsubscribe"),
+    # Last: a mistyped address gets the shop's own page, in the member's language, not the server's bare 404.
+    path("<path:rest>", views.missing, name="missing"),
 ]

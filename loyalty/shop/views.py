@@ -13,11 +13,18 @@ from catalog.models import Gift
 from catalog.selectors import category_tree, gift_on_offer_get
 from loyalty.core.errors import DomainError
 from loyalty.shop import selectors
-from loyalty.shop.auth import ShopRequest, delete_member_cookie, member_required, set_member_cookie
+from loyalty.shop.auth import (
+    COOKIE_NAME,
+    ShopRequest,
+    delete_member_cookie,
+    member_required,
+    set_member_cookie,
+    signed_out_page,
+)
 from loyalty.shop.forms import AddressForm, LanguageForm, QuantityForm, RedeemForm
 from loyalty.shop.presenters import category_item, gift_card, history_rows, redemption_status_data
 from loyalty.shop.services import RecentlyRedeemed, new_reference, shop_address_save, shop_redeem
-from members.identification import login_link_use, session_revoke, session_set_language
+from members.identification import login_link_use, session_from_cookie, session_revoke, session_set_language
 from rewards.services.ledger import balance_catch_up
 
 
@@ -43,6 +50,22 @@ def _render(
 
 def _not_found(request: ShopRequest) -> HttpResponse:
     return _render(request, "shop/not_found.html", {}, status=404)
+
+
+@require_GET
+@never_cache
+def missing(request: HttpRequest, rest: str) -> HttpResponse:
+    """Any other address under /shop/: a 404 with the shop's "not found" page, in the member's language; without
+    a session, the signed-out page (how to come back), as a 404 too."""
+    value = request.COOKIES.get(COOKIE_NAME)
+    if session_from_cookie(value) is None:
+        return signed_out_page(request, expired=bool(value), status=404)
+    return _member_not_found(request)
+
+
+@member_required
+def _member_not_found(request: ShopRequest) -> HttpResponse:
+    return _not_found(request)
 
 
 @require_GET

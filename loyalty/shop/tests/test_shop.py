@@ -562,3 +562,16 @@ def test_a_balance_below_zero_has_nothing_to_spend(api, member, program, catalog
 
     assert f'<p class="lead">{words}</p>' in html
     assert "-500" not in html and "\u2212500" not in html
+
+
+def test_a_mistyped_address_gets_the_shop_s_page_in_the_member_s_language(api, member):
+    client = logged_in(api)
+    switch_language(client, "fr")
+
+    html = page(client, "/shop/histroy", status=404)
+
+    assert 'data-page="not-found"' in html and "Cette page n'existe pas" in html.replace("&#x27;", "'")
+    assert page(client, "/shop/gifts/MUG/nothing/here", status=404)
+    # Without a session, the page that sends the member through the partner's site, as /shop/ itself (a 404).
+    signed_out = Client().get("/shop/histroy")
+    assert signed_out.status_code == 404 and 'data-page="not-found"' not in signed_out.content.decode()
