@@ -88,6 +88,16 @@ class ProgramScopedAdmin(unfold_admin.ModelAdmin):
             field.queryset = _scoped_choices(request, field.queryset)
         return field
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        # A user with one program (most program managers) should not pick it on every add page.
+        if self.program_path == "program" and "program" not in initial:
+            ids = staff_program_ids(request)
+            only = list(ids) if ids is not None else list(Program.objects.values_list("id", flat=True)[:2])
+            if len(only) == 1:
+                initial["program"] = only[0]
+        return initial
+
     def get_list_filter(self, request):
         filters = super().get_list_filter(request)
         ids = staff_program_ids(request)

@@ -362,3 +362,24 @@ def test_history_shows_who_changed_what_and_when(web, admin_client, mine):
     response = admin_client.get(admin_url(LogEntry, "changelist"))
     assert response.status_code == 200 and response.context["cl"].result_count == 3
     assert web.get(admin_url(LogEntry, "changelist")).status_code == 403
+
+
+def test_a_one_program_manager_finds_the_program_chosen_on_add_pages(client, program, other_program):
+    import re
+
+    from catalog.models import Gift
+    from loyalty.backoffice.tests.helpers import admin_url, staff_user
+    from members.models import Segment
+    from rewards.models import Promotion
+
+    def chosen(url: str) -> list[str]:
+        html = client.get(url).content.decode()
+        select = re.search(r'<select name="program".*?</select>', html, re.S)
+        assert select, url
+        return re.findall(r'<option value="(\d+)"[^>]*selected', select.group(0))
+
+    client.force_login(staff_user("one", program))
+    for model in (Promotion, Gift, Segment):
+        assert chosen(admin_url(model, "add")) == [str(program.pk)], model
+    client.force_login(staff_user("two", program, other_program))
+    assert chosen(admin_url(Promotion, "add")) == []  # two programs: the manager picks one
