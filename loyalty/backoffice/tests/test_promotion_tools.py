@@ -199,6 +199,8 @@ def test_the_confirmation_page_shows_a_typical_basket_and_the_reach_and_changes_
     assert "earn E3" in text and "member ANN" in text
     this = re.search(r'class="go-live-this">(\d+)<', page).group(1)
     assert this == "6"  # 3.00 of bread at 2 points per 1.00
+    # Said beside the lines, as on the preview: a line's points may differ from the total, rounded once per promotion.
+    assert "A line's points are informative: the total is rounded once per promotion." in html.unescape(text)
     segmented.refresh_from_db()
     assert (segmented.status, segmented.version, Program.objects.get(pk=program.pk).rules_version) == (
         "draft",
