@@ -8,7 +8,6 @@ import base64
 import bisect
 import datetime
 import json
-import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -21,6 +20,7 @@ from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
 from loyalty.api.errors import invalid
+from loyalty.core.values import UNSTORABLE_CHARACTER
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -109,7 +109,6 @@ def _decode(cursor: str, size: int) -> list[Any]:
 
 
 _BIGINT = 2**63
-_BAD_CHARACTER = re.compile(r"[\x00\ud800-\udfff]")  # what PostgreSQL cannot take in a query's text
 
 
 def _fits(field: object, value: Any) -> bool:
@@ -122,7 +121,7 @@ def _fits(field: object, value: Any) -> bool:
         return offset is not None and abs(offset) <= datetime.timedelta(hours=14)
     if isinstance(field, models.DecimalField):
         return isinstance(value, Decimal) and value.is_finite()
-    return isinstance(value, str) and not _BAD_CHARACTER.search(value)
+    return isinstance(value, str) and not UNSTORABLE_CHARACTER.search(value)
 
 
 def _check_types(model: type[models.Model], ordering: Sequence[str], values: list[Any]) -> None:

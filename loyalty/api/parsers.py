@@ -15,7 +15,6 @@ the standard library reads the body as before and gives today's answer, message 
 
 import json
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,8 +22,9 @@ import orjson
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 
+from loyalty.core.values import UNSTORABLE_CHARACTER
+
 MAX_DEPTH = 32
-_BAD_CHARACTER = re.compile(r"[\x00\ud800-\udfff]")
 _BAD_CHARACTER_MESSAGE = "Must not contain NUL or unpaired surrogate characters."
 
 
@@ -38,7 +38,7 @@ def check_json_value(data: Any) -> None:
     while stack:
         value, depth, path = stack.pop()
         if isinstance(value, str):
-            if _BAD_CHARACTER.search(value):
+            if UNSTORABLE_CHARACTER.search(value):
                 raise exceptions.ValidationError({path or "non_field_errors": [_BAD_CHARACTER_MESSAGE]})
             continue
         if isinstance(value, float) and not math.isfinite(value):
@@ -50,7 +50,7 @@ def check_json_value(data: Any) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
                 where = f"{path}.{key}" if path else key
-                if _BAD_CHARACTER.search(key):
+                if UNSTORABLE_CHARACTER.search(key):
                     # The key cannot be echoed as is: name its parent.
                     raise exceptions.ValidationError({path or "non_field_errors": [f"A key: {_BAD_CHARACTER_MESSAGE}"]})
                 stack.append((item, depth + 1, where))

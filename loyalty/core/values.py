@@ -36,6 +36,8 @@ def bad(message: str, suffix: str = "") -> BadValue:
 Check = Callable[[Any], Any]
 MAX_INT = 2_147_483_647  # PositiveIntegerField's upper bound on every backend
 CODE_RE = re.compile(r"^[A-Za-z0-9._:-]+$")
+# What no text column can hold: NUL (PostgreSQL refuses it in text and jsonb) and lone surrogates (not UTF-8).
+UNSTORABLE_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 INVALID = object()  # marks a present key whose value was refused, so cross-field checks skip it
 
 

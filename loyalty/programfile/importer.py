@@ -5,7 +5,6 @@ object), so a partial file never wipes what it does not mention. Nothing is dele
 notification text the file omits (the program then keeps its text, or the shipped default where it has none).
 """
 
-import re
 from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,7 @@ from django.utils import timezone
 
 from catalog.document import check_categories, check_gifts
 from catalog.models import Gift, GiftCategory
-from loyalty.core.values import INVALID, Item, object_values, ok
+from loyalty.core.values import INVALID, UNSTORABLE_CHARACTER, Item, object_values, ok
 from loyalty.programfile.spec import MODELS, REQUIRED_ON_CREATE, SECTIONS, document_specs
 from members.models import Segment
 from programs.document import check_tiers
@@ -388,10 +387,6 @@ def _write_notifications(program: Program, notifications: _Notifications, stored
 # ---- entry points ---------------------------------------------------------------------------------------------
 
 
-# NUL cannot be stored in a text or jsonb column (PostgreSQL), nor a lone surrogate written back as UTF-8.
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
-
-
 def _unstorable_strings(data: Any) -> list[str]:
     """`path: message` for every string (value or key, at any depth) that no column can hold. Checked before
     anything else reads the document: the program's own code is looked up with it."""
@@ -400,11 +395,11 @@ def _unstorable_strings(data: Any) -> list[str]:
     while stack:
         value, path = stack.pop()
         if isinstance(value, str):
-            if _UNSTORABLE.search(value):
+            if UNSTORABLE_CHARACTER.search(value):
                 errors.append(f"{path or 'document'}: must not contain NUL or unpaired surrogate characters")
         elif isinstance(value, dict):
             for key, item in value.items():
-                if isinstance(key, str) and _UNSTORABLE.search(key):
+                if isinstance(key, str) and UNSTORABLE_CHARACTER.search(key):
                     # The key cannot be printed as it is: its parent is named.
                     errors.append(f"{path or 'document'}: a key must not contain NUL or unpaired surrogate characters")
                     continue
