@@ -33,7 +33,7 @@ class Gift(models.Model):
     DIGITAL = "digital"
     TYPES = [(PHYSICAL, "Physical"), (VOUCHER, "Voucher"), (DIGITAL, "Digital")]
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="gifts")
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="gifts", verbose_name=_("program"))
     sku = models.CharField(_("SKU"), max_length=64)
     category = models.ForeignKey(
         GiftCategory,
@@ -104,11 +104,11 @@ class GiftStockChange(models.Model):
     they are explained by the redemptions themselves). Append-only."""
 
     gift = models.ForeignKey(Gift, on_delete=models.CASCADE, related_name="stock_changes")
-    before = models.IntegerField(null=True, blank=True, help_text="Empty means unlimited.")
-    after = models.IntegerField(null=True, blank=True, help_text="Empty means unlimited.")
-    actor = models.CharField(max_length=150, blank=True, default="")
-    reason = models.CharField(max_length=255, blank=True, default="")
-    created_at = models.DateTimeField(default=timezone.now)
+    before = models.IntegerField(_("before"), null=True, blank=True, help_text=_("Empty means unlimited."))
+    after = models.IntegerField(_("after"), null=True, blank=True, help_text=_("Empty means unlimited."))
+    actor = models.CharField(_("actor"), max_length=150, blank=True, default="")
+    reason = models.CharField(_("reason"), max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -170,6 +170,8 @@ class GiftImageInline(unfold_admin.TabularInline):
     model = GiftImage
     form = GiftImageForm
     extra = 1
+    verbose_name = _("picture")
+    verbose_name_plural = _("pictures")
     fields = ("preview", "file", "position")
     readonly_fields = ("preview",)
 
@@ -188,7 +190,7 @@ class GiftImageInline(unfold_admin.TabularInline):
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("catalog.change_gift")
 
-    @admin.display(description="picture")
+    @admin.display(description=_("picture"))
     def preview(self, obj: GiftImage) -> str:
         if not obj.pk or not obj.file:
             return "—"
@@ -204,7 +206,8 @@ class GiftStockChangeInline(unfold_admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-    verbose_name_plural = "stock changes"
+    verbose_name = _("stock change")
+    verbose_name_plural = _("stock changes")
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("-created_at", "-id")

@@ -21,6 +21,7 @@ from catalog.document import category_spec, gift_spec
 from catalog.images import validate_gift_image
 from catalog.models import Gift, GiftCategory, GiftImage
 from catalog.selectors import category_ancestor_ids, category_outline
+from loyalty.backoffice import labels
 from loyalty.backoffice.translations import text_label
 from loyalty.core.translation import language_name
 from loyalty.core.values import BadValue
@@ -245,6 +246,9 @@ class GiftForm(TranslatedForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         stock = self.instance.stock if self.instance.pk else None
+        kind = self.fields.get("type")
+        if isinstance(kind, forms.ChoiceField):  # the words the lists use, in the staff user's language
+            kind.choices = [(value, labels.GIFT_TYPE.get(value, text)) for value, text in Gift.TYPES]
         self.initial.setdefault("stock", stock)
         self.initial.setdefault("stock_seen", "" if stock is None else str(stock))
         self.initial.setdefault("image_urls", "\n".join(u for u in (self.instance.images or []) if isinstance(u, str)))
@@ -321,6 +325,7 @@ class GiftImageForm(forms.ModelForm):
     class Meta:
         model = GiftImage
         fields = ("file", "position")
+        labels = {"file": _("file"), "position": _("position")}
         widgets = {"file": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"})}
 
     def clean_file(self):

@@ -296,6 +296,7 @@ def test_the_gift_and_event_type_forms_in_french(web, program):
     ):
         assert words in text, words
     assert "Modification de cadeau" in text and "Catalogue" in text  # the page's title and breadcrumb
+    assert "Cadeau physique" in text and "Changements de stock" in text and "Fichier" in text  # choices, inlines
     for english in ("Offer", "Translations", "External images", "Voucher valid days", "Valid from", "Name (English)"):
         assert english not in text, english
     refused = web.post(
