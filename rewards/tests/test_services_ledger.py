@@ -100,6 +100,7 @@ def test_entry_post_refuses_to_run_outside_a_transaction(member):
     assert row(member) == (0, 0, 0)
 
 
+@pytest.mark.postgres  # SQLite has no FOR UPDATE: Django drops it there, and with it the check
 @pytest.mark.django_db(transaction=True)
 def test_balance_lock_refuses_to_run_outside_a_transaction(member):
     with pytest.raises(TransactionManagementError):
@@ -218,6 +219,7 @@ def test_balances_lock_settles_every_member(program):
     assert ledger_differences() == []
 
 
+@pytest.mark.postgres  # SQLite has no FOR UPDATE in its SQL
 def test_balances_lock_takes_the_rows_for_update_in_member_order(program):
     first, second = (MemberFactory(program=program, member_id=code) for code in ("A-1", "A-2"))
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
