@@ -36,3 +36,12 @@ def launched_chromium() -> Iterator:
     # ORM calls made while Playwright's loop ran may have opened a connection of their own: close it, or the test
     # database cannot be dropped at the end of the session.
     connections.close_all()
+
+
+def admin_log_in(page, base_url: str, username: str, password: str, next_path: str = "/admin/") -> None:
+    """Logs in through the admin's login form and waits for `next_path` (the admin's index by default)."""
+    page.goto(f"{base_url}/admin/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("#login-form [type=submit]")
+    page.wait_for_url(f"{base_url}{next_path}")

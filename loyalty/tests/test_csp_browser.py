@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 
 from catalog.models import Gift, GiftImage
 from rewards.models import Redemption
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, admin_log_in
 from tests.factories import CategoryFactory, GiftFactory, MemberFactory, PromotionFactory, SegmentFactory
 from tests.helpers import fund
 
@@ -110,11 +110,7 @@ def test_the_admin_runs_under_the_policy(page, live_server, data):
     from playwright.sync_api import expect
 
     get_user_model().objects.create_superuser("root", password="a-long-password-1")
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "root")
-    page.fill("#id_password", "a-long-password-1")
-    page.click("#login-form [type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    admin_log_in(page, live_server.url, "root", "a-long-password-1")
     page.goto(f"{live_server.url}/admin/dashboard/")
     chart = page.locator("canvas#chart-points")  # drawn by unfold's Chart.js from a JSON data block
     expect(chart).to_be_visible()

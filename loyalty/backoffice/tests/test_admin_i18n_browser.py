@@ -12,6 +12,7 @@ from loyalty.backoffice.groups import PROGRAM_MANAGER, staff_groups_sync
 from loyalty.backoffice.tests.test_browser import history, page, pytestmark, shoot  # noqa: F401 (fixture, marks)
 from rewards.models import Promotion
 from rewards.rules import clear_cache
+from tests.browser import admin_log_in
 from tests.factories import MemberFactory, ProgramFactory, PromotionFactory
 
 
@@ -30,11 +31,7 @@ def test_the_promotion_tools_in_french(live_server, page):  # noqa: F811 (the im
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.set_extra_http_headers({"Accept-Language": "fr"})
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "marketing")
-    page.fill("#id_password", "marketing-pass")
-    page.locator("form [type=submit]").click()
-    page.wait_for_url(re.compile(r"/admin/$"))
+    admin_log_in(page, live_server.url, "marketing", "marketing-pass")
 
     # The picker: suggestions and warnings in French, written by the script from the page's words.
     page.goto(f"{live_server.url}/admin/rewards/promotion/{draft.pk}/change/")

@@ -16,7 +16,7 @@ from catalog.models import Gift
 from loyalty.backoffice.tests.helpers import staff_user
 from members.models import Member
 from rewards.models import PointsBalance, Redemption, RedemptionStatus
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, admin_log_in
 from tests.factories import GiftFactory, MemberFactory, SegmentFactory
 from tests.helpers import fund
 
@@ -87,11 +87,7 @@ def test_a_program_manager_serves_a_member(page, live_server, office, mailoutbox
     from playwright.sync_api import expect
 
     url = live_server.url
-    page.goto(f"{url}/admin/login/")
-    page.fill("#id_username", "marie")
-    page.fill("#id_password", "pw")
-    page.click("#login-form [type=submit]")
-    page.wait_for_url(f"{url}/admin/")
+    admin_log_in(page, url, "marie", "pw")
     # The index: the program's name under the title, the jobs in the sidebar.
     expect(page.locator("#nav-sidebar-inner")).to_contain_text("Demo Rewards")
     expect(page.locator("#nav-sidebar-apps")).to_contain_text("Members & segments")
@@ -179,11 +175,7 @@ def test_the_project_pages_wear_the_theme(page, live_server, office, django_user
 
     django_user_model.objects.create_superuser("root", password="a-long-password-1")
     url = live_server.url
-    page.goto(f"{url}/admin/login/")
-    page.fill("#id_username", "root")
-    page.fill("#id_password", "a-long-password-1")
-    page.click("#login-form [type=submit]")
-    page.wait_for_url(f"{url}/admin/")
+    admin_log_in(page, url, "root", "a-long-password-1")
     ann, segment, redemption = office["ann"], office["segment"], office["redemption"]
     pages = {
         "adjust-points": f"/admin/members/member/{ann.pk}/adjust-points/",
@@ -223,11 +215,7 @@ def test_the_tier_tables_and_the_gift_form_read_as_laid_out(page, live_server, o
     balance = PointsBalance.objects.get(member=ann)
     tier_override(balance=balance, tier=gold, reason="trial", until=timezone.now() + datetime.timedelta(days=30))
     url = live_server.url
-    page.goto(f"{url}/admin/login/")
-    page.fill("#id_username", "marie")
-    page.fill("#id_password", "pw")
-    page.click("#login-form [type=submit]")
-    page.wait_for_url(f"{url}/admin/")
+    admin_log_in(page, url, "marie", "pw")
 
     page.goto(f"{url}/admin/members/member/{ann.pk}/change/")
     for table in ("#member-tier td", "#member-tier-changes td"):

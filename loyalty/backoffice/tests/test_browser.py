@@ -23,7 +23,7 @@ from members.models import SegmentMembership
 from programs.services import api_client_create
 from rewards.models import Promotion
 from rewards.rules import clear_cache
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, admin_log_in
 from tests.factories import MemberFactory, ProgramFactory, PromotionFactory, SegmentFactory
 from tests.helpers import basket, line
 
@@ -138,11 +138,7 @@ def test_marketing_creates_previews_and_puts_a_promotion_live(page, live_server)
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" and "Failed to load" not in m.text else 0)
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-    page.fill("#id_username", "marketing")
-    page.fill("#id_password", "marketing-pass")
-    page.locator("form [type=submit]").click()
-    page.wait_for_url(re.compile(r"/admin/$"))
+    admin_log_in(page, live_server.url, "marketing", "marketing-pass")
 
     page.goto(f"{live_server.url}/admin/rewards/promotion/")
     assert "BASE" in page.content() and "SECRET" not in page.content()

@@ -20,7 +20,7 @@ from rewards.engine import Line
 from rewards.rules import clear_cache
 from rewards.services.earning import Basket, points_earn
 from rewards.services.redemption import redeem
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, admin_log_in
 from tests.factories import GiftFactory, MemberFactory, ProgramFactory, PromotionFactory
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots" / "backoffice"
@@ -73,11 +73,7 @@ def manager(transactional_db):
 
 def log_in(page, base_url: str) -> None:
     """Through the login form, sent on to the dashboard (as its link from the sidebar would)."""
-    page.goto(f"{base_url}/admin/login/?next=/admin/dashboard/")
-    page.fill("#id_username", "marketing")
-    page.fill("#id_password", "marketing-pass")
-    page.click("#login-form [type=submit]")
-    page.wait_for_url(re.compile(r"/admin/dashboard/$"))
+    admin_log_in(page, base_url, "marketing", "marketing-pass", next_path="/admin/dashboard/")
 
 
 def show(page) -> None:
